@@ -1,0 +1,18 @@
+# Every dependency comes from Debian's packages: nothing is fetched or vendored.
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(Pistache REQUIRED IMPORTED_TARGET libpistache)
+pkg_check_modules(Hiredis REQUIRED IMPORTED_TARGET hiredis)
+pkg_check_modules(QRencode REQUIRED IMPORTED_TARGET libqrencode)
+pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
+# prometheus-cpp ships no version file: ask without a version, and link only ::core.
+find_package(prometheus-cpp CONFIG REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(nlohmann_json REQUIRED)
+if(KURZ_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
+if(KURZ_BUILD_BENCHMARKS)
+  find_package(benchmark REQUIRED)
+endif()
