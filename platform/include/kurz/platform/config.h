@@ -1,0 +1,74 @@
+#pragma once
+// Configuration comes from the environment only, is read once at start-up into typed structs, and
+// an invalid value stops the process with a message naming the variable (STYLE: "invalid is
+// fatal"). Every setting has a visible default, documented in the README's table.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kurz::platform {
+
+// Looks up an environment variable; injectable so that tests need not touch the real environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+EnvLookup process_env();
+
+// All the problems found in the configuration, one per line.
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(const std::vector<std::string>& problems);
+};
+
+// Typed getters that collect every problem instead of stopping at the first; finish() throws
+// ConfigError if there was any. Unset and empty variables both mean "use the default".
+class EnvReader {
+ public:
+  explicit EnvReader(EnvLookup env) : env_(std::move(env)) {}
+
+  std::optional<std::string> raw(const std::string& name) const;
+  std::string string(const std::string& name, std::string fallback);
+  std::int64_t integer(const std::string& name, std::int64_t fallback, std::int64_t min,
+                       std::int64_t max);
+  bool boolean(const std::string& name, bool fallback);
+  std::chrono::milliseconds millis(const std::string& name, std::chrono::milliseconds fallback,
+                                   std::chrono::milliseconds max);
+  // The first of `names` that is set, as a TCP port (1..65535); `fallback` if none is.
+  std::uint16_t port(const std::vector<std::string>& names, std::uint16_t fallback);
+  void problem(std::string message) { problems_.push_back(std::move(message)); }
+  void finish() const;
+
+ private:
+  EnvLookup env_;
+  std::vector<std::string> problems_;
+};
+
+enum class LogLevel { Trace, Debug, Info, Warn, Error, Off };
+std::optional<LogLevel> parse_log_level(std::string_view text);
+
+// What every kurz service reads. Service-specific settings live in the service's own struct,
+// read with the same EnvReader.
+struct ServiceConfig {
+  std::string service;  // "monolith", "links", "redirect", ...
+  std::string listen_address = "0.0.0.0";
+  std::uint16_t port = 8080;  // <SERVICE>_PORT, then PORT0, then PORT, then 8080
+  std::string redis_url;      // empty: in-process memory (only the monolith allows it)
+  LogLevel log_level = LogLevel::Info;
+  bool access_log = true;
+  std::string public_base_url;  // for the short URLs; default http://localhost:<port>
+  std::chrono::milliseconds shutdown_delay{1000};
+  std::chrono::milliseconds drain_timeout{10000};
+  std::size_t http_threads = 2;
+  std::size_t max_request_bytes = 65536;
+  std::string api_key;      // when set, listing and deleting links require it
+  std::string instance_id;  // MESOS_TASK_ID, else HOSTNAME, else gethostname()
+};
+
+// Reads the common settings for `service` (e.g. "monolith" reads MONOLITH_PORT first).
+ServiceConfig load_service_config(const std::string& service, EnvReader& env);
+
+}  // namespace kurz::platform

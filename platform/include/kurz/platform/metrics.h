@@ -1,0 +1,43 @@
+#pragma once
+// Prometheus metrics for one service: HTTP request rate, errors and duration by method, route
+// template and status (never the raw path: cardinality stays bounded), process metrics read from
+// /proc at scrape time, kurz_build_info, and the service's own domain metrics, which adapters
+// register on registry().
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "kurz/platform/http.h"
+
+namespace kurz::platform {
+
+class Metrics {
+ public:
+  Metrics(const std::string& service, const std::string& version, const std::string& stage);
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  prometheus::Registry& registry() { return *registry_; }
+
+  // Records one answered request. `route` is the matched template ("/api/links/:code"), or
+  // "unmatched". Thread-safe and cheap: label lookups are cached.
+  void observe_http(Method method, std::string_view route, int status, double seconds);
+
+  // The text exposition format (version 0.0.4) of everything above.
+  std::string render() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kurz::platform

@@ -1,0 +1,114 @@
+#include "kurz/platform/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <functional>
+#include <shared_mutex>
+#include <sstream>
+#include <unordered_map>
+
+#include "kurz/platform/log.h"
+#include "process_collector.h"
+
+namespace kurz::platform {
+namespace {
+
+struct Key {
+  std::string route;
+  Method method;
+  int status;
+  bool operator==(const Key& other) const {
+    return status == other.status && method == other.method && route == other.route;
+  }
+};
+
+struct KeyHash {
+  std::size_t operator()(const Key& key) const {
+    return std::hash<std::string>()(key.route) ^
+           (static_cast<std::size_t>(key.status) << 8 | static_cast<std::size_t>(key.method));
+  }
+};
+
+struct Series {
+  prometheus::Counter* requests;
+  prometheus::Histogram* duration;
+};
+
+const prometheus::Histogram::BucketBoundaries& latency_buckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+  return buckets;
+}
+
+}  // namespace
+
+struct Metrics::Impl {
+  prometheus::Family<prometheus::Counter>* requests = nullptr;
+  prometheus::Family<prometheus::Histogram>* duration = nullptr;
+  prometheus::Family<prometheus::Counter>* log_dropped = nullptr;
+  ProcessCollector process;
+  mutable std::shared_mutex mutex;
+  std::unordered_map<Key, Series, KeyHash> series;
+};
+
+Metrics::Metrics(const std::string& service, const std::string& version, const std::string& stage)
+    : registry_(std::make_shared<prometheus::Registry>()), impl_(std::make_unique<Impl>()) {
+  impl_->requests = &prometheus::BuildCounter()
+                         .Name("http_requests_total")
+                         .Help("HTTP requests answered, by method, route template and status.")
+                         .Register(*registry_);
+  impl_->duration = &prometheus::BuildHistogram()
+                         .Name("http_request_duration_seconds")
+                         .Help("Time from request parsed to response handed to the socket.")
+                         .Register(*registry_);
+  impl_->log_dropped = &prometheus::BuildCounter()
+                            .Name("kurz_log_lines_dropped_total")
+                            .Help("Log lines dropped because the asynchronous queue was full.")
+                            .Register(*registry_);
+  prometheus::BuildGauge()
+      .Name("kurz_build_info")
+      .Help("Build and deployment information; always 1.")
+      .Register(*registry_)
+      .Add({{"service", service}, {"version", version}, {"stage", stage}})
+      .Set(1);
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::observe_http(Method method, std::string_view route, int status, double seconds) {
+  Key key{std::string(route), method, status};
+  Series series{};
+  {
+    std::shared_lock lock(impl_->mutex);
+    const auto it = impl_->series.find(key);
+    if (it != impl_->series.end()) series = it->second;
+  }
+  if (series.requests == nullptr) {
+    const prometheus::Labels labels{{"method", std::string(to_string(method))},
+                                    {"route", key.route},
+                                    {"status", std::to_string(status)}};
+    std::unique_lock lock(impl_->mutex);
+    series =
+        Series{&impl_->requests->Add(labels), &impl_->duration->Add(labels, latency_buckets())};
+    impl_->series.emplace(std::move(key), series);
+  }
+  series.requests->Increment();
+  series.duration->Observe(seconds);
+}
+
+std::string Metrics::render() const {
+  // The dropped-lines counter mirrors spdlog's own count; counters only move forward.
+  auto& dropped = impl_->log_dropped->Add({});
+  const double total = static_cast<double>(log::dropped_lines());
+  if (total > dropped.Value()) dropped.Increment(total - dropped.Value());
+
+  auto families = registry_->Collect();
+  auto process = impl_->process.Collect();
+  families.insert(families.end(), std::make_move_iterator(process.begin()),
+                  std::make_move_iterator(process.end()));
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+}  // namespace kurz::platform

@@ -1,0 +1,337 @@
+// The Pistache glue: the handler every connection goes through, and Server's lifecycle.
+#include "kurz/platform/server.h"
+
+#include <dirent.h>
+#include <netinet/in.h>
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+#include <pistache/peer.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+#include "kurz/platform/log.h"
+#include "server_state.h"
+
+// Pistache::Http::Handler::onInput (the HTTP parser) is private, so a subclass that needs to see
+// the raw bytes first (our request-size guard) cannot call it with a qualified name, and a call
+// through a member pointer would dispatch back to the override. It is an exported function of
+// libpistache, so we call it by its symbol. Debian's libpistache 0.0.5 on the Itanium C++ ABI; the
+// server tests (keep-alive, 413) fail loudly if this ever stops holding.
+void pistache_http_handler_on_input(
+    Pistache::Http::Handler* self, const char* buffer, std::size_t len,
+    const std::shared_ptr<Pistache::Tcp::Peer>&
+        peer) __asm__("_ZN8Pistache4Http7Handler7onInputEPKcmRKSt10shared_ptrINS_3Tcp4PeerEE");
+
+namespace kurz::platform {
+namespace {
+
+namespace Http = Pistache::Http;
+using Clock = std::chrono::steady_clock;
+
+Method method_of(Http::Method method) {
+  switch (method) {
+    case Http::Method::Get:
+      return Method::Get;
+    case Http::Method::Head:
+      return Method::Head;
+    case Http::Method::Post:
+      return Method::Post;
+    case Http::Method::Put:
+      return Method::Put;
+    case Http::Method::Patch:
+      return Method::Patch;
+    case Http::Method::Delete:
+      return Method::Delete;
+    case Http::Method::Options:
+      return Method::Options;
+    default:
+      return Method::Other;
+  }
+}
+
+class PistacheHeaders : public HeaderSource {
+ public:
+  explicit PistacheHeaders(const Http::Header::Collection& headers) : headers_(headers) {}
+  std::optional<std::string> get(std::string_view name) const override {
+    const std::string key(name);
+    if (const auto raw = headers_.tryGetRaw(key)) return raw->value();
+    // Headers Pistache knows are parsed into typed objects; write them back as text.
+    if (const auto typed = headers_.tryGet(key)) {
+      std::ostringstream out;
+      typed->write(out);
+      return out.str();
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const Http::Header::Collection& headers_;
+};
+
+// A response header with any name. Pistache 0.0.5 writes only typed headers (addRaw ones are
+// silently dropped), so every header we send goes through this. CR and LF never reach the wire.
+class AnyHeader : public Http::Header::Header {
+ public:
+  AnyHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {
+    for (auto& c : value_) {
+      if (c == '\r' || c == '\n') c = ' ';
+    }
+  }
+  const char* name() const override { return name_.c_str(); }
+  void write(std::ostream& stream) const override { stream << value_; }
+  std::uint64_t hash() const override { return Http::Header::detail::hash(name_.c_str()); }
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
+// Bytes received on a connection since its last complete request: the size guard.
+struct PeerState {
+  std::size_t bytes = 0;
+  bool rejected = false;
+};
+constexpr const char* kPeerStateKey = "kurz.peer";
+thread_local bool t_request_completed = false;
+
+// HTTP/1.1 keeps the connection unless the client says close; HTTP/1.0 closes unless it says
+// keep-alive. Pistache 0.0.5 closes whenever the request has no Connection header (#940).
+bool keep_alive(const Http::Request& request) {
+  const auto connection = request.headers().tryGet<Http::Header::Connection>();
+  if (request.version() == Http::Version::Http11) {
+    return !connection || connection->control() != Http::ConnectionControl::Close;
+  }
+  return connection && connection->control() == Http::ConnectionControl::KeepAlive;
+}
+
+class KurzHandler : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(KurzHandler)
+
+  explicit KurzHandler(std::shared_ptr<Server::State> state) : state_(std::move(state)) {}
+
+  void onInput(const char* buffer, size_t len,
+               const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    auto guard = std::static_pointer_cast<PeerState>(peer->tryGetData(kPeerStateKey));
+    if (!guard) {
+      guard = std::make_shared<PeerState>();
+      peer->putData(kPeerStateKey, guard);
+    }
+    if (guard->rejected) return;  // the rest of an oversized request: discard
+    guard->bytes += len;
+    if (guard->bytes > state_->options.max_request_bytes) {
+      guard->rejected = true;
+      reject_oversized(peer);
+      return;
+    }
+    t_request_completed = false;
+    pistache_http_handler_on_input(this, buffer, len, peer);
+    if (t_request_completed) guard->bytes = 0;
+  }
+
+  void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
+    t_request_completed = true;
+    const auto started = Clock::now();
+    state_->in_flight.fetch_add(1);
+    std::string route;
+    Reply reply;
+    std::string request_id;
+    std::string client;
+    const PistacheHeaders headers(request.headers());
+    std::string query;
+    if (request.query().parameters_begin() != request.query().parameters_end()) {
+      query = request.query().as_str();
+      if (!query.empty() && query.front() == '?') query.erase(0, 1);
+    }
+    try {
+      request_id = request_id_for(headers.get("X-Request-Id"));
+      client = request.address().host();
+      Request view(method_of(request.method()), request.resource(), query, request.body(), headers,
+                   client, request_id);
+      reply = state_->dispatch(view, route);
+      send(request, std::move(response), reply, request_id);
+      state_->record(view, route, reply,
+                     std::chrono::duration<double>(Clock::now() - started).count());
+    } catch (const std::exception& e) {
+      // Only the HTTP library can throw here (a peer gone mid-write); nothing to answer.
+      log::warn("response not sent", {{"error", e.what()}, {"request_id", request_id}});
+      state_->in_flight.fetch_sub(1);
+    }
+  }
+
+ private:
+  void send(const Http::Request& request, Http::ResponseWriter response, Reply& reply,
+            const std::string& request_id) {
+    auto& out = response.headers();
+    out.remove<Http::Header::Connection>();
+    const bool keep = keep_alive(request) && !state_->closing.load();
+    out.add<Http::Header::Connection>(keep ? Http::ConnectionControl::KeepAlive
+                                           : Http::ConnectionControl::Close);
+    out.add(std::make_shared<AnyHeader>("X-Instance-Id", state_->options.instance_id));
+    out.add(std::make_shared<AnyHeader>("X-Request-Id", request_id));
+    if (!reply.content_type.empty()) {
+      out.add(std::make_shared<AnyHeader>("Content-Type", reply.content_type));
+    }
+    for (const auto& [name, value] : reply.headers) {
+      out.add(std::make_shared<AnyHeader>(name, value));
+    }
+    if (request.method() == Http::Method::Head) reply.body.clear();
+    auto state = state_;
+    // Pistache only announces "Connection: close"; it is ours to close once the answer is out.
+    std::weak_ptr<Pistache::Tcp::Peer> peer = keep ? nullptr : response.peer();
+    response.send(static_cast<Http::Code>(reply.status), reply.body)
+        .then(
+            [state, peer](ssize_t) {
+              if (const auto open = peer.lock()) ::shutdown(open->fd(), SHUT_WR);
+              state->in_flight.fetch_sub(1);
+            },
+            [state](std::exception_ptr) { state->in_flight.fetch_sub(1); });
+  }
+
+  // Answers 413 in the JSON error shape and half-closes: the client reads the answer, then EOF.
+  void reject_oversized(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+    const auto body = Reply::error(413, "payload_too_large",
+                                   "the request exceeds " +
+                                       std::to_string(state_->options.max_request_bytes) + " bytes")
+                          .body;
+    const std::string head =
+        "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+        "Connection: close\r\nX-Instance-Id: " +
+        state_->options.instance_id + "\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n";
+    const std::string message = head + body;
+    // A few hundred bytes into a socket that has not been answered yet: fits its buffer.
+    [[maybe_unused]] const auto sent =
+        ::send(peer->fd(), message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(peer->fd(), SHUT_WR);
+    state_->metrics.observe_http(Method::Other, "unmatched", 413, 0.0);
+    log::info(
+        "request rejected",
+        {{"status", 413}, {"reason", "request too large"}, {"client", peer->address().host()}});
+  }
+
+  std::shared_ptr<Server::State> state_;
+};
+
+// Pistache offers no way to stop accepting without tearing down in-flight connections, so we
+// find our listening socket and swap it for an inert descriptor: the kernel stops accepting at
+// once (new connections are refused), Pistache's poller forgets it, and Pistache later closes
+// the stand-in instead.
+void stop_accepting(std::uint16_t port) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  while (const dirent* entry = readdir(dir)) {
+    const int fd = std::atoi(entry->d_name);
+    if (fd <= 2 || fd == dirfd(dir)) continue;
+    struct stat info {};
+    if (fstat(fd, &info) != 0 || !S_ISSOCK(info.st_mode)) continue;
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening == 0) {
+      continue;
+    }
+    sockaddr_storage address{};
+    socklen_t address_len = sizeof(address);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &address_len) != 0) continue;
+    std::uint16_t bound = 0;
+    if (address.ss_family == AF_INET) {
+      bound = ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+    } else if (address.ss_family == AF_INET6) {
+      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+    }
+    if (bound != port) continue;
+    const int inert = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (inert >= 0) {
+      ::dup2(inert, fd);
+      ::close(inert);
+    }
+  }
+  closedir(dir);
+}
+
+}  // namespace
+
+ServerOptions ServerOptions::from(const ServiceConfig& config, std::string stage) {
+  ServerOptions options;
+  options.service = config.service;
+  options.version = kurz_version();
+  options.stage = std::move(stage);
+  options.instance_id = config.instance_id;
+  options.address = config.listen_address;
+  options.port = config.port;
+  options.threads = config.http_threads;
+  options.max_request_bytes = config.max_request_bytes;
+  options.shutdown_delay = config.shutdown_delay;
+  options.drain_timeout = config.drain_timeout;
+  options.access_log = config.access_log;
+  return options;
+}
+
+const std::string& kurz_version() {
+  static const std::string version = KURZ_VERSION;
+  return version;
+}
+
+Server::Server(ServerOptions options, Router router, Metrics& metrics, health::Registry& health)
+    : state_(std::make_shared<State>(std::move(options), std::move(router), metrics, health)) {}
+
+Server::~Server() {
+  if (state_->endpoint && !state_->stopped) {
+    state_->options.shutdown_delay = std::chrono::milliseconds(0);
+    shutdown();
+  }
+}
+
+void Server::start() {
+  auto& options = state_->options;
+  const Pistache::Address address(options.address, Pistache::Port(options.port));
+  state_->endpoint = std::make_unique<Http::Endpoint>(address);
+  // Pistache's own limit sits above ours so that our guard answers first, in our error shape.
+  auto endpoint_options = Http::Endpoint::options()
+                              .threads(static_cast<int>(options.threads))
+                              .flags(Pistache::Tcp::Options::ReuseAddr)
+                              .maxRequestSize(options.max_request_bytes + 4096)
+                              .maxResponseSize(64 * 1024 * 1024)
+                              .backlog(1024);
+  state_->endpoint->init(endpoint_options);
+  state_->endpoint->setHandler(Http::make_handler<KurzHandler>(state_));
+  try {
+    state_->endpoint->serveThreaded();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot listen on " + options.address + ":" +
+                             std::to_string(options.port) + ": " + e.what());
+  }
+  state_->port = static_cast<std::uint16_t>(state_->endpoint->getPort());
+  state_->lifecycle->started = true;
+}
+
+std::uint16_t Server::port() const { return state_->port; }
+
+std::size_t Server::in_flight() const { return state_->in_flight.load(); }
+
+void Server::begin_shutdown() { state_->lifecycle->draining = true; }
+
+bool Server::shutdown() {
+  if (!state_->endpoint || state_->stopped) return true;
+  begin_shutdown();
+  std::this_thread::sleep_for(state_->options.shutdown_delay);
+  state_->closing = true;
+  stop_accepting(state_->port);
+  const auto deadline = Clock::now() + state_->options.drain_timeout;
+  while (state_->in_flight.load() > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const bool drained = state_->in_flight.load() == 0;
+  state_->endpoint->shutdown();
+  state_->stopped = true;
+  return drained;
+}
+
+}  // namespace kurz::platform

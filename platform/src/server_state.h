@@ -1,0 +1,46 @@
+#pragma once
+// What the server's handler clones share: the routes, metrics, health and the drain state.
+// Transport-agnostic: the Pistache glue lives in pistache_handler.cc.
+
+#include <pistache/endpoint.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "kurz/platform/server.h"
+
+namespace kurz::platform {
+
+struct Server::State {
+  State(ServerOptions opts, Router r, Metrics& m, health::Registry& h);
+
+  ServerOptions options;
+  Router router;
+  Metrics& metrics;
+  health::Registry& health;
+  std::string info_json;
+
+  struct Lifecycle {
+    std::atomic<bool> started{false};
+    std::atomic<bool> draining{false};  // readiness 503
+  };
+  // Shared with the readiness check, which may outlive the server in the health registry.
+  std::shared_ptr<Lifecycle> lifecycle = std::make_shared<Lifecycle>();
+  std::atomic<bool> closing{false};  // every response carries Connection: close
+  std::atomic<std::size_t> in_flight{0};
+  std::unique_ptr<Pistache::Http::Endpoint> endpoint;
+  std::uint16_t port = 0;
+  bool stopped = false;
+
+  // Routes the request and runs its handler; never throws. `route` receives the metrics label.
+  Reply dispatch(Request& request, std::string& route) const;
+  // Metrics and the access log for one answered request.
+  void record(const Request& request, const std::string& route, const Reply& reply,
+              double seconds) const;
+};
+
+// A request id: the incoming X-Request-Id when it is short and plain, else a fresh random one.
+std::string request_id_for(const std::optional<std::string>& incoming);
+
+}  // namespace kurz::platform

@@ -1,0 +1,90 @@
+#include "kurz/platform/service_main.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+
+#include "kurz/platform/log.h"
+#include "kurz/platform/server.h"
+
+namespace kurz::platform {
+namespace {
+
+sigset_t termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+const char* signal_name(int signal) { return signal == SIGTERM ? "SIGTERM" : "SIGINT"; }
+
+}  // namespace
+
+std::string stage_of(const ServiceConfig& config) {
+  if (config.service != "monolith") return "3";
+  return config.redis_url.empty() ? "1" : "2";
+}
+
+int run_service(const std::string& service, const Compose& compose) {
+  const auto started = std::chrono::steady_clock::now();
+  const sigset_t signals = termination_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A closed stdout (a log collector gone) must not kill the process with SIGPIPE.
+  signal(SIGPIPE, SIG_IGN);
+
+  EnvReader env(process_env());
+  ServiceConfig config;
+  try {
+    config = load_service_config(service, env);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kurz-%s: %s\n", service.c_str(), e.what());
+    return 2;
+  }
+  log::init(service, config.instance_id, config.log_level);
+  Metrics metrics(service, kurz_version(), stage_of(config));
+  health::Registry health;
+  ServiceContext context{config, env, metrics, health, {}};
+  Router router;
+  int code = 0;
+  try {
+    compose(context, router);
+    env.finish();
+    Server server(ServerOptions::from(config, stage_of(config)), std::move(router), metrics,
+                  health);
+    server.start();
+    const auto ready_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    log::info("ready", {{"port", static_cast<std::int64_t>(server.port())},
+                        {"stage", stage_of(config)},
+                        {"version", kurz_version()},
+                        {"startup_ms", ready_ms}});
+    int received = 0;
+    sigwait(&signals, &received);
+    log::info("shutting down",
+              {{"signal", signal_name(received)},
+               {"delay_ms", static_cast<std::int64_t>(config.shutdown_delay.count())},
+               {"in_flight", static_cast<std::int64_t>(server.in_flight())}});
+    const bool drained = server.shutdown();
+    for (auto hook = context.shutdown_hooks.rbegin(); hook != context.shutdown_hooks.rend();
+         ++hook) {
+      (*hook)();
+    }
+    log::info("stopped", {{"drained", drained}});
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "kurz-%s: %s\n", service.c_str(), e.what());
+    code = 2;
+  } catch (const std::exception& e) {
+    log::error("fatal", {{"error", e.what()}});
+    std::fprintf(stderr, "kurz-%s: %s\n", service.c_str(), e.what());
+    code = 1;
+  }
+  log::shutdown();
+  return code;
+}
+
+}  // namespace kurz::platform

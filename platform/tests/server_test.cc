@@ -1,0 +1,234 @@
+// In-process tests of the HTTP server on port 0, through a raw-socket client.
+#include "kurz/platform/server.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <stdexcept>
+#include <thread>
+
+#include "http_client.h"
+
+namespace kurz::platform {
+namespace {
+
+using kurz::testing::http;
+using kurz::testing::HttpConnection;
+using namespace std::chrono_literals;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void start(ServerOptions options = {}) {
+    options.service = "test";
+    options.version = "0";
+    options.stage = "1";
+    options.instance_id = "instance-a";
+    options.threads = 2;
+    Router router;
+    router.get("/echo/:name", [](const Request& request) {
+      return Reply::text(200, "hello " + request.param("name"));
+    });
+    router.post("/echo", [](const Request& request) {
+      return Reply::text(200, std::string(request.body()));
+    });
+    router.get("/boom",
+               [](const Request&) -> Reply { throw std::runtime_error("secret internal detail"); });
+    router.get("/slow", [this](const Request&) {
+      slow_started_ = true;
+      std::this_thread::sleep_for(600ms);
+      return Reply::text(200, "slow done");
+    });
+    server_ = std::make_unique<Server>(options, std::move(router), metrics_, health_);
+    server_->start();
+  }
+  std::uint16_t port() const { return server_->port(); }
+
+  Metrics metrics_{"test", "0", "1"};
+  health::Registry health_;
+  std::unique_ptr<Server> server_;
+  std::atomic<bool> slow_started_{false};
+};
+
+TEST_F(ServerTest, RoutesAndCommonHeaders) {
+  start();
+  const auto response = http(port(), "GET", "/echo/w%C3%B6rld");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "hello w\xC3\xB6rld");
+  EXPECT_EQ(response.header("X-Instance-Id"), "instance-a");
+  ASSERT_TRUE(response.header("X-Request-Id"));
+  EXPECT_EQ(response.header("X-Request-Id")->size(), 16u);
+  EXPECT_EQ(response.header("Content-Type"), "text/plain; charset=utf-8");
+}
+
+TEST_F(ServerTest, PlainRequestIdIsKeptHostileOneReplaced) {
+  start();
+  EXPECT_EQ(
+      http(port(), "GET", "/echo/x", "", {{"X-Request-Id", "abc-123"}}).header("X-Request-Id"),
+      "abc-123");
+  const auto replaced = http(port(), "GET", "/echo/x", "", {{"X-Request-Id", "a b\"<script>"}});
+  EXPECT_NE(replaced.header("X-Request-Id"), "a b\"<script>");
+}
+
+TEST_F(ServerTest, UnknownRouteIs404Json) {
+  start();
+  const auto response = http(port(), "GET", "/nope/nope");
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(response.header("Content-Type"), "application/json");
+  EXPECT_EQ(response.body, R"({"error":{"code":"not_found","message":"no such resource"}})");
+}
+
+TEST_F(ServerTest, WrongMethodIs405WithAllow) {
+  start();
+  const auto response = http(port(), "DELETE", "/echo/x");
+  EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(response.header("Allow"), "GET");
+  EXPECT_NE(response.body.find("method_not_allowed"), std::string::npos);
+}
+
+TEST_F(ServerTest, HandlerExceptionIs500WithoutDetails) {
+  start();
+  const auto response = http(port(), "GET", "/boom");
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(response.body.find("secret"), std::string::npos);
+  EXPECT_NE(response.body.find("\"internal\""), std::string::npos);
+  EXPECT_EQ(http(port(), "GET", "/echo/alive").status, 200);
+}
+
+TEST_F(ServerTest, HeadHasNoBody) {
+  start();
+  HttpConnection connection(port());
+  const auto response = connection.request("HEAD", "/echo/x");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_TRUE(response.body.empty());
+  EXPECT_EQ(connection.request("GET", "/echo/y").body, "hello y");
+}
+
+// Pistache 0.0.5 answers "Connection: Close" to every HTTP/1.1 request without an explicit
+// keep-alive header and closes the connection (upstream #940); clients such as wrk, HAProxy and
+// Prometheus send no such header.
+TEST_F(ServerTest, Http11KeepsTheConnectionWithoutAHeader) {
+  start();
+  HttpConnection connection(port());
+  const auto first = connection.request("GET", "/echo/one");
+  EXPECT_EQ(first.status, 200);
+  EXPECT_NE(first.header("Connection").value_or(""), "Close");
+  EXPECT_FALSE(connection.closed_by_peer(200ms));
+  const auto second = connection.request("GET", "/echo/two");
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.body, "hello two");
+}
+
+TEST_F(ServerTest, ClientAskingToCloseIsClosed) {
+  start();
+  HttpConnection connection(port());
+  const auto response = connection.request("GET", "/echo/x", "", {{"Connection", "close"}});
+  EXPECT_EQ(response.status, 200);
+  EXPECT_TRUE(connection.closed_by_peer(2000ms));
+}
+
+TEST_F(ServerTest, Http10ClosesUnlessAskedToKeep) {
+  start();
+  HttpConnection connection(port());
+  connection.send_raw("GET /echo/x HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(connection.read_response().status, 200);
+  EXPECT_TRUE(connection.closed_by_peer(2000ms));
+}
+
+TEST_F(ServerTest, OversizedRequestIs413JsonAndServerLives) {
+  ServerOptions options;
+  options.max_request_bytes = 4096;
+  start(options);
+  HttpConnection connection(port());
+  const std::string body(20000, 'x');
+  connection.send_raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20000\r\n\r\n");
+  try {
+    connection.send_raw(body);
+  } catch (const std::exception&) {
+    // The server may close before the whole body is sent; the answer is still readable.
+  }
+  const auto response = connection.read_response();
+  EXPECT_EQ(response.status, 413);
+  EXPECT_NE(response.body.find("payload_too_large"), std::string::npos);
+  const std::string ok_body(3000, 'y');
+  EXPECT_EQ(http(port(), "POST", "/echo", ok_body).body, ok_body);
+}
+
+TEST_F(ServerTest, HugeHeadersAre413) {
+  ServerOptions options;
+  options.max_request_bytes = 4096;
+  start(options);
+  const auto response = http(port(), "GET", "/echo/x", "", {{"X-Filler", std::string(10000, 'a')}});
+  EXPECT_EQ(response.status, 413);
+}
+
+TEST_F(ServerTest, ManyRequestsOnOneConnectionResetTheSizeGuard) {
+  ServerOptions options;
+  options.max_request_bytes = 4096;
+  start(options);
+  HttpConnection connection(port());
+  const std::string body(1000, 'z');
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(connection.request("POST", "/echo", body).status, 200) << i;
+  }
+}
+
+TEST_F(ServerTest, MetricsByRouteTemplate) {
+  start();
+  http(port(), "GET", "/echo/a");
+  http(port(), "GET", "/echo/b");
+  http(port(), "GET", "/does/not/exist");
+  const auto metrics = http(port(), "GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(
+      metrics.body.find(R"(http_requests_total{method="GET",route="/echo/:name",status="200"} 2)"),
+      std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find(R"(route="unmatched",status="404")"), std::string::npos);
+  EXPECT_EQ(metrics.body.find("/echo/a"), std::string::npos);
+  EXPECT_NE(metrics.body.find("process_resident_memory_bytes"), std::string::npos);
+  EXPECT_NE(metrics.body.find("kurz_build_info"), std::string::npos);
+}
+
+TEST_F(ServerTest, InfoAndHealth) {
+  start();
+  EXPECT_EQ(http(port(), "GET", "/info").body,
+            R"({"service":"test","version":"0","stage":"1","instance":"instance-a"})");
+  EXPECT_EQ(http(port(), "GET", "/health/live").status, 200);
+  EXPECT_EQ(http(port(), "GET", "/health/ready").status, 200);
+  server_->begin_shutdown();
+  const auto ready = http(port(), "GET", "/health/ready");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("shutting down"), std::string::npos);
+  EXPECT_EQ(http(port(), "GET", "/health/live").status, 200);
+}
+
+// Pistache's Endpoint::shutdown() drops in-flight responses (upstream #1018): ours drains.
+TEST_F(ServerTest, ShutdownDrainsInFlightRequests) {
+  ServerOptions options;
+  options.shutdown_delay = 100ms;
+  start(options);
+  auto slow = std::async(std::launch::async, [this] { return http(port(), "GET", "/slow"); });
+  while (!slow_started_) std::this_thread::sleep_for(1ms);
+  const auto stopping = std::chrono::steady_clock::now();
+  EXPECT_TRUE(server_->shutdown());
+  EXPECT_GE(std::chrono::steady_clock::now() - stopping, 100ms);
+  const auto response = slow.get();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "slow done");
+  EXPECT_THROW(HttpConnection{port()}, std::runtime_error);
+}
+
+TEST_F(ServerTest, ShutdownDelayKeepsServing) {
+  ServerOptions options;
+  options.shutdown_delay = 400ms;
+  start(options);
+  auto stopping = std::async(std::launch::async, [this] { return server_->shutdown(); });
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(http(port(), "GET", "/health/ready").status, 503);
+  EXPECT_EQ(http(port(), "GET", "/echo/still").status, 200);
+  EXPECT_TRUE(stopping.get());
+}
+
+}  // namespace
+}  // namespace kurz::platform
