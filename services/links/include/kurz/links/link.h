@@ -1,0 +1,30 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "kurz/common/clock.h"
+
+namespace kurz::links {
+
+using common::TimePoint;
+
+// A short link: `code` (generated or a custom slug) redirects to `url`. Links are immutable once
+// created; they can only be deleted.
+struct Link {
+  std::string code;
+  std::string url;
+  TimePoint created_at;
+  std::optional<TimePoint> expires_at;  // nullopt: never expires
+
+  // True from the instant `expires_at` is reached (inclusive) onwards.
+  bool expired_at(TimePoint now) const { return expires_at.has_value() && now >= *expires_at; }
+
+  friend bool operator==(const Link& a, const Link& b) {
+    return a.code == b.code && a.url == b.url && a.created_at == b.created_at &&
+           a.expires_at == b.expires_at;
+  }
+  friend bool operator!=(const Link& a, const Link& b) { return !(a == b); }
+};
+
+}  // namespace kurz::links

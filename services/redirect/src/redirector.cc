@@ -1,0 +1,29 @@
+#include "kurz/redirect/redirector.h"
+
+#include <utility>
+
+#include "kurz/common/utf8.h"
+#include "kurz/links/slug.h"
+
+namespace kurz::redirect {
+
+using common::Error;
+using common::ErrorKind;
+
+common::Result<std::string> Redirector::resolve(std::string_view code, std::string_view referrer,
+                                                std::string_view user_agent) {
+  std::optional<links::Link> link;
+  if (links::is_well_formed_code(code)) link = links_.find(code);
+  if (!link) return Error{ErrorKind::NotFound, "not_found", "this short link does not exist"};
+
+  const common::TimePoint now = clock_.now();
+  if (link->expired_at(now)) return Error{ErrorKind::Gone, "gone", "this link has expired"};
+
+  // The link is ours: move its code and URL out instead of copying them.
+  clicks_.record(common::ClickEvent{now, std::move(link->code),
+                                    common::sanitize_utf8(referrer, kMaxReferrerBytes),
+                                    common::sanitize_utf8(user_agent, kMaxUserAgentBytes)});
+  return std::move(link->url);
+}
+
+}  // namespace kurz::redirect

@@ -1,0 +1,96 @@
+#include "kurz/redirect/redirector.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kurz/common/utf8.h"
+#include "kurz/links/memory_link_store.h"
+
+namespace kurz::redirect {
+namespace {
+
+using namespace std::chrono_literals;
+using common::ErrorKind;
+using common::TimePoint;
+
+const TimePoint kStart = TimePoint{} + std::chrono::seconds(1795476426);
+
+class RecordingSink final : public common::ClickSink {
+ public:
+  void record(common::ClickEvent event) override {
+    std::lock_guard lock(mutex_);
+    events.push_back(std::move(event));
+  }
+  std::mutex mutex_;
+  std::vector<common::ClickEvent> events;
+};
+
+class RedirectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(store_.insert({"abc", "https://example.com/a", kStart, std::nullopt}));
+    ASSERT_TRUE(store_.insert({"soon", "https://example.com/s", kStart, kStart + 1h}));
+  }
+  links::MemoryLinkStore store_;
+  RecordingSink sink_;
+  common::ManualClock clock_{kStart + 5min};
+  Redirector redirector_{store_, sink_, clock_};
+};
+
+TEST_F(RedirectorTest, ResolvesAndRecordsAClick) {
+  auto url = redirector_.resolve("abc", "https://news.example/item", "curl/8.0");
+  ASSERT_TRUE(url.ok());
+  EXPECT_EQ(url.value(), "https://example.com/a");
+  ASSERT_EQ(sink_.events.size(), 1U);
+  EXPECT_EQ(sink_.events[0].at, kStart + 5min);
+  EXPECT_EQ(sink_.events[0].code, "abc");
+  EXPECT_EQ(sink_.events[0].referrer, "https://news.example/item");
+  EXPECT_EQ(sink_.events[0].user_agent, "curl/8.0");
+}
+
+TEST_F(RedirectorTest, UnknownCodesAreNotFoundAndNotRecorded) {
+  for (const std::string& code : {std::string("zzz"), std::string("ABC"), std::string(""),
+                                  std::string("a/b"), std::string(1000, 'a')}) {
+    auto url = redirector_.resolve(code, "", "");
+    ASSERT_FALSE(url.ok());
+    EXPECT_EQ(url.error().kind, ErrorKind::NotFound);
+    EXPECT_EQ(url.error().code, "not_found");
+  }
+  EXPECT_TRUE(sink_.events.empty());
+}
+
+TEST_F(RedirectorTest, ExpiredLinksAreGone) {
+  EXPECT_TRUE(redirector_.resolve("soon", "", "").ok());
+  clock_.set(kStart + 1h - 1ms);
+  EXPECT_TRUE(redirector_.resolve("soon", "", "").ok());
+  clock_.set(kStart + 1h);
+  auto url = redirector_.resolve("soon", "", "");
+  ASSERT_FALSE(url.ok());
+  EXPECT_EQ(url.error().kind, ErrorKind::Gone);
+  EXPECT_EQ(url.error().code, "gone");
+  EXPECT_EQ(url.error().message, "this link has expired");
+  EXPECT_EQ(sink_.events.size(), 2U);
+}
+
+TEST_F(RedirectorTest, DeletedLinksAreNotFound) {
+  ASSERT_TRUE(store_.remove("abc"));
+  EXPECT_EQ(redirector_.resolve("abc", "", "").error().kind, ErrorKind::NotFound);
+}
+
+TEST_F(RedirectorTest, BoundsAndSanitizesHeaderValues) {
+  std::string long_referrer = "https://example.com/" + std::string(600, 'r');
+  std::string euro_agent = std::string(511, 'u') + "\xE2\x82\xAC";  // € straddles byte 512
+  ASSERT_TRUE(redirector_.resolve("abc", long_referrer, euro_agent).ok());
+  ASSERT_TRUE(redirector_.resolve("abc", "bad\xFF", "").ok());
+  ASSERT_EQ(sink_.events.size(), 2U);
+  EXPECT_EQ(sink_.events[0].referrer.size(), kMaxReferrerBytes);
+  EXPECT_EQ(sink_.events[0].user_agent, std::string(511, 'u'));
+  EXPECT_TRUE(common::is_valid_utf8(sink_.events[1].referrer));
+  EXPECT_EQ(sink_.events[1].user_agent, "");
+}
+
+}  // namespace
+}  // namespace kurz::redirect
