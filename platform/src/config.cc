@@ -107,7 +107,7 @@ std::chrono::milliseconds EnvReader::millis(const std::string& name,
 
 std::uint16_t EnvReader::port(const std::vector<std::string>& names, std::uint16_t fallback) {
   for (const auto& name : names) {
-    if (raw(name)) return static_cast<std::uint16_t>(integer(name, fallback, 1, 65535));
+    if (raw(name)) return static_cast<std::uint16_t>(integer(name, fallback, 0, 65535));
   }
   return fallback;
 }

@@ -48,8 +48,9 @@ std::optional<std::string> Request::query(std::string_view name) const {
     const auto raw_key = pair.substr(0, eq);
     const auto key = percent_decode(raw_key, true);
     if (!key || *key != name) continue;
-    return percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1),
-                          true);
+    const auto raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    auto decoded = percent_decode(raw, true);
+    return decoded ? std::move(*decoded) : std::string(raw);
   }
   return std::nullopt;
 }

@@ -47,7 +47,7 @@ int run_service(const std::string& service, const Compose& compose) {
   log::init(service, config.instance_id, config.log_level);
   Metrics metrics(service, kurz_version(), stage_of(config));
   health::Registry health;
-  ServiceContext context{config, env, metrics, health, {}};
+  ServiceContext context{config, env, metrics, health, {}, {}};
   Router router;
   int code = 0;
   try {

@@ -37,7 +37,7 @@ class EnvReader {
   bool boolean(const std::string& name, bool fallback);
   std::chrono::milliseconds millis(const std::string& name, std::chrono::milliseconds fallback,
                                    std::chrono::milliseconds max);
-  // The first of `names` that is set, as a TCP port (1..65535); `fallback` if none is.
+  // The first of `names` that is set, as a TCP port (0 means any free port); `fallback` if none.
   std::uint16_t port(const std::vector<std::string>& names, std::uint16_t fallback);
   void problem(std::string message) { problems_.push_back(std::move(message)); }
   void finish() const;

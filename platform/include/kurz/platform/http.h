@@ -43,8 +43,8 @@ class Request {
 
   std::optional<std::string> header(std::string_view name) const { return headers_.get(name); }
 
-  // The first value of a query parameter, percent-decoded ('+' is a space). nullopt when absent or
-  // when its encoding is invalid (a stray '%'), so that a bad value is never mistaken for another.
+  // The first value of a query parameter, percent-decoded ('+' is a space); nullopt when absent.
+  // A value with a broken escape (a stray '%') is returned as sent, for validation to reject.
   std::optional<std::string> query(std::string_view name) const;
 
   // A path parameter of the matched route template, percent-decoded. Empty when the route has no

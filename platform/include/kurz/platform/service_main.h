@@ -8,6 +8,7 @@
 //      (flush buffered work), and returns 0.
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct ServiceContext {
   health::Registry& health;
   // Run after the server stopped, latest first: flush buffers, close connections.
   std::vector<std::function<void()>> shutdown_hooks;
+  // What compose builds and the routes use: kept alive until after the shutdown hooks ran.
+  std::vector<std::shared_ptr<void>> owned;
 };
 
 using Compose = std::function<void(ServiceContext& context, Router& router)>;

@@ -1,0 +1,25 @@
+#pragma once
+// The links REST API: POST/GET /api/links, GET/DELETE /api/links/:code.
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "kurz/links/link_service.h"
+#include "kurz/platform/metrics.h"
+#include "kurz/platform/router.h"
+
+namespace kurz::links::http {
+
+struct Options {
+  std::string public_base_url;  // short URLs are <public_base_url>/<code>
+  std::string api_key;          // when set, listing and deleting require it
+};
+
+// Registers the routes; `service` and `metrics` must outlive the router.
+void add_routes(platform::Router& router, LinkService& service, platform::Metrics& metrics,
+                const Options& options);
+
+// {"code","url","shortUrl","createdAt","expiresAt"} as the API returns a link.
+nlohmann::json to_json(const Link& link, const std::string& public_base_url);
+
+}  // namespace kurz::links::http

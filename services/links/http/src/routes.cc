@@ -1,0 +1,125 @@
+#include "kurz/links/http/routes.h"
+
+#include <nlohmann/json.hpp>
+
+#include "kurz/common/time.h"
+#include "kurz/service/replies.h"
+
+namespace kurz::links::http {
+namespace {
+
+using platform::Reply;
+using platform::Request;
+
+Reply invalid_request(const std::string& message) {
+  return Reply::error(400, "invalid_request", message);
+}
+
+// Reads an optional string field; null counts as absent. Sets `error` on a wrong type.
+std::optional<std::string> optional_string(const nlohmann::json& body, const char* field,
+                                           std::optional<Reply>& error) {
+  const auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) {
+    error = invalid_request(std::string(field) + " must be a string");
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+// Decodes the create request; returns the reply to send instead when the body is not usable.
+std::optional<Reply> decode_create(const Request& request, CreateLink& out) {
+  nlohmann::json body;
+  if (auto error = service::parse_json_object(request, body)) return error;
+  std::optional<Reply> error;
+  auto url = optional_string(body, "url", error);
+  if (error) return error;
+  if (!url) return invalid_request("url is required");
+  out.url = std::move(*url);
+  out.slug = optional_string(body, "slug", error);
+  if (error) return error;
+  const auto expires = optional_string(body, "expiresAt", error);
+  if (error) return error;
+  if (expires) {
+    out.expires_at = common::parse_rfc3339(*expires);
+    if (!out.expires_at) {
+      return Reply::error(400, "invalid_expiry",
+                          "expiresAt must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z");
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const Link& link, const std::string& public_base_url) {
+  return {{"code", link.code},
+          {"url", link.url},
+          {"shortUrl", public_base_url + "/" + link.code},
+          {"createdAt", common::format_rfc3339(link.created_at)},
+          {"expiresAt", link.expires_at ? nlohmann::json(common::format_rfc3339(*link.expires_at))
+                                        : nlohmann::json(nullptr)}};
+}
+
+void add_routes(platform::Router& router, LinkService& service, platform::Metrics& metrics,
+                const Options& options) {
+  auto& created = prometheus::BuildCounter()
+                      .Name("kurz_links_created_total")
+                      .Help("Short links created, by kind of code.")
+                      .Register(metrics.registry());
+  auto& generated = created.Add({{"code", "generated"}});
+  auto& custom = created.Add({{"code", "custom"}});
+  auto& deleted = prometheus::BuildCounter()
+                      .Name("kurz_links_deleted_total")
+                      .Help("Short links deleted.")
+                      .Register(metrics.registry())
+                      .Add({});
+
+  router.post("/api/links", [&service, &generated, &custom, options](const Request& request) {
+    CreateLink create;
+    if (auto error = decode_create(request, create)) return std::move(*error);
+    const bool is_custom = create.slug.has_value();
+    auto link = service.create(create);
+    if (!link.ok()) return service::error_reply(link.error());
+    (is_custom ? custom : generated).Increment();
+    auto reply = service::json_reply(201, to_json(link.value(), options.public_base_url));
+    reply.with_header("Location", "/api/links/" + link.value().code);
+    return reply;
+  });
+
+  router.get("/api/links", [&service, options](const Request& request) {
+    if (auto denied = service::require_api_key(request, options.api_key)) return std::move(*denied);
+    const auto limit =
+        service::int_query(request, "limit", 20, 1, static_cast<long>(kMaxListLimit));
+    if (limit.error) return *limit.error;
+    ListQuery query;
+    query.limit = static_cast<std::size_t>(*limit.value);
+    query.cursor = request.query("cursor");
+    const auto page = service.list(query);
+    if (!page.ok()) return service::error_reply(page.error());
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& link : page.value().items) {
+      items.push_back(to_json(link, options.public_base_url));
+    }
+    const auto& next = page.value().next_cursor;
+    return service::json_reply(
+        200, {{"items", std::move(items)},
+              {"nextCursor", next ? nlohmann::json(*next) : nlohmann::json(nullptr)}});
+  });
+
+  router.get("/api/links/:code", [&service, options](const Request& request) {
+    const auto link = service.get(request.param("code"));
+    if (!link.ok()) return service::error_reply(link.error());
+    return service::json_reply(200, to_json(link.value(), options.public_base_url));
+  });
+
+  router.del("/api/links/:code", [&service, &deleted, options](const Request& request) {
+    if (auto denied = service::require_api_key(request, options.api_key)) return std::move(*denied);
+    const auto removed = service.remove(request.param("code"));
+    if (!removed.ok()) return service::error_reply(removed.error());
+    deleted.Increment();
+    return Reply::empty(204);
+  });
+}
+
+}  // namespace kurz::links::http

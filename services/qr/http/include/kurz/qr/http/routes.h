@@ -1,0 +1,16 @@
+#pragma once
+// GET /qr/:code.svg and GET /qr/:code.png?scale=N: the short URL of an existing link as a QR code.
+
+#include <string>
+
+#include "kurz/links/link_store.h"
+#include "kurz/platform/metrics.h"
+#include "kurz/platform/router.h"
+
+namespace kurz::qr::http {
+
+// Registers the routes; `links` and `metrics` must outlive the router.
+void add_routes(platform::Router& router, const links::LinkReader& links,
+                platform::Metrics& metrics, std::string public_base_url);
+
+}  // namespace kurz::qr::http
