@@ -197,6 +197,7 @@ class KurzHandler : public Http::Handler {
 
   // Answers 413 in the JSON error shape and half-closes: the client reads the answer, then EOF.
   void reject_oversized(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+    const auto request_id = request_id_for(std::nullopt);
     const auto body = Reply::error(413, "payload_too_large",
                                    "the request exceeds " +
                                        std::to_string(state_->options.max_request_bytes) + " bytes")
@@ -204,8 +205,8 @@ class KurzHandler : public Http::Handler {
     const std::string head =
         "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
         "Connection: close\r\nX-Instance-Id: " +
-        state_->options.instance_id + "\r\nContent-Length: " + std::to_string(body.size()) +
-        "\r\n\r\n";
+        state_->options.instance_id + "\r\nX-Request-Id: " + request_id +
+        "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
     const std::string message = head + body;
     // A few hundred bytes into a socket that has not been answered yet: fits its buffer.
     [[maybe_unused]] const auto sent =
