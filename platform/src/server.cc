@@ -288,6 +288,8 @@ Server::~Server() {
     state_->options.shutdown_delay = std::chrono::milliseconds(0);
     shutdown();
   }
+  // The endpoint's handlers hold the state: release them to break the cycle.
+  state_->endpoint.reset();
 }
 
 void Server::start() {
