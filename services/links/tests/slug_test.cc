@@ -50,9 +50,9 @@ TEST(ValidateSlugTest, RejectsReservedWordsCaseInsensitively) {
 }
 
 TEST(IsReservedTest, CoversEverythingServedAtTopLevel) {
-  for (const char* word :
-       {"api", "health", "metrics", "info", "qr", "static", "assets", "favicon.ico", "robots.txt",
-        "admin", "login", "logout", "www", "docs", "openapi", "index.html", "QR", "Favicon.ICO"}) {
+  for (const char* word : {"api", "health", "metrics", "info", "qr", "static", "assets",
+                           "favicon.ico", "robots.txt", "admin", "login", "logout", "www", "docs",
+                           "openapi", "index.html", "QR", "Favicon.ICO", "top"}) {
     EXPECT_TRUE(is_reserved(word)) << word;
   }
   EXPECT_FALSE(is_reserved("apix"));
