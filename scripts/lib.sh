@@ -1,0 +1,120 @@
+# shellcheck shell=bash disable=SC2034 # SC2034: the package arrays are used by the scripts that source this
+# Shared helpers for the kurz scripts. Source it; it defines functions and arrays only and does not
+# change shell options. Needs bash >= 4.4 and a Debian-like system (dpkg, apt-get).
+
+KURZ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian packages, in one place. Build: compile every preset. Test: what the tests start or call.
+# Bench: the load generator and the reference server.
+KURZ_BUILD_PACKAGES=(
+  cmake ninja-build g++ pkg-config
+  libpistache-dev prometheus-cpp-dev nlohmann-json3-dev libhiredis-dev libspdlog-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libqrencode-dev libpng-dev
+)
+KURZ_TEST_PACKAGES=(redis-server python3 python3-yaml curl prometheus)
+KURZ_BENCH_PACKAGES=(wrk nginx-light curl)
+
+# Progress line on stderr, so that stdout stays for what a script produces.
+say() { printf 'kurz: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# Milliseconds since the epoch (bash 5 EPOCHREALTIME; no subprocess).
+now_ms() {
+  local t=${EPOCHREALTIME/[.,]/}
+  echo $((t / 1000))
+}
+
+# Runs apt-get update unless this run (or a parent script) already did, or the lists are fresher
+# than 6 hours. Arguments: [force] then the privilege prefix (nothing or "sudo").
+_kurz_apt_update() {
+  local force=0
+  [[ ${1:-} == force ]] && { force=1; shift; }
+  [[ ${KURZ_APT_UPDATED:-} == 1 ]] && return 0
+  if ((force == 0)) &&
+    [[ -n $(find /var/lib/apt/lists -maxdepth 1 -type f -name '*Packages*' -mmin -360 2>/dev/null | head -n 1) ]]; then
+    return 0
+  fi
+  say "running apt-get update ..."
+  "$@" apt-get -o DPkg::Lock::Timeout=300 update -qq >&2 || return 1
+  export KURZ_APT_UPDATED=1
+}
+
+# ensure_packages pkg...: installs the packages that dpkg does not report as installed.
+ensure_packages() {
+  local pkg status
+  local -a missing=() priv=()
+  command -v dpkg-query >/dev/null 2>&1 || die "no dpkg-query: install by hand: $*"
+  for pkg in "$@"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) || status=
+    [[ $status == "install ok installed" ]] || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  say "installing ${missing[*]} ..."
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null 2>&1 ||
+      die "packages missing (${missing[*]}) and not root without sudo: install them by hand"
+    priv=(sudo)
+  fi
+  local -a install=("${priv[@]}" env DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}")
+  _kurz_apt_update "${priv[@]}" || die "apt-get update failed"
+  if ! "${install[@]}" >&2; then
+    # Fresh-looking lists can still lack a package (another suite, a new name): update once, retry.
+    [[ ${KURZ_APT_UPDATED:-} == 1 ]] && die "could not install: ${missing[*]}"
+    _kurz_apt_update force "${priv[@]}" || die "apt-get update failed"
+    "${install[@]}" >&2 || die "could not install: ${missing[*]}"
+  fi
+}
+
+# build_preset <preset> [target...]: configures and builds one CMake preset (build/<preset>).
+# Output goes to stderr. KURZ_KEEP_GOING=1 builds past errors (ninja -k 0) to report them all.
+build_preset() {
+  local preset=$1
+  shift
+  local -a targets=() native=()
+  (($# > 0)) && targets=(--target "$@")
+  [[ ${KURZ_KEEP_GOING:-0} == 1 ]] && native=(-- -k 0)
+  say "configuring preset $preset ..."
+  (cd "$KURZ_ROOT" && cmake --preset "$preset" --log-level=WARNING) >&2 || return 1
+  say "building preset $preset${*:+ (targets: $*)} ..."
+  (cd "$KURZ_ROOT" && cmake --build --preset "$preset" -j "$(nproc)" "${targets[@]}" "${native[@]}") >&2 || return 1
+}
+
+# free_port: prints a TCP port that is free on 127.0.0.1 now (the kernel picks it).
+free_port() {
+  if command -v python3 >/dev/null 2>&1 &&
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()' 2>/dev/null; then
+    return 0
+  fi
+  # No python3: a random port from the kernel's ephemeral range that no socket uses.
+  local lo hi port hex try
+  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+  for ((try = 0; try < 100; try++)); do
+    port=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo)))
+    printf -v hex ':%04X ' "$port"
+    if ! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -qi -- "$hex"; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# wait_http_200 <url> <timeout_s> [pid]: polls until the URL answers 200. Returns 1 on timeout,
+# 2 as soon as the optional pid has exited.
+wait_http_200() {
+  local url=$1 deadline=$(($(now_ms) + $2 * 1000)) pid=${3:-} code
+  while (($(now_ms) < deadline)); do
+    if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
+      return 2
+    fi
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null) || code=000
+    [[ $code == 200 ]] && return 0
+    sleep 0.01
+  done
+  return 1
+}
