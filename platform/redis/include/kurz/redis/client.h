@@ -1,0 +1,87 @@
+#pragma once
+// A small, thread-safe Redis client over hiredis 0.14, built for services that must never hang
+// on Redis:
+//   - every command is bounded: the connect by connect_timeout, each reply by command_timeout
+//     (hiredis's redisConnectWithTimeout bounds only the connect; the command timeout is set with
+//     redisSetTimeout on every new connection, since a reconnect drops it);
+//   - a context is thrown away after any error and replaced by a fresh one, after a backoff that
+//     grows from 50 ms to max_backoff while Redis stays away; during the backoff, commands fail
+//     at once with Unavailable instead of waiting;
+//   - contexts are not thread-safe, so the client keeps a small pool and lends one per call;
+//     a call that cannot get one within command_timeout fails with Unavailable.
+// Failures are values (common::Error, kind Unavailable); Redis error replies are Reply values of
+// type Error, not failures of the call.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kurz/common/error.h"
+#include "kurz/redis/url.h"
+
+namespace kurz::redis {
+
+struct Reply {
+  enum class Type { Nil, Status, Error, Integer, String, Array };
+  Type type = Type::Nil;
+  long long integer = 0;
+  std::string str;  // Status, Error and String
+  std::vector<Reply> elements;
+
+  bool is_nil() const { return type == Type::Nil; }
+  bool is_error() const { return type == Type::Error; }
+};
+
+using Command = std::vector<std::string>;
+
+struct Options {
+  Url url;
+  std::chrono::milliseconds connect_timeout{250};
+  std::chrono::milliseconds command_timeout{250};
+  std::chrono::milliseconds max_backoff{2000};
+  std::size_t pool_size = 4;
+};
+
+// A Lua script, run with EVALSHA: loaded with SCRIPT LOAD on first use, and again after NOSCRIPT
+// (Redis restarted and forgot it). Thread-safe.
+class Script {
+ public:
+  explicit Script(std::string source) : source_(std::move(source)) {}
+  const std::string& source() const { return source_; }
+
+ private:
+  friend class Client;
+  std::string source_;
+  mutable std::mutex mutex_;
+  mutable std::string sha1_;
+};
+
+class Client {
+ public:
+  explicit Client(Options options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  common::Result<Reply> command(const Command& args);
+  // Sends every command in one write and reads every reply: one round trip.
+  common::Result<std::vector<Reply>> pipeline(const std::vector<Command>& commands);
+  common::Result<Reply> eval(const Script& script, const std::vector<std::string>& keys,
+                             const std::vector<std::string>& args);
+
+  // PING; for readiness checks. Fails at once while a reconnect is backing off.
+  common::Result<void> ping();
+
+  const Options& options() const { return options_; }
+
+ private:
+  class Pool;
+  Options options_;
+  std::unique_ptr<Pool> pool_;
+};
+
+}  // namespace kurz::redis
