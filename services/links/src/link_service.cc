@@ -46,7 +46,9 @@ common::Result<Link> LinkService::create(const CreateLink& request) {
 
   if (auto error = validate_slug(*request.slug)) return std::move(*error);
   link.code = *request.slug;
-  if (!store_.insert(link)) {
+  const auto inserted = store_.insert(link);
+  if (!inserted.ok()) return inserted.error();
+  if (!inserted.value()) {
     return Error{ErrorKind::Conflict, "slug_taken",
                  "the short code '" + link.code + "' is already taken"};
   }
@@ -55,9 +57,13 @@ common::Result<Link> LinkService::create(const CreateLink& request) {
 
 common::Result<Link> LinkService::create_generated(Link link) {
   for (int attempt = 0; attempt < kMaxGenerateAttempts; ++attempt) {
-    link.code = encode_code(store_.next_id());
+    const auto id = store_.next_id();
+    if (!id.ok()) return id.error();
+    link.code = encode_code(id.value());
     if (is_reserved(link.code)) continue;
-    if (store_.insert(link)) return link;
+    const auto inserted = store_.insert(link);
+    if (!inserted.ok()) return inserted.error();
+    if (inserted.value()) return link;
   }
   return Error{ErrorKind::Unavailable, "code_generation_failed",
                "no short code could be allocated; please try again"};
@@ -65,7 +71,9 @@ common::Result<Link> LinkService::create_generated(Link link) {
 
 common::Result<Link> LinkService::get(std::string_view code) const {
   if (!is_well_formed_code(code)) return not_found();
-  if (auto link = store_.find(code)) return std::move(*link);
+  auto link = store_.find(code);
+  if (!link.ok()) return link.error();
+  if (link.value()) return std::move(*link.value());
   return not_found();
 }
 
@@ -78,7 +86,10 @@ common::Result<LinkPage> LinkService::list(const ListQuery& query) const {
 }
 
 common::Result<void> LinkService::remove(std::string_view code) {
-  if (!is_well_formed_code(code) || !store_.remove(code)) return not_found();
+  if (!is_well_formed_code(code)) return not_found();
+  const auto removed = store_.remove(code);
+  if (!removed.ok()) return removed.error();
+  if (!removed.value()) return not_found();
   return {};
 }
 

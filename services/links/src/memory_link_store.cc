@@ -21,9 +21,9 @@ std::optional<std::uint64_t> parse_cursor(std::string_view text) {
 
 }  // namespace
 
-std::uint64_t MemoryLinkStore::next_id() { return last_id_.fetch_add(1) + 1; }
+common::Result<std::uint64_t> MemoryLinkStore::next_id() { return last_id_.fetch_add(1) + 1; }
 
-bool MemoryLinkStore::insert(const Link& link) {
+common::Result<bool> MemoryLinkStore::insert(const Link& link) {
   std::unique_lock lock(mutex_);
   if (by_code_.count(link.code) != 0) return false;
   const Sequence sequence = ++last_sequence_;
@@ -32,14 +32,14 @@ bool MemoryLinkStore::insert(const Link& link) {
   return true;
 }
 
-std::optional<Link> MemoryLinkStore::find(std::string_view code) const {
+common::Result<std::optional<Link>> MemoryLinkStore::find(std::string_view code) const {
   std::shared_lock lock(mutex_);
   const auto it = by_code_.find(code);
-  if (it == by_code_.end()) return std::nullopt;
-  return by_sequence_.at(it->second);
+  if (it == by_code_.end()) return std::optional<Link>();
+  return std::optional<Link>(by_sequence_.at(it->second));
 }
 
-bool MemoryLinkStore::remove(std::string_view code) {
+common::Result<bool> MemoryLinkStore::remove(std::string_view code) {
   std::unique_lock lock(mutex_);
   const auto it = by_code_.find(code);
   if (it == by_code_.end()) return false;

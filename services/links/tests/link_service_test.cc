@@ -83,10 +83,12 @@ TEST_F(LinkServiceTest, GeneratedCodesSkipTakenCodes) {
 
 class FullStore final : public LinkStore {
  public:
-  std::uint64_t next_id() override { return ++ids_; }
-  bool insert(const Link&) override { return false; }
-  std::optional<Link> find(std::string_view) const override { return std::nullopt; }
-  bool remove(std::string_view) override { return false; }
+  common::Result<std::uint64_t> next_id() override { return ++ids_; }
+  common::Result<bool> insert(const Link&) override { return false; }
+  common::Result<std::optional<Link>> find(std::string_view) const override {
+    return std::optional<Link>();
+  }
+  common::Result<bool> remove(std::string_view) override { return false; }
   common::Result<LinkPage> list(const ListQuery&) const override { return LinkPage{}; }
   std::uint64_t ids_ = 0;
 };

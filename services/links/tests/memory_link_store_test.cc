@@ -22,42 +22,43 @@ std::vector<std::string> codes_of(const LinkPage& page) {
 
 TEST(MemoryLinkStoreTest, NextIdIsUniqueAndIncreasing) {
   MemoryLinkStore store;
-  EXPECT_EQ(store.next_id(), 1U);
-  EXPECT_EQ(store.next_id(), 2U);
+  EXPECT_EQ(store.next_id().value(), 1U);
+  EXPECT_EQ(store.next_id().value(), 2U);
 }
 
 TEST(MemoryLinkStoreTest, InsertClaimsACodeOnce) {
   MemoryLinkStore store;
-  EXPECT_TRUE(store.insert(make_link("abc")));
+  EXPECT_TRUE(store.insert(make_link("abc")).value());
   Link other = make_link("abc");
   other.url = "https://other.example/";
-  EXPECT_FALSE(store.insert(other));
-  EXPECT_EQ(store.find("abc")->url, "https://example.com/");
+  EXPECT_FALSE(store.insert(other).value());
+  EXPECT_EQ(store.find("abc").value()->url, "https://example.com/");
 }
 
 TEST(MemoryLinkStoreTest, FindIsExactAndCaseSensitive) {
   MemoryLinkStore store;
-  ASSERT_TRUE(store.insert(make_link("AbC")));
-  EXPECT_TRUE(store.find("AbC").has_value());
-  EXPECT_FALSE(store.find("abc").has_value());
-  EXPECT_FALSE(store.find("AbC ").has_value());
-  EXPECT_FALSE(store.find("").has_value());
+  ASSERT_TRUE(store.insert(make_link("AbC")).value());
+  EXPECT_TRUE(store.find("AbC").value().has_value());
+  EXPECT_FALSE(store.find("abc").value().has_value());
+  EXPECT_FALSE(store.find("AbC ").value().has_value());
+  EXPECT_FALSE(store.find("").value().has_value());
 }
 
 TEST(MemoryLinkStoreTest, RemoveDeletesOnce) {
   MemoryLinkStore store;
-  ASSERT_TRUE(store.insert(make_link("abc")));
-  EXPECT_TRUE(store.remove("abc"));
-  EXPECT_FALSE(store.remove("abc"));
-  EXPECT_FALSE(store.find("abc").has_value());
-  EXPECT_TRUE(store.insert(make_link("abc")));  // the code is free again
+  ASSERT_TRUE(store.insert(make_link("abc")).value());
+  EXPECT_TRUE(store.remove("abc").value());
+  EXPECT_FALSE(store.remove("abc").value());
+  EXPECT_FALSE(store.find("abc").value().has_value());
+  EXPECT_TRUE(store.insert(make_link("abc")).value());  // the code is free again
 }
 
 TEST(MemoryLinkStoreTest, ListWalksEveryLinkOnceNewestFirst) {
   MemoryLinkStore store;
-  for (int i = 0; i < 25; ++i) ASSERT_TRUE(store.insert(make_link("c" + std::to_string(100 + i))));
-  ASSERT_TRUE(store.remove("c110"));
-  ASSERT_TRUE(store.remove("c124"));
+  for (int i = 0; i < 25; ++i)
+    ASSERT_TRUE(store.insert(make_link("c" + std::to_string(100 + i))).value());
+  ASSERT_TRUE(store.remove("c110").value());
+  ASSERT_TRUE(store.remove("c124").value());
 
   std::vector<std::string> walked;
   ListQuery query{std::nullopt, 4};
@@ -81,12 +82,13 @@ TEST(MemoryLinkStoreTest, ListWalksEveryLinkOnceNewestFirst) {
 
 TEST(MemoryLinkStoreTest, CursorSurvivesConcurrentChanges) {
   MemoryLinkStore store;
-  for (const char* code : {"aaa", "bbb", "ccc", "ddd"}) ASSERT_TRUE(store.insert(make_link(code)));
+  for (const char* code : {"aaa", "bbb", "ccc", "ddd"})
+    ASSERT_TRUE(store.insert(make_link(code)).value());
   auto first = store.list({std::nullopt, 2});
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(codes_of(first.value()), (std::vector<std::string>{"ddd", "ccc"}));
-  ASSERT_TRUE(store.insert(make_link("eee")));  // newer: not on later pages
-  ASSERT_TRUE(store.remove("ccc"));             // the cursor's own link may go away
+  ASSERT_TRUE(store.insert(make_link("eee")).value());  // newer: not on later pages
+  ASSERT_TRUE(store.remove("ccc").value());             // the cursor's own link may go away
   auto second = store.list({first.value().next_cursor, 2});
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(codes_of(second.value()), (std::vector<std::string>{"bbb", "aaa"}));
@@ -100,7 +102,7 @@ TEST(MemoryLinkStoreTest, ListEdgeCases) {
   EXPECT_TRUE(empty.value().items.empty());
   EXPECT_FALSE(empty.value().next_cursor.has_value());
 
-  ASSERT_TRUE(store.insert(make_link("abc")));
+  ASSERT_TRUE(store.insert(make_link("abc")).value());
   auto exact = store.list({std::nullopt, 1});
   ASSERT_TRUE(exact.ok());
   EXPECT_EQ(exact.value().items.size(), 1U);
@@ -123,9 +125,9 @@ TEST(MemoryLinkStoreTest, ConcurrentInsertsAndReadsAreSafe) {
     threads.emplace_back([&store, &shared_claims, t] {
       for (int i = 0; i < kPerThread; ++i) {
         const std::string code = "t" + std::to_string(t) + "x" + std::to_string(i);
-        EXPECT_TRUE(store.insert(make_link(code)));
-        EXPECT_TRUE(store.find(code).has_value());
-        if (store.insert(make_link("shared"))) ++shared_claims;
+        EXPECT_TRUE(store.insert(make_link(code)).value());
+        EXPECT_TRUE(store.find(code).value().has_value());
+        if (store.insert(make_link("shared")).value()) ++shared_claims;
         if (i % 50 == 0) {
           EXPECT_TRUE(store.list({std::nullopt, 10}).ok());
         }

@@ -13,7 +13,11 @@ using common::ErrorKind;
 common::Result<std::string> Redirector::resolve(std::string_view code, std::string_view referrer,
                                                 std::string_view user_agent) {
   std::optional<links::Link> link;
-  if (links::is_well_formed_code(code)) link = links_.find(code);
+  if (links::is_well_formed_code(code)) {
+    auto found = links_.find(code);
+    if (!found.ok()) return found.error();
+    link = std::move(found).value();
+  }
   if (!link) return Error{ErrorKind::NotFound, "not_found", "this short link does not exist"};
 
   const common::TimePoint now = clock_.now();

@@ -35,7 +35,7 @@ std::vector<NamedCount> top_names(const std::unordered_map<std::string, std::uin
 
 }  // namespace
 
-void MemoryStatsStore::apply(const common::ClickEvent& event) {
+common::Result<void> MemoryStatsStore::apply(const common::ClickEvent& event) {
   // Allocate and normalise before taking the lock.
   std::string referrer = normalize_referrer(event.referrer);
   std::string user_agent = normalize_user_agent(event.user_agent);
@@ -51,13 +51,14 @@ void MemoryStatsStore::apply(const common::ClickEvent& event) {
   }
   count(link.referrers, std::move(referrer));
   count(link.user_agents, std::move(user_agent));
+  return {};
 }
 
-std::optional<LinkStats> MemoryStatsStore::link_stats(std::string_view code,
-                                                      std::size_t top_n) const {
+common::Result<std::optional<LinkStats>> MemoryStatsStore::link_stats(std::string_view code,
+                                                                      std::size_t top_n) const {
   std::lock_guard lock(mutex_);
   const auto it = links_.find(std::string(code));
-  if (it == links_.end()) return std::nullopt;
+  if (it == links_.end()) return std::optional<LinkStats>();
   const PerLink& link = it->second;
   LinkStats stats{std::string(code), link.total, {}, {}, {}};
   stats.days.reserve(link.days.size());
@@ -66,11 +67,11 @@ std::optional<LinkStats> MemoryStatsStore::link_stats(std::string_view code,
   }
   stats.referrers = top_names(link.referrers, top_n);
   stats.user_agents = top_names(link.user_agents, top_n);
-  return stats;
+  return std::optional<LinkStats>(std::move(stats));
 }
 
-std::vector<TopLink> MemoryStatsStore::top_links(std::size_t limit) const {
-  if (limit == 0) return {};
+common::Result<std::vector<TopLink>> MemoryStatsStore::top_links(std::size_t limit) const {
+  if (limit == 0) return std::vector<TopLink>();
   using Entry = std::pair<std::uint64_t, const std::string*>;
   // Orders entries best first; the heap keeps the worst of the best `limit` on top: O(n log k).
   const auto better = [](const Entry& a, const Entry& b) {

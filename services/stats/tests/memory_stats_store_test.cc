@@ -22,8 +22,8 @@ ClickEvent click(std::string code, TimePoint at = kDay0, std::string referrer = 
 
 TEST(MemoryStatsStoreTest, UnknownCodeHasNoStats) {
   MemoryStatsStore store;
-  EXPECT_FALSE(store.link_stats("abc", 10).has_value());
-  EXPECT_TRUE(store.top_links(10).empty());
+  EXPECT_FALSE(store.link_stats("abc", 10).value().has_value());
+  EXPECT_TRUE(store.top_links(10).value().empty());
 }
 
 TEST(MemoryStatsStoreTest, AggregatesClicks) {
@@ -34,7 +34,7 @@ TEST(MemoryStatsStoreTest, AggregatesClicks) {
   store.record(click("abc", kDay0 - 1h, "junk", "agent-2"));  // via the ClickSink side
   store.apply(click("xyz"));
 
-  const auto stats = store.link_stats("abc", 10);
+  const auto stats = store.link_stats("abc", 10).value();
   ASSERT_TRUE(stats.has_value());
   EXPECT_EQ(stats->code, "abc");
   EXPECT_EQ(stats->total, 4U);
@@ -53,12 +53,12 @@ TEST(MemoryStatsStoreTest, TopNLimitsNamesOrderedByClicksThenName) {
       store.apply(click("abc", kDay0, "https://h" + std::to_string(10 + i) + ".example/"));
     }
   }
-  const auto stats = store.link_stats("abc", 4);
+  const auto stats = store.link_stats("abc", 4).value();
   ASSERT_TRUE(stats.has_value());
   EXPECT_EQ(stats->referrers,
             (std::vector<NamedCount>{
                 {"h12.example", 3}, {"h15.example", 3}, {"h18.example", 3}, {"h21.example", 3}}));
-  EXPECT_TRUE(store.link_stats("abc", 0)->referrers.empty());
+  EXPECT_TRUE(store.link_stats("abc", 0).value()->referrers.empty());
 }
 
 TEST(MemoryStatsStoreTest, BoundsDistinctNamesPerLink) {
@@ -67,7 +67,7 @@ TEST(MemoryStatsStoreTest, BoundsDistinctNamesPerLink) {
     store.apply(click("abc", kDay0, "https://h" + std::to_string(i) + ".example/",
                       "agent " + std::to_string(i)));
   }
-  const auto stats = store.link_stats("abc", 1000);
+  const auto stats = store.link_stats("abc", 1000).value();
   ASSERT_TRUE(stats.has_value());
   EXPECT_EQ(stats->total, kMaxNamesPerLink + 50);
   ASSERT_EQ(stats->referrers.size(), kMaxNamesPerLink + 1);
@@ -80,10 +80,10 @@ TEST(MemoryStatsStoreTest, KeepsOnlyRecentDays) {
   MemoryStatsStore store;
   store.apply(click("abc", kDay0));
   store.apply(click("abc", kDay0 + 24h * 89));
-  EXPECT_EQ(store.link_stats("abc", 10)->days.size(), 2U);
+  EXPECT_EQ(store.link_stats("abc", 10).value()->days.size(), 2U);
   store.apply(click("abc", kDay0 + 24h * 90));  // kDay0 falls out of the window
   store.apply(click("abc", kDay0 - 24h));       // too old to keep per day
-  const auto stats = store.link_stats("abc", 10);
+  const auto stats = store.link_stats("abc", 10).value();
   EXPECT_EQ(stats->total, 4U);
   ASSERT_EQ(stats->days.size(), 2U);
   EXPECT_EQ(stats->days.front().date, "2027-02-20");
@@ -97,9 +97,9 @@ TEST(MemoryStatsStoreTest, TopLinksMostClickedFirstTiesByCode) {
   for (const auto& [code, n] : clicks) {
     for (int i = 0; i < n; ++i) store.apply(click(code));
   }
-  EXPECT_EQ(store.top_links(3), (std::vector<TopLink>{{"eee", 7}, {"bbb", 5}, {"ccc", 5}}));
-  EXPECT_EQ(store.top_links(100).size(), 5U);
-  EXPECT_TRUE(store.top_links(0).empty());
+  EXPECT_EQ(store.top_links(3).value(), (std::vector<TopLink>{{"eee", 7}, {"bbb", 5}, {"ccc", 5}}));
+  EXPECT_EQ(store.top_links(100).value().size(), 5U);
+  EXPECT_TRUE(store.top_links(0).value().empty());
 }
 
 TEST(MemoryStatsStoreTest, ConcurrentClicksAreCountedExactly) {
@@ -113,23 +113,24 @@ TEST(MemoryStatsStoreTest, ConcurrentClicksAreCountedExactly) {
         store.record(click(i % 2 == 0 ? "even" : "odd", kDay0 + std::chrono::minutes(i),
                            "https://r" + std::to_string(t) + ".example/", "agent"));
         if (i % 500 == 0) {
-          (void)store.top_links(5);
-          (void)store.link_stats("even", 10);
+          (void)store.top_links(5).value();
+          (void)store.link_stats("even", 10).value();
         }
       }
     });
   }
   for (auto& thread : threads) thread.join();
-  EXPECT_EQ(store.link_stats("even", 10)->total,
+  EXPECT_EQ(store.link_stats("even", 10).value()->total,
             static_cast<std::uint64_t>(kThreads * kPerThread / 2));
-  EXPECT_EQ(store.link_stats("odd", 10)->total,
+  EXPECT_EQ(store.link_stats("odd", 10).value()->total,
             static_cast<std::uint64_t>(kThreads * kPerThread / 2));
   std::uint64_t per_day = 0;
-  const auto even = store.link_stats("even", 10);
+  const auto even = store.link_stats("even", 10).value();
   ASSERT_TRUE(even.has_value());
   for (const auto& day : even->days) per_day += day.clicks;
   EXPECT_EQ(per_day, static_cast<std::uint64_t>(kThreads * kPerThread / 2));
-  EXPECT_EQ(store.link_stats("even", 10)->referrers.size(), static_cast<std::size_t>(kThreads));
+  EXPECT_EQ(store.link_stats("even", 10).value()->referrers.size(),
+            static_cast<std::size_t>(kThreads));
 }
 
 }  // namespace

@@ -33,7 +33,9 @@ void add_routes(platform::Router& router, const links::LinkReader& links,
   router.get("/qr/:code.svg",
              [&links, &svg, public_base_url, not_found](const platform::Request& request) {
                const auto& code = request.param("code");
-               if (!links.find(code)) return not_found();
+               const auto link = links.find(code);
+               if (!link.ok()) return service::error_reply(link.error());
+               if (!link.value()) return not_found();
                svg.Increment();
                return image(render_svg(public_base_url + "/" + code), "image/svg+xml");
              });
@@ -43,7 +45,9 @@ void add_routes(platform::Router& router, const links::LinkReader& links,
                const auto scale = service::int_query(request, "scale", 8, kMinScale, kMaxScale);
                if (scale.error) return *scale.error;
                const auto& code = request.param("code");
-               if (!links.find(code)) return not_found();
+               const auto link = links.find(code);
+               if (!link.ok()) return service::error_reply(link.error());
+               if (!link.value()) return not_found();
                png.Increment();
                PngOptions options;
                options.scale = static_cast<int>(*scale.value);

@@ -13,12 +13,13 @@
 namespace kurz::links {
 
 // The read side of link storage: all the redirect path and the stats service need.
-// Implementations must be thread-safe.
+// Implementations must be thread-safe. Every operation of a store may fail with an Unavailable
+// error (a store over the network is unreachable); the in-memory store never fails.
 class LinkReader {
  public:
   virtual ~LinkReader() = default;
   // The link stored under `code` (exact, case-sensitive match), expired or not; nullopt if none.
-  virtual std::optional<Link> find(std::string_view code) const = 0;
+  virtual common::Result<std::optional<Link>> find(std::string_view code) const = 0;
 };
 
 struct ListQuery {
@@ -36,13 +37,13 @@ struct LinkPage {
 class LinkStore : public LinkReader {
  public:
   // A fresh id, never returned before by this store (across instances sharing the storage).
-  virtual std::uint64_t next_id() = 0;
+  virtual common::Result<std::uint64_t> next_id() = 0;
 
   // Stores `link` unless its code is taken: an atomic claim. False when the code exists.
-  virtual bool insert(const Link& link) = 0;
+  virtual common::Result<bool> insert(const Link& link) = 0;
 
   // Deletes the link under `code`; false when there was none. Deleted links leave every listing.
-  virtual bool remove(std::string_view code) = 0;
+  virtual common::Result<bool> remove(std::string_view code) = 0;
 
   // Up to `query.limit` links, most recently inserted first, starting after `query.cursor`.
   // Cursors are opaque strings; they stay valid when links are added or deleted meanwhile, and a

@@ -20,10 +20,10 @@ class MemoryLinkStore final : public LinkStore {
   MemoryLinkStore(const MemoryLinkStore&) = delete;
   MemoryLinkStore& operator=(const MemoryLinkStore&) = delete;
 
-  std::uint64_t next_id() override;
-  bool insert(const Link& link) override;
-  std::optional<Link> find(std::string_view code) const override;
-  bool remove(std::string_view code) override;
+  common::Result<std::uint64_t> next_id() override;
+  common::Result<bool> insert(const Link& link) override;
+  common::Result<std::optional<Link>> find(std::string_view code) const override;
+  common::Result<bool> remove(std::string_view code) override;
   common::Result<LinkPage> list(const ListQuery& query) const override;
 
  private:

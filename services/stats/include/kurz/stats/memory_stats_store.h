@@ -29,10 +29,11 @@ class MemoryStatsStore final : public StatsStore, public common::ClickSink {
   MemoryStatsStore(const MemoryStatsStore&) = delete;
   MemoryStatsStore& operator=(const MemoryStatsStore&) = delete;
 
-  void apply(const common::ClickEvent& event) override;
+  common::Result<void> apply(const common::ClickEvent& event) override;
   void record(common::ClickEvent event) override { apply(event); }
-  std::optional<LinkStats> link_stats(std::string_view code, std::size_t top_n) const override;
-  std::vector<TopLink> top_links(std::size_t limit) const override;
+  common::Result<std::optional<LinkStats>> link_stats(std::string_view code,
+                                                      std::size_t top_n) const override;
+  common::Result<std::vector<TopLink>> top_links(std::size_t limit) const override;
 
  private:
   using Counts = std::unordered_map<std::string, std::uint64_t>;
