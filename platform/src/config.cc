@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "kurz/platform/client_address.h"
+
 namespace kurz::platform {
 namespace {
 
@@ -160,6 +162,11 @@ ServiceConfig load_service_config(const std::string& service, EnvReader& env) {
       env.integer("MAX_REQUEST_BYTES", static_cast<std::int64_t>(config.max_request_bytes), 1024,
                   16 * 1024 * 1024));
   config.api_key = env.string("API_KEY", "");
+  config.trusted_proxies = env.string("TRUSTED_PROXIES", "");
+  if (!TrustedProxies::parse(config.trusted_proxies)) {
+    env.problem("TRUSTED_PROXIES=\"" + config.trusted_proxies +
+                "\": expected addresses or CIDR ranges separated by commas, e.g. 10.0.0.0/8,::1");
+  }
   config.instance_id =
       env.string("INSTANCE_ID", env.string("MESOS_TASK_ID", env.string("HOSTNAME", host_name())));
   return config;

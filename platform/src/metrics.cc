@@ -3,6 +3,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <functional>
+#include <mutex>
 #include <shared_mutex>
 #include <sstream>
 #include <unordered_map>
@@ -49,6 +50,8 @@ struct Metrics::Impl {
   ProcessCollector process;
   mutable std::shared_mutex mutex;
   std::unordered_map<Key, Series, KeyHash> series;
+  std::mutex hooks_mutex;
+  std::vector<std::function<void()>> hooks;
 };
 
 Metrics::Metrics(const std::string& service, const std::string& version, const std::string& stage)
@@ -96,7 +99,16 @@ void Metrics::observe_http(Method method, std::string_view route, int status, do
   series.duration->Observe(seconds);
 }
 
+void Metrics::on_scrape(std::function<void()> hook) {
+  std::lock_guard lock(impl_->hooks_mutex);
+  impl_->hooks.push_back(std::move(hook));
+}
+
 std::string Metrics::render() const {
+  {
+    std::lock_guard lock(impl_->hooks_mutex);
+    for (const auto& hook : impl_->hooks) hook();
+  }
   // The dropped-lines counter mirrors spdlog's own count; counters only move forward.
   auto& dropped = impl_->log_dropped->Add({});
   const double total = static_cast<double>(log::dropped_lines());

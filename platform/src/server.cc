@@ -152,7 +152,9 @@ class KurzHandler : public Http::Handler {
     }
     try {
       request_id = request_id_for(headers.get("X-Request-Id"));
-      client = request.address().host();
+      client = state_->proxies.empty() ? request.address().host()
+                                       : state_->proxies.client(request.address().host(),
+                                                                headers.get("X-Forwarded-For"));
       Request view(method_of(request.method()), request.resource(), query, request.body(), headers,
                    client, request_id);
       reply = state_->dispatch(view, route);
@@ -272,6 +274,7 @@ ServerOptions ServerOptions::from(const ServiceConfig& config, std::string stage
   options.shutdown_delay = config.shutdown_delay;
   options.drain_timeout = config.drain_timeout;
   options.access_log = config.access_log;
+  options.trusted_proxies = config.trusted_proxies;
   return options;
 }
 
@@ -294,6 +297,10 @@ Server::~Server() {
 
 void Server::start() {
   auto& options = state_->options;
+  const auto proxies = TrustedProxies::parse(options.trusted_proxies);
+  if (!proxies)
+    throw std::runtime_error("malformed trusted proxy list: " + options.trusted_proxies);
+  state_->proxies = *proxies;
   const Pistache::Address address(options.address, Pistache::Port(options.port));
   state_->endpoint = std::make_unique<Http::Endpoint>(address);
   // Pistache's own limit sits above ours so that our guard answers first, in our error shape.

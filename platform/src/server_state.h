@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "kurz/platform/client_address.h"
 #include "kurz/platform/server.h"
 
 namespace kurz::platform {
@@ -16,6 +17,7 @@ struct Server::State {
   State(ServerOptions opts, Router r, Metrics& m, health::Registry& h);
 
   ServerOptions options;
+  TrustedProxies proxies;
   Router router;
   Metrics& metrics;
   health::Registry& health;

@@ -64,8 +64,9 @@ struct ServiceConfig {
   std::chrono::milliseconds drain_timeout{10000};
   std::size_t http_threads = 2;
   std::size_t max_request_bytes = 65536;
-  std::string api_key;      // when set, listing and deleting links require it
-  std::string instance_id;  // MESOS_TASK_ID, else HOSTNAME, else gethostname()
+  std::string api_key;          // when set, listing and deleting links require it
+  std::string instance_id;      // MESOS_TASK_ID, else HOSTNAME, else gethostname()
+  std::string trusted_proxies;  // CIDRs whose X-Forwarded-For is believed; empty: none
 };
 
 // Reads the common settings for `service` (e.g. "monolith" reads MONOLITH_PORT first).

@@ -10,6 +10,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +31,10 @@ class Metrics {
   // Records one answered request. `route` is the matched template ("/api/links/:code"), or
   // "unmatched". Thread-safe and cheap: label lookups are cached.
   void observe_http(Method method, std::string_view route, int status, double seconds);
+
+  // Runs `hook` before every scrape, so that a module can copy its own counters into metrics
+  // (e.g. a cache's hit count) without knowing Prometheus. Thread-safe.
+  void on_scrape(std::function<void()> hook);
 
   // The text exposition format (version 0.0.4) of everything above.
   std::string render() const;

@@ -35,6 +35,7 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_delay{0};
   std::chrono::milliseconds drain_timeout{10000};
   bool access_log = true;
+  std::string trusted_proxies;  // see client_address.h; parsed at start()
 
   static ServerOptions from(const ServiceConfig& config, std::string stage);
 };
