@@ -21,13 +21,14 @@ class MonolithTest : public ::testing::Test {
 
   void SetUp() override { start(""); }
 
-  void start(const std::string& api_key) {
+  void start(const std::string& api_key, links::RateLimit limit = {0, std::chrono::minutes(1)}) {
     server_.reset();
     monolith_.reset();
+    backend_ = std::make_unique<monolith::MemoryBackend>(limit, clock_);
     metrics_ = std::make_unique<platform::Metrics>("monolith", "test", "1");
     health_ = std::make_unique<health::Registry>();
-    monolith_ = std::make_unique<monolith::Monolith>(monolith::Settings{kBaseUrl, api_key}, clock_,
-                                                     *metrics_);
+    monolith_ = std::make_unique<monolith::Monolith>(monolith::Settings{kBaseUrl, api_key, limit},
+                                                     clock_, *metrics_, backend_->backend());
     platform::Router router;
     monolith_->add_routes(router);
     platform::ServerOptions options;
@@ -66,6 +67,7 @@ class MonolithTest : public ::testing::Test {
   common::ManualClock clock_{common::TimePoint(std::chrono::hours(24 * 20000))};
   std::unique_ptr<platform::Metrics> metrics_;
   std::unique_ptr<health::Registry> health_;
+  std::unique_ptr<monolith::MemoryBackend> backend_;
   std::unique_ptr<monolith::Monolith> monolith_;
   std::unique_ptr<platform::Server> server_;
 };

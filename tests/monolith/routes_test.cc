@@ -190,3 +190,24 @@ TEST_F(MonolithTest, HealthInfoAndDomainMetrics) {
 
 }  // namespace
 }  // namespace kurz::testing
+
+namespace kurz::testing {
+namespace {
+
+TEST_F(MonolithTest, CreationIsRateLimitedPerClient) {
+  start("", {3, std::chrono::minutes(1)});
+  for (int i = 0; i < 3; ++i) create({{"url", "https://example.com/" + std::to_string(i)}});
+  const auto refused = post_json("/api/links", R"({"url":"https://example.com/4"})");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(error_code(refused), "rate_limited");
+  const auto retry = std::stoi(refused.header("Retry-After").value_or("0"));
+  EXPECT_GE(retry, 1);
+  EXPECT_LE(retry, 60);
+  EXPECT_EQ(get("/api/links").status, 200);  // only creation is limited
+  clock_.advance(std::chrono::seconds(retry));
+  EXPECT_EQ(post_json("/api/links", R"({"url":"https://example.com/5"})").status, 201);
+  EXPECT_NE(get("/metrics").body.find("kurz_links_rate_limited_total 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kurz::testing

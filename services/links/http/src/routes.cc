@@ -50,7 +50,31 @@ std::optional<Reply> decode_create(const Request& request, CreateLink& out) {
   return std::nullopt;
 }
 
+// The reply when `client` is over its creation limit (429, or 503 if the limit cannot be
+// checked), else nullopt.
+std::optional<Reply> check_rate(RateLimiter* limiter, std::string_view client) {
+  if (limiter == nullptr) return std::nullopt;
+  const auto decision = limiter->hit(client);
+  if (!decision.ok()) return service::error_reply(decision.error());
+  if (decision.value().allowed) return std::nullopt;
+  const auto seconds = (decision.value().retry_after.count() + 999) / 1000;
+  auto reply = Reply::error(
+      429, "rate_limited",
+      "too many links created from this address; try again in " + std::to_string(seconds) + " s");
+  reply.with_header("Retry-After", std::to_string(seconds));
+  return reply;
+}
+
 }  // namespace
+
+RateLimit read_rate_limit(platform::EnvReader& env) {
+  RateLimit limit;
+  limit.limit = env.integer("RATE_LIMIT_CREATES", 60, 0, 1'000'000);
+  limit.window =
+      env.millis("RATE_LIMIT_WINDOW_MS", std::chrono::minutes(1), std::chrono::hours(24));
+  if (limit.window.count() == 0) env.problem("RATE_LIMIT_WINDOW_MS must be at least 1");
+  return limit;
+}
 
 nlohmann::json to_json(const Link& link, const std::string& public_base_url) {
   return {{"code", link.code},
@@ -75,17 +99,28 @@ void add_routes(platform::Router& router, LinkService& service, platform::Metric
                       .Register(metrics.registry())
                       .Add({});
 
-  router.post("/api/links", [&service, &generated, &custom, options](const Request& request) {
-    CreateLink create;
-    if (auto error = decode_create(request, create)) return std::move(*error);
-    const bool is_custom = create.slug.has_value();
-    auto link = service.create(create);
-    if (!link.ok()) return service::error_reply(link.error());
-    (is_custom ? custom : generated).Increment();
-    auto reply = service::json_reply(201, to_json(link.value(), options.public_base_url));
-    reply.with_header("Location", "/api/links/" + link.value().code);
-    return reply;
-  });
+  auto& limited = prometheus::BuildCounter()
+                      .Name("kurz_links_rate_limited_total")
+                      .Help("Link creations refused by the per-client rate limit.")
+                      .Register(metrics.registry())
+                      .Add({});
+
+  router.post(
+      "/api/links", [&service, &generated, &custom, &limited, options](const Request& request) {
+        if (auto refused = check_rate(options.limiter, request.client_ip())) {
+          limited.Increment();
+          return std::move(*refused);
+        }
+        CreateLink create;
+        if (auto error = decode_create(request, create)) return std::move(*error);
+        const bool is_custom = create.slug.has_value();
+        auto link = service.create(create);
+        if (!link.ok()) return service::error_reply(link.error());
+        (is_custom ? custom : generated).Increment();
+        auto reply = service::json_reply(201, to_json(link.value(), options.public_base_url));
+        reply.with_header("Location", "/api/links/" + link.value().code);
+        return reply;
+      });
 
   router.get("/api/links", [&service, options](const Request& request) {
     if (auto denied = service::require_api_key(request, options.api_key)) return std::move(*denied);

@@ -5,19 +5,25 @@
 #include <string>
 
 #include "kurz/links/link_service.h"
+#include "kurz/links/rate_limiter.h"
+#include "kurz/platform/config.h"
 #include "kurz/platform/metrics.h"
 #include "kurz/platform/router.h"
 
 namespace kurz::links::http {
 
 struct Options {
-  std::string public_base_url;  // short URLs are <public_base_url>/<code>
-  std::string api_key;          // when set, listing and deleting require it
+  std::string public_base_url;     // short URLs are <public_base_url>/<code>
+  std::string api_key;             // when set, listing and deleting require it
+  RateLimiter* limiter = nullptr;  // creations per client; nullptr: unlimited
 };
 
 // Registers the routes; `service` and `metrics` must outlive the router.
 void add_routes(platform::Router& router, LinkService& service, platform::Metrics& metrics,
                 const Options& options);
+
+// RATE_LIMIT_CREATES (default 60; 0: unlimited) per client per RATE_LIMIT_WINDOW_MS (60000).
+RateLimit read_rate_limit(platform::EnvReader& env);
 
 // {"code","url","shortUrl","createdAt","expiresAt"} as the API returns a link.
 nlohmann::json to_json(const Link& link, const std::string& public_base_url);
