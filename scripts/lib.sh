@@ -11,7 +11,8 @@ KURZ_BUILD_PACKAGES=(
   libpistache-dev prometheus-cpp-dev nlohmann-json3-dev libhiredis-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libqrencode-dev libpng-dev
 )
-KURZ_TEST_PACKAGES=(redis-server python3 python3-yaml curl prometheus)
+KURZ_TEST_PACKAGES=(redis-server python3 python3-yaml curl prometheus chromium fonts-liberation
+  nodejs npm)
 KURZ_BENCH_PACKAGES=(wrk nginx-light curl)
 
 # Progress line on stderr, so that stdout stays for what a script produces.

@@ -1,6 +1,10 @@
 #include "kurz/platform/service_main.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -21,6 +25,23 @@ sigset_t termination_signals() {
 }
 
 const char* signal_name(int signal) { return signal == SIGTERM ? "SIGTERM" : "SIGINT"; }
+
+// A port the kernel would give right now (0 if it cannot tell: the server then picks one).
+std::uint16_t pick_free_port(const std::string& address) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in bound{};
+  bound.sin_family = AF_INET;
+  if (inet_pton(AF_INET, address.c_str(), &bound.sin_addr) != 1) bound.sin_addr.s_addr = INADDR_ANY;
+  socklen_t length = sizeof(bound);
+  std::uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&bound), sizeof(bound)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) == 0) {
+    port = ntohs(bound.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
 
 }  // namespace
 
@@ -43,6 +64,13 @@ int run_service(const std::string& service, const Compose& compose) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kurz-%s: %s\n", service.c_str(), e.what());
     return 2;
+  }
+  if (config.port == 0) {
+    // "Any free port": pick it now, so that the default short URLs name the real port.
+    config.port = pick_free_port(config.listen_address);
+    if (!env.raw("PUBLIC_BASE_URL")) {
+      config.public_base_url = "http://localhost:" + std::to_string(config.port);
+    }
   }
   log::init(service, config.instance_id, config.log_level);
   Metrics metrics(service, kurz_version(), stage_of(config));

@@ -1,9 +1,10 @@
-// kurz web UI: shorten a URL and show the result. No framework, no inline code (strict CSP), and
-// everything that comes from the user or the API is written as text (textContent), never as markup.
+// kurz web UI: the shorten form and its result, the #stats/{code} route, and start-up.
+// Loaded last (see index.html); the helpers are in common.js, the panels in links.js, stats.js
+// and instances.js.
 'use strict';
 
 (function () {
-  const $ = (id) => document.getElementById(id);
+  const { $, safeHref, statsHash, formatDateTime, request } = window.kurz;
 
   const form = $('shorten-form');
   const urlInput = $('url');
@@ -16,33 +17,38 @@
   const shortLink = $('short-link');
   const copyButton = $('copy');
   const copyStatus = $('copy-status');
+  const resultStats = $('result-stats');
   const targetUrl = $('target-url');
   const expiresAt = $('expires-at');
   const qrImage = $('qr');
   const qrPng = $('qr-png');
   const instance = $('instance');
 
-  // Shows which instance answered: the load balancer becomes visible during a scaling demo.
-  function showInstance(response) {
-    const id = response.headers.get('X-Instance-Id');
-    if (id) instance.textContent = id;
-  }
+  const SLUG = /^[A-Za-z0-9_-]{3,64}$/;
 
-  function showError(message) {
+  // Which field an API error code is about, so that it can be marked and focused.
+  const FIELD_OF_ERROR = {
+    invalid_url: urlInput,
+    invalid_slug: slugInput,
+    slug_reserved: slugInput,
+    slug_taken: slugInput,
+    invalid_expiry: expiresInput,
+  };
+
+  function showError(message, field) {
     errorBox.textContent = message;
+    if (field) {
+      field.setAttribute('aria-invalid', 'true');
+      field.setAttribute('aria-errormessage', 'error');
+      field.focus();
+    }
   }
 
   function clearError() {
     errorBox.textContent = '';
-  }
-
-  // Only http(s) links are ever put into an href, whatever the API returns.
-  function safeHref(value) {
-    try {
-      const url = new URL(value, window.location.href);
-      return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
-    } catch (e) {
-      return null;
+    for (const field of [urlInput, slugInput, expiresInput]) {
+      field.removeAttribute('aria-invalid');
+      field.removeAttribute('aria-errormessage');
     }
   }
 
@@ -60,29 +66,14 @@
         'T' + pad(date.getHours()) + ':' + pad(date.getMinutes());
   }
 
-  async function readError(response) {
-    try {
-      const body = await response.json();
-      if (body && body.error && typeof body.error.message === 'string') {
-        return body.error.message;
-      }
-    } catch (e) {
-      // Not JSON: fall through to a generic message.
-    }
-    if (response.status === 429) return 'Too many links created. Please wait a moment.';
-    return 'The request failed (HTTP ' + response.status + ').';
-  }
-
   function showLink(link) {
     const href = safeHref(link.shortUrl);
     shortLink.textContent = link.shortUrl;
-    if (href) {
-      shortLink.href = href;
-    } else {
-      shortLink.removeAttribute('href');
-    }
+    if (href) shortLink.href = href;
+    else shortLink.removeAttribute('href');
     targetUrl.textContent = link.url;
-    expiresAt.textContent = link.expiresAt ? new Date(link.expiresAt).toLocaleString() : 'Never';
+    expiresAt.textContent = link.expiresAt ? formatDateTime(link.expiresAt) : 'Never';
+    resultStats.href = statsHash(link.code);
 
     const code = encodeURIComponent(link.code);
     qrImage.src = '/qr/' + code + '.svg';
@@ -95,48 +86,54 @@
     resultTitle.focus();
   }
 
+  // Checks what the browser can check; the server has the last word (scheme, reserved slugs).
+  function readForm() {
+    const url = urlInput.value.trim();
+    if (!url) return { error: 'Enter the URL to shorten.', field: urlInput };
+    if (url.length > 2048) return { error: 'The URL is longer than 2048 characters.', field: urlInput };
+    const payload = { url };
+    const slug = slugInput.value.trim();
+    if (slug) {
+      if (!SLUG.test(slug)) {
+        return { error: 'A custom short code is 3 to 64 letters, digits, “-” or “_”.', field: slugInput };
+      }
+      payload.slug = slug;
+    }
+    const expiry = localToRfc3339(expiresInput.value);
+    if (expiry === undefined) return { error: 'The expiry date is not valid.', field: expiresInput };
+    if (expiry) {
+      if (new Date(expiry).getTime() <= Date.now()) {
+        return { error: 'The expiry must be in the future.', field: expiresInput };
+      }
+      payload.expiresAt = expiry;
+    }
+    return { payload };
+  }
+
   async function shorten(event) {
     event.preventDefault();
     clearError();
-    if (!form.reportValidity()) return;
-
-    const payload = { url: urlInput.value.trim() };
-    const slug = slugInput.value.trim();
-    if (slug) payload.slug = slug;
-    const expiry = localToRfc3339(expiresInput.value);
-    if (expiry === undefined) {
-      showError('The expiry date is not valid.');
-      expiresInput.focus();
+    const { payload, error, field } = readForm();
+    if (error) {
+      showError(error, field);
       return;
-    }
-    if (expiry) {
-      if (new Date(expiry).getTime() <= Date.now()) {
-        showError('The expiry must be in the future.');
-        expiresInput.focus();
-        return;
-      }
-      payload.expiresAt = expiry;
     }
 
     submitButton.disabled = true;
     form.setAttribute('aria-busy', 'true');
     try {
-      const response = await fetch('/api/links', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify(payload),
-        credentials: 'same-origin',
-      });
-      showInstance(response);
-      if (response.status === 201) {
-        showLink(await response.json());
-        form.reset();
-      } else {
-        result.hidden = true;
-        showError(await readError(response));
-      }
+      const link = await request('/api/links', { method: 'POST', body: payload });
+      showLink(link);
+      form.reset();
+      expiresInput.min = toLocalInputValue(new Date());
+      window.kurz.links.refresh();
     } catch (e) {
-      showError('Could not reach the server. Check your connection and try again.');
+      result.hidden = true;
+      let message = e.message;
+      if (e.code === 'slug_taken') {
+        message = 'The short code “' + payload.slug + '” is already taken. Pick another one, or leave it empty.';
+      }
+      showError(message, FIELD_OF_ERROR[e.code] || null);
     } finally {
       submitButton.disabled = false;
       form.removeAttribute('aria-busy');
@@ -182,21 +179,41 @@
     }
   }
 
+  // The footer names the instance that served the page.
   async function loadInstance() {
     try {
-      const response = await fetch('/info', { headers: { Accept: 'application/json' } });
-      showInstance(response);
-      if (!response.headers.get('X-Instance-Id') && response.ok) {
-        const info = await response.json();
-        if (info && typeof info.instance === 'string') instance.textContent = info.instance;
-      }
+      const response = await fetch('/info', { headers: { Accept: 'application/json' }, cache: 'no-store' });
+      const id = response.headers.get('X-Instance-Id');
+      instance.textContent = id || 'unknown';
     } catch (e) {
       instance.textContent = 'unknown';
+    }
+  }
+
+  // Routes: "#stats/{code}" opens the stats view; "", "#" or any other hash closes it (other
+  // hashes are in-page anchors such as the skip link, which need no handling).
+  function route() {
+    const hash = window.location.hash;
+    if (hash.startsWith('#stats/')) {
+      let code = hash.slice('#stats/'.length);
+      try {
+        code = decodeURIComponent(code);
+      } catch (e) {
+        // A malformed escape: use the raw text; the API answers 404.
+      }
+      window.kurz.stats.open(code);
+    } else {
+      window.kurz.stats.close();
     }
   }
 
   expiresInput.min = toLocalInputValue(new Date());
   form.addEventListener('submit', shorten);
   copyButton.addEventListener('click', copyShortUrl);
+  window.addEventListener('hashchange', route);
+
   loadInstance();
+  window.kurz.links.start();
+  window.kurz.instances.start();
+  route();
 })();
