@@ -45,7 +45,8 @@ bool ClickBuffer::flush(std::chrono::milliseconds timeout) {
 void ClickBuffer::stop(std::chrono::milliseconds timeout) {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) return;
+    if (stop_requested_) return;
+    stop_requested_ = true;
   }
   flush(timeout);
   {
@@ -91,8 +92,8 @@ void ClickBuffer::publish_taken(std::vector<common::ClickEvent>& taken) {
   std::vector<common::ClickEvent> batch;
   batch.reserve(std::min(options_.batch_size, taken.size()));
   for (auto next = taken.begin(); next != taken.end();) {
-    const auto count = std::min<std::size_t>(options_.batch_size,
-                                             static_cast<std::size_t>(taken.end() - next));
+    const auto count =
+        std::min<std::size_t>(options_.batch_size, static_cast<std::size_t>(taken.end() - next));
     batch.assign(std::make_move_iterator(next), std::make_move_iterator(next + count));
     next += static_cast<std::ptrdiff_t>(count);
     const std::uint64_t sequence = ++sequence_;

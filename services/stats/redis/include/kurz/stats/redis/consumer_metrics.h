@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+
+#include "kurz/stats/redis/click_consumer.h"
+
+namespace prometheus {
+class Counter;
+class Gauge;
+class Registry;
+}  // namespace prometheus
+
+namespace kurz::stats::redis {
+
+// The stats worker's metrics: kurz_click_stream_lag (gauge: entries of the stream its group has
+// not counted yet, see stream_lag()) and kurz_clicks_applied_total (counter: entries this
+// instance counted). Fed by the consumer's observer:
+//
+//   ClickConsumerMetrics metrics(registry);
+//   options.observer = metrics.observer();   // metrics must outlive the consumer
+//
+// Thread-safe.
+class ClickConsumerMetrics {
+ public:
+  explicit ClickConsumerMetrics(prometheus::Registry& registry);
+
+  void update(const ConsumerCounters& counters);
+  std::function<void(const ConsumerCounters&)> observer() {
+    return [this](const ConsumerCounters& counters) { update(counters); };
+  }
+
+ private:
+  std::mutex mutex_;
+  prometheus::Gauge& lag_;
+  prometheus::Counter& applied_;
+  std::uint64_t last_applied_ = 0;
+};
+
+}  // namespace kurz::stats::redis
