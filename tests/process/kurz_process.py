@@ -43,6 +43,7 @@ class Service:
         self.proc = subprocess.Popen([binary], env=full_env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lines = []
+        self._stderr = None
         self._queue = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
         self.port = None
@@ -75,6 +76,10 @@ class Service:
                 time.sleep(0.02)
 
     def _pump(self):
+        with self.proc.stdout:
+            self._pump_lines()
+
+    def _pump_lines(self):
         for raw in self.proc.stdout:
             try:
                 line = json.loads(raw)
@@ -98,17 +103,24 @@ class Service:
     def terminate(self, timeout=15.0):
         """SIGTERM, then the exit code."""
         self.proc.terminate()
-        return self.proc.wait(timeout=timeout)
+        code = self.proc.wait(timeout=timeout)
+        self.stderr()
+        return code
 
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self.stderr()
 
     def stderr(self):
+        """What the process wrote on stderr, once it has exited (pipes closed then)."""
         if self.proc.poll() is None:
             return ""
-        return self.proc.stderr.read()
+        if self._stderr is None:
+            self._stderr = self.proc.stderr.read()
+            self.proc.stderr.close()
+        return self._stderr
 
 
 def run_to_exit(binary, env, timeout=10.0):
@@ -117,3 +129,71 @@ def run_to_exit(binary, env, timeout=10.0):
     full_env.update(env)
     done = subprocess.run([binary], env=full_env, capture_output=True, text=True, timeout=timeout)
     return done.returncode, done.stdout, done.stderr
+
+
+class RedisServer:
+    """A real redis-server on a free port of 127.0.0.1, with an append-only file in a temporary
+    folder so that a stop and start keeps the data, as a restarted production Redis would."""
+
+    def __init__(self):
+        import tempfile
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="kurz-redis-")
+        self.proc = None
+        self.start()
+
+    @property
+    def url(self):
+        return "redis://127.0.0.1:%d" % self.port
+
+    def start(self, timeout=5.0):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes", "--appendfsync", "always", "--dir", self.dir,
+             "--protected-mode", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while not self.ping():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.02)
+
+    def ping(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def command(self, *args):
+        """One command over RESP; returns the raw reply bytes (enough for tests)."""
+        payload = b"*%d\r\n" % len(args)
+        for arg in args:
+            data = arg if isinstance(arg, bytes) else str(arg).encode()
+            payload += b"$%d\r\n%s\r\n" % (len(data), data)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+            s.sendall(payload)
+            return s.recv(65536)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def close(self):
+        import shutil
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def request(service, method, path, body=None, headers=None, timeout=5.0):
+    """(status, headers, body) of any request to a Service, never following redirects."""
+    data = None if body is None else (body if isinstance(body, bytes) else body.encode())
+    req = urllib.request.Request(service.url(path), data=data, method=method,
+                                 headers=headers or {})
+    try:
+        with _OPENER.open(req, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()

@@ -81,8 +81,10 @@ class ConfigurationTest(unittest.TestCase):
         self.check_refused({"PORT": "0", "PUBLIC_BASE_URL": "javascript:alert(1)"},
                            "PUBLIC_BASE_URL")
 
-    def test_redis_url_needs_a_redis_build(self):
-        self.check_refused({"PORT": "0", "REDIS_URL": "redis://127.0.0.1:6379"}, "REDIS_URL")
+    def test_malformed_redis_url(self):
+        self.check_refused({"PORT": "0", "REDIS_URL": "redis://user:secret@127.0.0.1:6379"},
+                           "REDIS_URL")
+        self.check_refused({"PORT": "0", "REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL")
 
     def test_port_in_use_fails_clearly(self):
         with socket.socket() as taken:

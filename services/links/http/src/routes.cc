@@ -76,6 +76,25 @@ RateLimit read_rate_limit(platform::EnvReader& env) {
   return limit;
 }
 
+void add_cache_metrics(platform::Metrics& metrics, const CachedLinkReader& cache) {
+  auto& family = prometheus::BuildCounter()
+                     .Name("kurz_link_cache_lookups_total")
+                     .Help("Link lookups through this instance's cache, by result.")
+                     .Register(metrics.registry());
+  auto& hits = family.Add({{"result", "hit"}});
+  auto& misses = family.Add({{"result", "miss"}});
+  auto& stale = family.Add({{"result", "stale_while_store_down"}});
+  metrics.on_scrape([&cache, &hits, &misses, &stale] {
+    const auto catch_up = [](prometheus::Counter& counter, std::uint64_t total) {
+      const auto value = static_cast<double>(total);
+      if (value > counter.Value()) counter.Increment(value - counter.Value());
+    };
+    catch_up(hits, cache.hits());
+    catch_up(misses, cache.misses());
+    catch_up(stale, cache.stale_served());
+  });
+}
+
 nlohmann::json to_json(const Link& link, const std::string& public_base_url) {
   return {{"code", link.code},
           {"url", link.url},

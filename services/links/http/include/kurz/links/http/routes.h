@@ -4,6 +4,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
+#include "kurz/links/cached_link_reader.h"
 #include "kurz/links/link_service.h"
 #include "kurz/links/rate_limiter.h"
 #include "kurz/platform/config.h"
@@ -24,6 +25,9 @@ void add_routes(platform::Router& router, LinkService& service, platform::Metric
 
 // RATE_LIMIT_CREATES (default 60; 0: unlimited) per client per RATE_LIMIT_WINDOW_MS (60000).
 RateLimit read_rate_limit(platform::EnvReader& env);
+
+// kurz_link_cache_{hits,misses,stale_served}_total for a service's link cache.
+void add_cache_metrics(platform::Metrics& metrics, const CachedLinkReader& cache);
 
 // {"code","url","shortUrl","createdAt","expiresAt"} as the API returns a link.
 nlohmann::json to_json(const Link& link, const std::string& public_base_url);

@@ -1,0 +1,38 @@
+#pragma once
+// The redirect side of the click stream, assembled: a bounded ClickBuffer (the Redirector's
+// ClickSink) publishing to Redis, with its metrics. Used by the redirect service and the stage 2
+// monolith. Settings from the environment:
+//   CLICK_BUFFER_SIZE  100000   events held while Redis is away; beyond, counted as dropped
+//   CLICK_BATCH_SIZE   512      events per XADD round trip
+//   CLICK_FLUSH_MS     20       longest wait before a partial batch is sent
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "kurz/platform/config.h"
+#include "kurz/platform/metrics.h"
+#include "kurz/redirect/click_buffer.h"
+#include "kurz/redis/client.h"
+
+namespace kurz::redirect::redis {
+
+ClickBuffer::Options read_click_buffer_options(platform::EnvReader& env);
+
+class ClickPipeline {
+ public:
+  ClickPipeline(kurz::redis::Client& client, const std::string& instance,
+                platform::Metrics& metrics, ClickBuffer::Options options);
+  ~ClickPipeline();
+
+  common::ClickSink& sink();
+  // Publishes what is buffered (bounded by `timeout`) and stops; what could not be published is
+  // counted as dropped. Call after the HTTP server has drained.
+  void stop(std::chrono::milliseconds timeout);
+
+ private:
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace kurz::redirect::redis

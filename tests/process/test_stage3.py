@@ -1,0 +1,206 @@
+"""Stages 2 and 3 against a real Redis: several instances of every service share one Redis,
+Redis goes away and comes back while requests run, and a stats worker is SIGKILLed mid-stream
+without a click being lost or counted twice."""
+import json
+import os
+import random
+import signal
+import threading
+import time
+import unittest
+
+from kurz_process import RedisServer, Service, request
+
+BIN = {name: os.environ["KURZ_" + name.upper()]
+       for name in ("links", "redirect", "stats", "qr", "web", "monolith")}
+JSON = {"Content-Type": "application/json"}
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+
+
+def create(service, url, slug=None):
+    body = {"url": url}
+    if slug:
+        body["slug"] = slug
+    status, _, data = request(service, "POST", "/api/links", json.dumps(body), JSON)
+    assert status == 201, (status, data)
+    return json.loads(data)
+
+
+def stats_total(service, code):
+    status, _, data = request(service, "GET", "/api/stats/" + code)
+    return json.loads(data)["total"] if status == 200 else None
+
+
+class Stage3Case(unittest.TestCase):
+    def setUp(self):
+        self.redis = RedisServer()
+        self.services = []
+        self.env = {"REDIS_URL": self.redis.url, "PUBLIC_BASE_URL": "http://kurz.test",
+                    "RATE_LIMIT_CREATES": "0", "STATS_CLAIM_IDLE_MS": "500",
+                    "LINK_CACHE_TTL_MS": "1000", "HTTP_THREADS": "2"}
+
+    def start(self, name, **extra):
+        env = dict(self.env)
+        env["HOSTNAME"] = "%s-%d" % (name, len(self.services))
+        env.update(extra)
+        service = Service(BIN[name], env)
+        self.services.append(service)
+        return service
+
+    def tearDown(self):
+        for service in self.services:
+            if service.proc.poll() is None:
+                self.assertEqual(service.terminate(), 0, "%s did not exit 0" % service.proc.args)
+        self.redis.close()
+
+
+class InstancesShareRedisTest(Stage3Case):
+    def test_links_are_unique_and_visible_on_every_instance(self):
+        a, b = self.start("links"), self.start("links")
+        codes = [create((a, b)[i % 2], "http://127.0.0.1:9/%d" % i)["code"] for i in range(40)]
+        self.assertEqual(len(set(codes)), 40, "generated codes collide across instances")
+        for code in codes:
+            for instance in (a, b):
+                self.assertEqual(request(instance, "GET", "/api/links/" + code)[0], 200)
+        self.assertEqual(request(a, "DELETE", "/api/links/" + codes[0])[0], 204)
+        self.assertEqual(request(b, "GET", "/api/links/" + codes[0])[0], 404)
+        listed = json.loads(request(b, "GET", "/api/links?limit=100")[2])["items"]
+        self.assertEqual([item["code"] for item in listed], list(reversed(codes[1:])))
+        create(a, "http://127.0.0.1:9/slug", "shared-slug")
+        status, _, body = request(b, "POST", "/api/links",
+                                  json.dumps({"url": "http://127.0.0.1:9/x", "slug": "shared-slug"}),
+                                  JSON)
+        self.assertEqual(status, 409, body)
+
+    def test_redirects_and_stats_agree_across_instances(self):
+        links = self.start("links")
+        redirects = [self.start("redirect"), self.start("redirect")]
+        stats = [self.start("stats"), self.start("stats")]
+        qrs = [self.start("qr"), self.start("qr")]
+        codes = [create(links, "http://127.0.0.1:9/%d" % i)["code"] for i in range(10)]
+        served = {}
+        for n, code in enumerate(codes):
+            for k in range(n + 1):
+                status, headers, _ = request(redirects[k % 2], "GET", "/" + code)
+                self.assertEqual(status, 302)
+                self.assertEqual(headers["Location"], "http://127.0.0.1:9/%d" % n)
+            served[code] = n + 1
+            for qr in qrs:
+                self.assertEqual(request(qr, "GET", "/qr/%s.svg" % code)[0], 200)
+        for code, count in served.items():
+            for instance in stats:
+                wait_for(lambda: stats_total(instance, code) == count, 10, "stats of " + code)
+        top = [json.loads(request(s, "GET", "/api/stats/top?limit=3")[2]) for s in stats]
+        self.assertEqual(top[0], top[1])
+        self.assertEqual(top[0]["items"][0], {"code": codes[-1], "clicks": 10})
+
+    def test_stage2_monoliths_share_state(self):
+        a, b = self.start("monolith"), self.start("monolith")
+        self.assertEqual(json.loads(request(a, "GET", "/info")[2])["stage"], "2")
+        link = create(a, "http://127.0.0.1:9/stage2")
+        self.assertEqual(request(b, "GET", "/" + link["code"])[0], 302)
+        self.assertEqual(request(a, "GET", "/" + link["code"])[0], 302)
+        for instance in (a, b):
+            wait_for(lambda: stats_total(instance, link["code"]) == 2, 10, "stage 2 stats")
+
+    def test_web_needs_no_redis(self):
+        web = self.start("web", REDIS_URL="")
+        self.assertEqual(request(web, "GET", "/")[0], 200)
+        self.assertEqual(request(web, "GET", "/health/ready")[0], 200)
+
+
+class RedisOutageTest(Stage3Case):
+    def test_services_degrade_and_recover_by_themselves(self):
+        links, redirect, stats = self.start("links"), self.start("redirect"), self.start("stats")
+        code = create(links, "http://127.0.0.1:9/cached")["code"]
+        self.assertEqual(request(redirect, "GET", "/" + code)[0], 302)  # now cached
+        stop = threading.Event()
+        errors = []
+
+        def traffic():  # requests keep running through the outage
+            while not stop.is_set():
+                try:
+                    request(redirect, "GET", "/" + code, timeout=2)
+                    request(links, "GET", "/api/links/" + code, timeout=2)
+                except OSError as error:
+                    errors.append(error)
+                time.sleep(0.01)
+
+        thread = threading.Thread(target=traffic)
+        thread.start()
+        try:
+            self.redis.stop()
+            for service in (links, redirect, stats):
+                wait_for(lambda: request(service, "GET", "/health/ready")[0] == 503, 3,
+                         "readiness 503")
+                self.assertEqual(request(service, "GET", "/health/live")[0], 200)
+            self.assertEqual(request(redirect, "GET", "/" + code)[0], 302, "cached redirect")
+            status, _, body = request(links, "POST", "/api/links",
+                                      json.dumps({"url": "http://127.0.0.1:9/y"}), JSON)
+            self.assertEqual(status, 503)
+            self.assertEqual(json.loads(body)["error"]["code"], "unavailable")
+            self.assertEqual(request(stats, "GET", "/api/stats/" + code)[0], 503)
+            time.sleep(1)
+            restarted = time.monotonic()
+            self.redis.start()
+            for service in (links, redirect, stats):
+                wait_for(lambda: request(service, "GET", "/health/ready")[0] == 200, 5,
+                         "readiness back")
+            create(links, "http://127.0.0.1:9/after")
+            print("recovered %.2f s after Redis came back" % (time.monotonic() - restarted))
+        finally:
+            stop.set()
+            thread.join()
+        self.assertEqual(errors, [], "requests failed at the socket level")
+        for service in self.services:
+            self.assertIsNone(service.proc.poll(), "a service died during the outage")
+        wait_for(lambda: stats_total(stats, code) is not None and stats_total(stats, code) >= 2,
+                 10, "clicks recorded during the outage counted afterwards")
+
+
+class ExactlyOnceTest(Stage3Case):
+    def test_a_killed_stats_worker_loses_and_doubles_nothing(self):
+        links = self.start("links")
+        redirect = self.start("redirect")
+        worker_a = self.start("stats", HOSTNAME="stats-a")
+        worker_b = self.start("stats", HOSTNAME="stats-b")
+        codes = [create(links, "http://127.0.0.1:9/%d" % i)["code"] for i in range(8)]
+        served = {code: 0 for code in codes}
+        lock = threading.Lock()
+        total = 3000
+
+        def fire(count):
+            rng = random.Random(count)
+            for _ in range(count):
+                code = rng.choice(codes)
+                if request(redirect, "GET", "/" + code)[0] == 302:
+                    with lock:
+                        served[code] += 1
+
+        threads = [threading.Thread(target=fire, args=(total // 4,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: sum(served.values()) > total // 3, 60, "a third of the load")
+        worker_a.kill()
+        wait_for(lambda: sum(served.values()) > 2 * total // 3, 60, "two thirds of the load")
+        self.start("stats", HOSTNAME="stats-a")  # the same consumer name comes back
+        for thread in threads:
+            thread.join()
+        self.assertEqual(sum(served.values()), total)
+        for code in codes:
+            wait_for(lambda: stats_total(worker_b, code) == served[code], 20,
+                     "exact count for %s (%d served)" % (code, served[code]))
+        print("counted exactly %d clicks across a SIGKILLed worker" % total)
+
+
+if __name__ == "__main__":
+    unittest.main()
