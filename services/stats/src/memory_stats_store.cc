@@ -19,18 +19,12 @@ void count(std::unordered_map<std::string, std::uint64_t>& counts, std::string n
   }
 }
 
-std::vector<NamedCount> top_names(const std::unordered_map<std::string, std::uint64_t>& counts,
-                                  std::size_t top_n) {
+std::vector<NamedCount> ranked(const std::unordered_map<std::string, std::uint64_t>& counts,
+                               std::size_t top_n) {
   std::vector<NamedCount> all;
   all.reserve(counts.size());
   for (const auto& [name, clicks] : counts) all.push_back({name, clicks});
-  const auto better = [](const NamedCount& a, const NamedCount& b) {
-    return a.clicks != b.clicks ? a.clicks > b.clicks : a.name < b.name;
-  };
-  const std::size_t n = std::min(top_n, all.size());
-  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(), better);
-  all.resize(n);
-  return all;
+  return top_names(std::move(all), top_n);
 }
 
 }  // namespace
@@ -65,8 +59,8 @@ common::Result<std::optional<LinkStats>> MemoryStatsStore::link_stats(std::strin
   for (const auto& [day, clicks] : link.days) {
     stats.days.push_back({common::format_day_number(day), clicks});
   }
-  stats.referrers = top_names(link.referrers, top_n);
-  stats.user_agents = top_names(link.user_agents, top_n);
+  stats.referrers = ranked(link.referrers, top_n);
+  stats.user_agents = ranked(link.user_agents, top_n);
   return std::optional<LinkStats>(std::move(stats));
 }
 

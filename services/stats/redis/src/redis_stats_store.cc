@@ -32,17 +32,6 @@ std::vector<NamedCount> named_counts(const Reply& pairs) {
   return counts;
 }
 
-// Most clicks first, ties by name ascending; at most top_n.
-std::vector<NamedCount> top_names(std::vector<NamedCount> all, std::size_t top_n) {
-  const auto better = [](const NamedCount& a, const NamedCount& b) {
-    return a.clicks != b.clicks ? a.clicks > b.clicks : a.name < b.name;
-  };
-  const std::size_t n = std::min(top_n, all.size());
-  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(), better);
-  all.resize(n);
-  return all;
-}
-
 }  // namespace
 
 common::Result<void> RedisStatsStore::apply(const common::ClickEvent& event) {

@@ -41,4 +41,7 @@ struct TopLink {
   }
 };
 
+// The ranking every store uses: most clicks first, ties by name ascending; at most `top_n`.
+std::vector<NamedCount> top_names(std::vector<NamedCount> all, std::size_t top_n);
+
 }  // namespace kurz::stats
