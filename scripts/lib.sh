@@ -13,6 +13,7 @@ KURZ_BUILD_PACKAGES=(
 )
 KURZ_TEST_PACKAGES=(redis-server python3 python3-yaml curl prometheus chromium fonts-liberation
   nodejs npm)
+KURZ_DOCKER_PACKAGES=(docker.io docker-compose debootstrap haproxy)
 KURZ_BENCH_PACKAGES=(wrk nginx-light curl)
 
 # Progress line on stderr, so that stdout stays for what a script produces.

@@ -72,7 +72,8 @@ test_pass() {
   fi
 }
 
-phase "deps" ensure_packages "${KURZ_BUILD_PACKAGES[@]}" "${KURZ_TEST_PACKAGES[@]}" ||
+phase "deps" ensure_packages "${KURZ_BUILD_PACKAGES[@]}" "${KURZ_TEST_PACKAGES[@]}" \
+  "${KURZ_DOCKER_PACKAGES[@]}" ||
   die "could not install the dependencies"
 
 test_pass ci "$@"

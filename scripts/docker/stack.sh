@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# scripts/docker/stack.sh <command> <stage> [args...]
+#   up    <stage> [compose up args, e.g. --scale monolith=3]
+#           makes the base image if needed, builds the stage's images (docker/<name>.Dockerfile
+#           for every `image: kurz/<name>` of its compose file), starts the stack, waits until
+#           every container is running and healthy (at most KURZ_UP_TIMEOUT s, default 180), and
+#           prints the URL
+#   down  <stage>            stops and removes the stack, its network and its volumes
+#   ps    <stage>            the stack's containers
+#   logs  <stage> [args]     their logs (e.g. -f, --tail=50, a service name)
+#   build <stage>            only the base image and the images
+#   url   <stage>            the URL of the edge (HAProxy, or the monolith in stage1)
+# Stages: stage1 (monolith), stage1-scaled (monolith x2 behind HAProxy), stage2, stage3.
+# Uses `docker compose` (v2) when present, else `docker-compose` (1.29); KURZ_COMPOSE overrides.
+# KURZ_PROJECT names the compose project (default kurz-<stage>): tests use a unique one per run.
+# KURZ_HTTP_PORT: host port of the edge on 127.0.0.1 (default 8080; empty: Docker picks one).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+say() { printf 'kurz: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+usage() { sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+
+(($# >= 2)) || usage
+cmd=$1 stage=$2
+shift 2
+case $stage in
+  stage1) file=docker-compose.stage1.yml ;;
+  stage1-scaled) file=docker-compose.stage1-scaled.yml ;;
+  stage2) file=docker-compose.stage2.yml ;;
+  stage3) file=docker-compose.yml ;;
+  *) die "unknown stage '$stage' (stage1, stage1-scaled, stage2, stage3)" ;;
+esac
+[[ -f $root/$file ]] || die "$file does not exist yet"
+
+if [[ -n ${KURZ_COMPOSE:-} ]]; then
+  read -r -a compose <<<"$KURZ_COMPOSE"
+elif docker compose version >/dev/null 2>&1; then
+  compose=(docker compose)
+elif command -v docker-compose >/dev/null 2>&1; then
+  compose=(docker-compose)
+else
+  die "neither 'docker compose' (v2) nor 'docker-compose' (Debian package docker-compose) is installed"
+fi
+project=${KURZ_PROJECT:-kurz-$stage}
+dc() { (cd "$root" && "${compose[@]}" -p "$project" -f "$file" "$@"); }
+
+# kurz images of the stage, in file order; each is built from docker/<name>.Dockerfile.
+stage_images() { grep -oE '^[[:space:]]+image:[[:space:]]*kurz/[a-z0-9-]+' "$root/$file" | sed 's|.*kurz/||' | awk '!seen[$0]++'; }
+
+build() {
+  "$here/base-image.sh"
+  local -a names
+  mapfile -t names < <(stage_images)
+  ((${#names[@]} == 0)) || "$here/build-images.sh" "${names[@]}"
+}
+
+# The published edge: the first service that publishes container port 8080.
+url() {
+  local svc hostport
+  for svc in $(dc config --services); do
+    hostport=$(dc port "$svc" 8080 2>/dev/null | head -n 1) || continue
+    [[ -n $hostport && $hostport != *:0 ]] && { echo "http://$hostport"; return 0; }
+  done
+  return 1
+}
+
+wait_healthy() {
+  local timeout=${KURZ_UP_TIMEOUT:-180} start=$SECONDS id state pending bad ids
+  while :; do
+    ids=$(dc ps -q)
+    [[ -n $ids ]] || die "no container was started"
+    pending=0 bad=
+    for id in $ids; do
+      state=$(docker inspect -f '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
+      case $state in
+        *" running healthy" | *" running none") ;;
+        *" running starting") pending=$((pending + 1)) ;;
+        *) bad+="${bad:+, }${state#/}" ;;
+      esac
+    done
+    if [[ -n $bad ]]; then
+      dc ps >&2 || true
+      dc logs --tail=30 >&2 || true
+      die "not healthy: $bad"
+    fi
+    ((pending == 0)) && return 0
+    if ((SECONDS - start >= timeout)); then
+      dc ps >&2 || true
+      die "still starting after ${timeout}s"
+    fi
+    sleep 0.5
+  done
+}
+
+case $cmd in
+  up)
+    build
+    say "starting $stage (project $project, $file) ..."
+    t0=$SECONDS
+    dc up -d --no-build "$@"
+    wait_healthy
+    say "$stage is up and healthy after $((SECONDS - t0))s"
+    dc ps
+    u=$(url) && say "open $u" && echo "$u"
+    ;;
+  down)
+    dc down --volumes --remove-orphans --timeout 30 "$@"
+    ;;
+  ps) dc ps "$@" ;;
+  logs) dc logs "$@" ;;
+  build) build ;;
+  url) url ;;
+  *) usage ;;
+esac
