@@ -14,25 +14,30 @@
 namespace kurz::platform {
 namespace {
 
+// The hot path looks series up by the label's address (route templates live as long as the
+// server) without allocating; the label text stored in the Series guards against a reused address.
 struct Key {
-  std::string route;
+  const char* data;
+  std::size_t size;
   Method method;
   int status;
   bool operator==(const Key& other) const {
-    return status == other.status && method == other.method && route == other.route;
+    return data == other.data && size == other.size && method == other.method &&
+           status == other.status;
   }
 };
 
 struct KeyHash {
   std::size_t operator()(const Key& key) const {
-    return std::hash<std::string>()(key.route) ^
+    return std::hash<const void*>()(key.data) ^ (key.size << 20) ^
            (static_cast<std::size_t>(key.status) << 8 | static_cast<std::size_t>(key.method));
   }
 };
 
 struct Series {
-  prometheus::Counter* requests;
-  prometheus::Histogram* duration;
+  prometheus::Counter* requests = nullptr;
+  prometheus::Histogram* duration = nullptr;
+  std::string label;
 };
 
 const prometheus::Histogram::BucketBoundaries& latency_buckets() {
@@ -79,24 +84,28 @@ Metrics::Metrics(const std::string& service, const std::string& version, const s
 Metrics::~Metrics() = default;
 
 void Metrics::observe_http(Method method, std::string_view route, int status, double seconds) {
-  Key key{std::string(route), method, status};
-  Series series{};
+  const Key key{route.data(), route.size(), method, status};
+  prometheus::Counter* requests = nullptr;
+  prometheus::Histogram* duration = nullptr;
   {
     std::shared_lock lock(impl_->mutex);
     const auto it = impl_->series.find(key);
-    if (it != impl_->series.end()) series = it->second;
+    if (it != impl_->series.end() && it->second.label == route) {
+      requests = it->second.requests;
+      duration = it->second.duration;
+    }
   }
-  if (series.requests == nullptr) {
+  if (requests == nullptr) {
     const prometheus::Labels labels{{"method", std::string(to_string(method))},
-                                    {"route", key.route},
+                                    {"route", std::string(route)},
                                     {"status", std::to_string(status)}};
     std::unique_lock lock(impl_->mutex);
-    series =
-        Series{&impl_->requests->Add(labels), &impl_->duration->Add(labels, latency_buckets())};
-    impl_->series.emplace(std::move(key), series);
+    requests = &impl_->requests->Add(labels);
+    duration = &impl_->duration->Add(labels, latency_buckets());
+    impl_->series.insert_or_assign(key, Series{requests, duration, std::string(route)});
   }
-  series.requests->Increment();
-  series.duration->Observe(seconds);
+  requests->Increment();
+  duration->Observe(seconds);
 }
 
 void Metrics::on_scrape(std::function<void()> hook) {

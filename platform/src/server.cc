@@ -55,12 +55,24 @@ Method method_of(Http::Method method) {
   }
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 class PistacheHeaders : public HeaderSource {
  public:
   explicit PistacheHeaders(const Http::Header::Collection& headers) : headers_(headers) {}
   std::optional<std::string> get(std::string_view name) const override {
     const std::string key(name);
     if (const auto raw = headers_.tryGetRaw(key)) return raw->value();
+    // The one typed header on the hot path (every redirect records it): no stream needed.
+    if (iequals(name, Http::Header::UserAgent::Name)) {
+      const auto agent = headers_.tryGet<Http::Header::UserAgent>();
+      return agent ? std::optional<std::string>(agent->agent()) : std::nullopt;
+    }
     // Headers Pistache knows are parsed into typed objects; write them back as text.
     if (const auto typed = headers_.tryGet(key)) {
       std::ostringstream out;
@@ -140,7 +152,7 @@ class KurzHandler : public Http::Handler {
     t_request_completed = true;
     const auto started = Clock::now();
     state_->in_flight.fetch_add(1);
-    std::string route;
+    const std::string* route = &Server::State::kUnmatched;
     Reply reply;
     std::string request_id;
     std::string client;
@@ -159,7 +171,7 @@ class KurzHandler : public Http::Handler {
                    client, request_id);
       reply = state_->dispatch(view, route);
       send(request, std::move(response), reply, request_id);
-      state_->record(view, route, reply,
+      state_->record(view, *route, reply,
                      std::chrono::duration<double>(Clock::now() - started).count());
     } catch (const std::exception& e) {
       // Only the HTTP library can throw here (a peer gone mid-write); nothing to answer.

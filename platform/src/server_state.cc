@@ -61,14 +61,16 @@ Server::State::State(ServerOptions opts, Router r, Metrics& m, health::Registry&
   router.get("/info", [this](const Request&) { return Reply::json(200, info_json); });
 }
 
-Reply Server::State::dispatch(Request& request, std::string& route) const {
+const std::string Server::State::kUnmatched = "unmatched";
+
+Reply Server::State::dispatch(Request& request, const std::string*& route) const {
   auto match = router.match(request.method(), request.path());
   switch (match.kind) {
     case Router::Match::Kind::NotFound:
-      route = "unmatched";
+      route = &kUnmatched;
       return Reply::error(404, "not_found", "no such resource");
     case Router::Match::Kind::MethodNotAllowed: {
-      route = "unmatched";
+      route = &kUnmatched;
       auto reply =
           Reply::error(405, "method_not_allowed",
                        std::string(to_string(request.method())) +
@@ -79,15 +81,15 @@ Reply Server::State::dispatch(Request& request, std::string& route) const {
     case Router::Match::Kind::Found:
       break;
   }
-  route = match.route->path_template;
+  route = &match.route->path_template;
   request.set_params(std::move(match.params));
   try {
     return match.route->handler(request);
   } catch (const std::exception& e) {
     log::error("handler failed",
-               {{"route", route}, {"error", e.what()}, {"request_id", request.id()}});
+               {{"route", *route}, {"error", e.what()}, {"request_id", request.id()}});
   } catch (...) {
-    log::error("handler failed", {{"route", route}, {"request_id", request.id()}});
+    log::error("handler failed", {{"route", *route}, {"request_id", request.id()}});
   }
   return Reply::error(500, "internal", "internal error; the request id is in X-Request-Id");
 }

@@ -35,11 +35,14 @@ struct Server::State {
   std::uint16_t port = 0;
   bool stopped = false;
 
-  // Routes the request and runs its handler; never throws. `route` receives the metrics label.
-  Reply dispatch(Request& request, std::string& route) const;
+  // Routes the request and runs its handler; never throws. `route` receives the metrics label:
+  // the matched template, or kUnmatched (both outlive the server).
+  Reply dispatch(Request& request, const std::string*& route) const;
   // Metrics and the access log for one answered request.
   void record(const Request& request, const std::string& route, const Reply& reply,
               double seconds) const;
+
+  static const std::string kUnmatched;
 };
 
 // A request id: the incoming X-Request-Id when it is short and plain, else a fresh random one.
