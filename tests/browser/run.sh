@@ -20,8 +20,10 @@ command -v npm >/dev/null 2>&1 ||
   die "npm is missing: install Debian's npm (scripts/test.sh installs it)"
 [[ -x $chromium ]] ||
   die "$chromium is missing: install Debian's chromium (scripts/test.sh installs it)"
-[[ -n ${KURZ_MONOLITH:-} ]] || die "set KURZ_MONOLITH to the kurz-monolith binary"
-[[ -x $KURZ_MONOLITH ]] || die "KURZ_MONOLITH=$KURZ_MONOLITH is not an executable"
+if [[ -z ${KURZ_BASE_URL:-} ]]; then
+  [[ -n ${KURZ_MONOLITH:-} ]] || die "set KURZ_MONOLITH to the kurz-monolith binary (or KURZ_BASE_URL)"
+  [[ -x $KURZ_MONOLITH ]] || die "KURZ_MONOLITH=$KURZ_MONOLITH is not an executable"
+fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 (( node_major >= 18 )) || die "node $(node --version) is too old: playwright-core needs node >= 18"
 
@@ -33,4 +35,8 @@ if [[ ! -f $stamp || package-lock.json -nt $stamp || ! -d node_modules/playwrigh
 fi
 
 export KURZ_CHROMIUM=$chromium
+if [[ -n ${KURZ_BASE_URL:-} ]]; then
+  # A running stack (e.g. stage 3 through HAProxy) instead of a monolith of our own.
+  exec node --test --test-reporter=spec stack.test.mjs
+fi
 exec node --test --test-reporter=spec ui.test.mjs

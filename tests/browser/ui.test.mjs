@@ -10,24 +10,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, createWriteStream } from 'node:fs';
+import { mkdtempSync, rmSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { ARTIFACTS, launchContext, openPage, resultCode, screenshot, shortenThroughForm } from './lib.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
 const MONOLITH = process.env.KURZ_MONOLITH;
-const CHROMIUM = process.env.KURZ_CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = process.env.KURZ_ARTIFACTS || path.join(REPO, 'test-artifacts', 'browser');
 const INSTANCE_ID = 'kurz-browser-test-1';
 const PUBLIC_BASE_URL = 'http://kurz.test';  // shown in the UI; never resolved or loaded
 const TARGET = 'http://127.0.0.1:9/landing';  // port 9 (discard): nothing listens, nothing loads
 const TEST_TIMEOUT_MS = 60_000;
 
-mkdirSync(ARTIFACTS, { recursive: true });
 
 // ---------------------------------------------------------------------------------------------
 // The monolith and the browser
@@ -96,27 +90,7 @@ let server;      // the monolith most tests use (no API key)
 before(async () => {
   server = await startMonolith('monolith');
   userDataDir = mkdtempSync(path.join(tmpdir(), 'kurz-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-quic',
-    ],
-    viewport: { width: 1280, height: 900 },
-    colorScheme: 'light',
-    timeout: 30_000,
-  });
-  // Nothing but the server under test may be contacted.
-  await context.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort('blockedbyclient'));
-  // Record CSP violations in the page (they also appear as console errors).
-  await context.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
-    });
-  });
+  context = await launchContext(userDataDir);
 });
 
 after(async () => {
@@ -128,62 +102,12 @@ after(async () => {
 // ---------------------------------------------------------------------------------------------
 // Page helpers
 
-// A new page that collects console errors, page errors and off-host requests. Chrome logs every
-// non-2xx fetch as "Failed to load resource: ... status of N": `expectedStatuses` lists the ones
-// a scenario provokes on purpose, `expectedErrors` other messages (regular expressions); any
-// other console error fails the test. `setup(page)` runs before the page loads.
-async function openPage(url, { expectedStatuses = [], expectedErrors = [], setup } = {}) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const problems = [];
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const status = /status of (\d{3})/.exec(msg.text());
-    if (status && expectedStatuses.includes(Number(status[1]))) return;
-    if (expectedErrors.some((re) => re.test(msg.text()))) return;
-    problems.push('console error: ' + msg.text());
-  });
-  page.on('pageerror', (error) => problems.push('page error: ' + error.message));
-  page.on('request', (request) => {
-    const u = new URL(request.url());
-    if (u.protocol !== 'data:' && u.hostname !== '127.0.0.1') problems.push('off-host request: ' + request.url());
-  });
-  if (setup) await setup(page);
-  await page.goto(url);
-  return {
-    page,
-    async assertClean() {
-      const csp = await page.evaluate(() => window.__cspViolations);
-      assert.deepEqual(csp, [], 'CSP violations');
-      assert.deepEqual(problems, [], 'console errors, page errors or off-host requests');
-    },
-  };
-}
-
-async function screenshot(page, name) {
-  await page.screenshot({ path: path.join(ARTIFACTS, name + '.png'), fullPage: true });
-}
-
-async function shortenThroughForm(page, url, slug) {
-  await page.fill('#url', url);
-  if (slug !== undefined) await page.fill('#slug', slug);
-  await page.click('#submit');
-}
-
-// The code of the link in the result card, from its "Statistics" link (#stats/{code}).
-async function resultCode(page) {
-  await page.waitForSelector('#result:not([hidden])');
-  const hash = await page.getAttribute('#result-stats', 'href');
-  assert.match(hash, /^#stats\/[A-Za-z0-9_-]+$/);
-  return decodeURIComponent(hash.slice('#stats/'.length));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
 test('shorten, follow the short link, see the click in the list and in the stats view',
     { timeout: TEST_TIMEOUT_MS }, async () => {
-  const { page, assertClean } = await openPage(server.base + '/');
+  const { page, assertClean } = await openPage(context, server.base + '/');
   const target = TARGET + '?from=browser-test';
   await shortenThroughForm(page, target);
   const code = await resultCode(page);
@@ -231,7 +155,7 @@ test('shorten, follow the short link, see the click in the list and in the stats
   await assertClean();
   await page.close();
 
-  const deep = await openPage(server.base + '/#stats/' + encodeURIComponent(code));
+  const deep = await openPage(context, server.base + '/#stats/' + encodeURIComponent(code));
   await deep.page.waitForSelector('#stats:not([hidden]) #stats-body:not([hidden])');
   assert.equal(await deep.page.textContent('#stats-total'), '1');
   assert.equal(await deep.page.locator('#chart svg rect.bar').count(), 1);
@@ -241,7 +165,7 @@ test('shorten, follow the short link, see the click in the list and in the stats
 
 test('shows the API\'s errors: a javascript: URL and a slug that is taken',
     { timeout: TEST_TIMEOUT_MS }, async () => {
-  const { page, assertClean } = await openPage(server.base + '/', { expectedStatuses: [400, 409] });
+  const { page, assertClean } = await openPage(context, server.base + '/', { expectedStatuses: [400, 409] });
 
   await shortenThroughForm(page, 'javascript:alert(1)');
   await page.locator('#error').filter({ hasText: /http/i }).waitFor();
@@ -270,7 +194,7 @@ test('shows the API\'s errors: a javascript: URL and a slug that is taken',
 
 test('the instances panel fills with the monolith\'s instance, and pauses',
     { timeout: TEST_TIMEOUT_MS }, async () => {
-  const { page, assertClean } = await openPage(server.base + '/');
+  const { page, assertClean } = await openPage(context, server.base + '/');
   const row = page.locator(`#instances-rows tr[data-instance="${INSTANCE_ID}"]`);
   await page.waitForFunction((id) => {
     const r = document.querySelector(`#instances-rows tr[data-instance="${id}"] .count`);
@@ -306,7 +230,7 @@ test('the instances panel shows each instance in its own colour and counts failu
     { timeout: TEST_TIMEOUT_MS }, async () => {
   const simulated = ['kurz-redirect.2', 'kurz-redirect.3', 'kurz-redirect.4'];
   let n = 0;
-  const { page, assertClean } = await openPage(server.base + '/', {
+  const { page, assertClean } = await openPage(context, server.base + '/', {
     expectedErrors: [/ERR_CONNECTION_REFUSED/],
     setup: (p) => p.route((url) => url.pathname === '/info', (route) => {
       n += 1;
@@ -339,7 +263,7 @@ test('the instances panel shows each instance in its own colour and counts failu
 });
 
 test('keyboard only: Tab to the URL field, type, Enter submits', { timeout: TEST_TIMEOUT_MS }, async () => {
-  const { page, assertClean } = await openPage(server.base + '/');
+  const { page, assertClean } = await openPage(context, server.base + '/');
   let presses = 0;
   while (await page.evaluate(() => document.activeElement.id) !== 'url') {
     assert.ok(++presses <= 4, 'the URL field is within four Tab presses of the top');
@@ -376,7 +300,7 @@ test('with an API key configured, the recent list asks for it and keeps it in th
     });
     assert.equal(created.status, 201);
 
-    const { page, assertClean } = await openPage(keyed.base + '/', { expectedStatuses: [401] });
+    const { page, assertClean } = await openPage(context, keyed.base + '/', { expectedStatuses: [401] });
     await page.waitForSelector('#key-form:not([hidden])');
     assert.match(await page.textContent('#recent-message'), /needs an API key/);
     assert.ok(await page.locator('#recent-table').isHidden());

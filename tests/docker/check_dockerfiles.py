@@ -4,10 +4,17 @@
     the code once for all images), installs the build packages of scripts/lib.sh (less the
     test-only ones), and has a non-root USER, a HEALTHCHECK with kurz-probe, OCI labels and an
     ENTRYPOINT;
-  * every service Dockerfile EXPOSEs 8080 with ENV PORT=8080;
+  * every service Dockerfile EXPOSEs 8080 with ENV PORT=8080; redis.Dockerfile checks with
+    redis-cli (RESP, not HTTP), the others with kurz-probe;
   * every compose file: format 2.4, read-only root filesystems, cap_drop ALL, no-new-privileges,
     cpus and mem_limit, a healthcheck, ports published on 127.0.0.1 only, kurz images buildable;
-  * `haproxy -c` accepts common.cfg with each stage file (skipped when haproxy is not installed).
+  * stage 2 and stage 3: the services they need, Redis AOF on a named volume, depends_on on health,
+    stop_grace_period above SHUTDOWN_DELAY_MS + DRAIN_TIMEOUT_MS, every stage 3 service routed by
+    HAProxy and scraped by Prometheus;
+  * `docker-compose config -q` accepts every compose file (skipped without docker-compose);
+  * `haproxy -c` accepts common.cfg with each stage file (skipped when haproxy is not installed);
+  * `promtool check config` and `promtool check rules` accept docker/prometheus/ (skipped without
+    promtool, Debian package prometheus).
 Run: python3 -m unittest -v tests/docker/check_dockerfiles.py
 """
 import glob
@@ -23,6 +30,17 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 DOCKER = os.path.join(ROOT, "docker")
 BUILD_STAGE = re.compile(r"^# ---- build \(shared\).*?^# ---- end of the shared build stage.*?$", re.S | re.M)
 TEST_ONLY_PACKAGES = {"libgtest-dev", "libgmock-dev", "libbenchmark-dev"}
+# Images of third-party servers (not kurz services on port 8080).
+INFRA_IMAGES = {"haproxy.Dockerfile", "redis.Dockerfile", "prometheus.Dockerfile"}
+STAGE3_SERVICES = ("links", "redirect", "stats", "qr", "web")
+
+
+def duration_s(text):
+    """'20s', '1m30s', '1500ms' -> seconds (compose durations)."""
+    total = 0.0
+    for value, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)", str(text)):
+        total += float(value) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}[unit]
+    return total
 
 
 def dockerfiles():
@@ -43,6 +61,8 @@ class Dockerfiles(unittest.TestCase):
         names = [os.path.basename(p) for p in dockerfiles()]
         self.assertIn("monolith.Dockerfile", names)
         self.assertIn("haproxy.Dockerfile", names)
+        for name in STAGE3_SERVICES + ("redis", "prometheus"):
+            self.assertIn(name + ".Dockerfile", names)
 
     def test_build_stage_is_identical_everywhere(self):
         stages = {}
@@ -74,11 +94,12 @@ class Dockerfiles(unittest.TestCase):
             name = os.path.basename(path)
             self.assertRegex(final, r"^\nFROM scratch", name)
             self.assertRegex(final, r"\nUSER 10001:10001\n", name)
-            self.assertRegex(final, r"\nHEALTHCHECK [^\n]*\\\n\s*CMD \[\"/usr/local/bin/kurz-probe\"", name)
+            probe = "redis-cli" if name == "redis.Dockerfile" else "kurz-probe"
+            self.assertRegex(final, r"\nHEALTHCHECK [^\n]*\\\n\s*CMD \[\"/usr/local/bin/%s\"" % probe, name)
             self.assertIn("\nENTRYPOINT [", final, name)
             for label in ("title", "description", "version", "revision", "source"):
                 self.assertIn("org.opencontainers.image.%s=" % label, final, name)
-            if name != "haproxy.Dockerfile":
+            if name not in INFRA_IMAGES:
                 self.assertIn("\nEXPOSE 8080\n", final, name)
                 self.assertIn("\nENV PORT=8080\n", final, name)
                 self.assertIn("http://127.0.0.1:8080/health/live", final, name)
@@ -118,6 +139,54 @@ class ComposeFiles(unittest.TestCase):
                 for dep, cond in (spec.get("depends_on") or {}).items():
                     self.assertEqual(cond, {"condition": "service_healthy"}, where)
 
+    def test_every_service_stops_after_its_drain(self):
+        for path in compose_files():
+            name = os.path.basename(path)
+            doc = yaml.safe_load(read(path))
+            for svc, spec in doc["services"].items():
+                where = "%s: %s" % (name, svc)
+                self.assertIn("stop_grace_period", spec, where)
+                env = spec.get("environment") or {}
+                if isinstance(env, dict) and "SHUTDOWN_DELAY_MS" in env:
+                    budget = (int(env["SHUTDOWN_DELAY_MS"]) + int(env.get("DRAIN_TIMEOUT_MS", 0))) / 1000.0
+                    self.assertGreater(duration_s(spec["stop_grace_period"]), budget, where)
+                    # Above HAProxy's detection time (inter 1s, fall 2) so no request meets a closed port.
+                    if "REDIS_URL" in env or svc in STAGE3_SERVICES:
+                        self.assertGreaterEqual(int(env["SHUTDOWN_DELAY_MS"]), 2500, where)
+
+    def test_stage2_and_stage3(self):
+        stage2 = yaml.safe_load(read(os.path.join(ROOT, "docker-compose.stage2.yml")))["services"]
+        self.assertEqual(set(stage2), {"redis", "monolith", "lb"})
+        self.assertEqual(stage2["monolith"]["environment"]["REDIS_URL"], "redis://redis:6379")
+        doc = yaml.safe_load(read(os.path.join(ROOT, "docker-compose.yml")))
+        stage3 = doc["services"]
+        self.assertEqual(set(stage3), set(STAGE3_SERVICES) | {"redis", "haproxy", "prometheus"})
+        for services, volumes in ((stage2, yaml.safe_load(read(os.path.join(ROOT, "docker-compose.stage2.yml")))["volumes"]),
+                                  (stage3, doc["volumes"])):
+            redis = services["redis"]
+            self.assertIn("redis-data:/data", redis["volumes"])
+            self.assertIn("redis-data", volumes)
+        self.assertIn("--appendonly", read(os.path.join(DOCKER, "redis.Dockerfile")))
+        for svc in STAGE3_SERVICES:
+            env = stage3[svc]["environment"]
+            if svc != "web":
+                self.assertEqual(env["REDIS_URL"], "redis://redis:6379", svc)
+                self.assertEqual(stage3[svc]["depends_on"], {"redis": {"condition": "service_healthy"}}, svc)
+            self.assertTrue(env.get("TRUSTED_PROXIES"), svc)
+            self.assertEqual(stage3["haproxy"]["depends_on"][svc], {"condition": "service_healthy"}, svc)
+        self.assertIn("/etc/haproxy/stage3.cfg", stage3["haproxy"]["command"])
+        # HAProxy: a server-template per service; Prometheus: a DNS-discovered job per service.
+        cfg = read(os.path.join(DOCKER, "haproxy", "stage3.cfg"))
+        prom = yaml.safe_load(read(os.path.join(DOCKER, "prometheus", "prometheus.yml")))
+        jobs = {job["job_name"]: job for job in prom["scrape_configs"]}
+        for svc in STAGE3_SERVICES:
+            self.assertRegex(cfg, r"\n\s*server-template %s- \d+ %s:8080\n" % (svc, svc))
+            sd = jobs[svc]["dns_sd_configs"][0]
+            self.assertEqual((sd["names"], sd["type"], sd["port"]), ([svc], "A", 8080), svc)
+        self.assertIn("resolvers docker", read(os.path.join(DOCKER, "haproxy", "common.cfg")))
+        self.assertIn("retry-on conn-failure empty-response response-timeout",
+                      read(os.path.join(DOCKER, "haproxy", "common.cfg")))
+
     def test_docker_compose_accepts_them(self):
         exe = shutil.which("docker-compose")
         if exe is None:
@@ -140,6 +209,31 @@ class HAProxyConfigs(unittest.TestCase):
             proc = subprocess.run([exe, "-c", "-f", common, "-f", stage], capture_output=True, text=True,
                                   timeout=60)
             self.assertEqual(proc.returncode, 0, "%s: %s%s" % (stage, proc.stdout, proc.stderr))
+
+
+class PrometheusConfig(unittest.TestCase):
+    def _promtool(self, *args):
+        exe = shutil.which("promtool")
+        if exe is None:
+            self.skipTest("promtool is not installed (Debian package prometheus)")
+        proc = subprocess.run([exe, *args], capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, "promtool %s: %s%s" % (" ".join(args), proc.stdout, proc.stderr))
+
+    def test_promtool_check_config(self):
+        self._promtool("check", "config", os.path.join(DOCKER, "prometheus", "prometheus.yml"))
+
+    def test_promtool_check_rules(self):
+        self._promtool("check", "rules", os.path.join(DOCKER, "prometheus", "alerts.yml"))
+
+    def test_the_four_alerts(self):
+        rules = yaml.safe_load(read(os.path.join(DOCKER, "prometheus", "alerts.yml")))
+        exprs = {r["alert"]: " ".join(r["expr"].split()) for g in rules["groups"] for r in g["rules"]}
+        self.assertEqual(exprs["KurzInstanceDown"], "up == 0")
+        self.assertIn('status=~"5.."', exprs["KurzHighErrorRatio"])
+        self.assertIn("> 0.05", exprs["KurzHighErrorRatio"])
+        self.assertIn("histogram_quantile(0.99, sum by (le, job) (rate(http_request_duration_seconds_bucket[5m])))",
+                      exprs["KurzHighLatencyP99"])
+        self.assertEqual(exprs["KurzClickStreamLag"], "kurz_click_stream_lag > 10000")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,60 @@
+# kurz Redis (stages 2 and 3): Debian's redis-server 7.0 and redis-cli with their shared-library
+# closure on scratch, like the services: no shell, no package manager, user 10001, AOF persistence in
+# /data (mount a volume there). Build from the repository root:
+#   docker build -f docker/redis.Dockerfile -t kurz/redis .
+# HEALTHCHECK: kurz-probe speaks HTTP, Redis speaks RESP, so the image ships redis-cli (1.0 MB with
+# its libraries) and checks with `redis-cli ping`.
+#
+# Stage "build" is IDENTICAL in every Dockerfile of docker/ (tests/docker/check_dockerfiles.py
+# checks it): it is a cache hit once any service image is built.
+
+# ---- build (shared) ----------------------------------------------------------------------------
+FROM debian:bookworm-slim AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      cmake ninja-build g++ pkg-config \
+      libpistache-dev prometheus-cpp-dev nlohmann-json3-dev libhiredis-dev libspdlog-dev \
+      libqrencode-dev libpng-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY CMakeLists.txt CMakePresets.json ./
+COPY cmake cmake
+COPY health health
+COPY platform platform
+COPY services services
+RUN cmake --preset release --log-level=WARNING \
+ && cmake --build --preset release \
+ && rm -rf build/release/CMakeFiles
+# ---- end of the shared build stage -------------------------------------------------------------
+
+# ---- rootfs: redis-server, redis-cli and their shared-library closure --------------------------
+FROM build AS rootfs
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server redis-tools \
+ && rm -rf /var/lib/apt/lists/*
+COPY docker/rootfs.sh /usr/local/bin/kurz-rootfs
+RUN kurz-rootfs /rootfs /usr/bin/redis-server /usr/bin/redis-cli \
+ && install -d -m 0750 -o 10001 -g 10001 /rootfs/data
+
+# ---- runtime ------------------------------------------------------------------------------------
+FROM scratch
+COPY --from=rootfs /rootfs/ /
+ARG KURZ_VERSION=0.0.0
+ARG KURZ_REVISION=unknown
+ARG KURZ_SOURCE=
+LABEL org.opencontainers.image.title="kurz-redis" \
+      org.opencontainers.image.description="kurz state store: Debian's Redis 7.0 on scratch, AOF persistence in /data, non-root" \
+      org.opencontainers.image.version="${KURZ_VERSION}" \
+      org.opencontainers.image.revision="${KURZ_REVISION}" \
+      org.opencontainers.image.source="${KURZ_SOURCE}" \
+      org.opencontainers.image.base.name="scratch"
+USER 10001:10001
+WORKDIR /data
+EXPOSE 6379
+HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["/usr/local/bin/redis-cli", "ping"]
+# No config file: every setting on the command line. protected-mode off because the server is only
+# reachable on the compose network (never published); AOF fsync every second.
+ENTRYPOINT ["/usr/local/bin/redis-server"]
+CMD ["--bind", "0.0.0.0", "--protected-mode", "no", "--port", "6379", "--dir", "/data", \
+     "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--maxmemory-policy", "noeviction"]
