@@ -169,7 +169,14 @@ std::optional<std::string> percent_decode(std::string_view in, bool plus_is_spac
 void append_json_escaped(std::string& out, std::string_view in) {
   static constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7',
                                                 '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+  // Runs of plain ASCII (the common case: paths, ids, routes) are copied in one go.
+  const auto plain = [](unsigned char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; };
   for (std::size_t i = 0; i < in.size();) {
+    std::size_t run = i;
+    while (run < in.size() && plain(static_cast<unsigned char>(in[run]))) ++run;
+    out.append(in.data() + i, run - i);
+    if (run == in.size()) break;
+    i = run;
     const auto c = static_cast<unsigned char>(in[i]);
     if (c >= 0x80) {
       const std::size_t len = utf8_sequence_length(in, i);

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <cmath>
 #include <mutex>
 
@@ -46,10 +47,13 @@ void append_value(std::string& out, const Field::Value& value) {
   } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
     out += std::to_string(*i);
   } else if (const auto* d = std::get_if<double>(&value)) {
-    if (std::isfinite(*d)) {
-      char buffer[32];
-      const int n = std::snprintf(buffer, sizeof(buffer), "%.6g", *d);
-      out.append(buffer, static_cast<std::size_t>(n));
+    char buffer[64];
+    const auto [end, ec] =
+        std::isfinite(*d)
+            ? std::to_chars(buffer, buffer + sizeof(buffer), *d, std::chars_format::fixed, 3)
+            : std::to_chars_result{buffer, std::errc::value_too_large};
+    if (ec == std::errc()) {
+      out.append(buffer, end);
     } else {
       out += "null";
     }
@@ -94,7 +98,9 @@ bool enabled(LogLevel level) {
 void write(LogLevel level, std::string_view message, Fields fields) {
   const auto logger = std::atomic_load(&g_logger);
   if (!logger || !logger->should_log(to_spdlog(level))) return;
-  std::string line = g_prefix;
+  std::string line;
+  line.reserve(320);
+  line = g_prefix;
   line += R"("msg":")";
   append_json_escaped(line, message);
   line.push_back('"');

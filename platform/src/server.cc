@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
@@ -106,12 +107,28 @@ class AnyHeader : public Http::Header::Header {
 };
 
 // Bytes received on a connection since its last complete request: the size guard.
+// Also counts the connection's requests whose answer is not yet on the wire: a client that hangs
+// up first leaves Pistache's send promise unsettled, so those are released on disconnection.
 struct PeerState {
   std::size_t bytes = 0;
   bool rejected = false;
+  std::atomic<int> unanswered{0};
+  std::string peer_ip;  // formatted once per connection
 };
 constexpr const char* kPeerStateKey = "kurz.peer";
 thread_local bool t_request_completed = false;
+thread_local std::shared_ptr<PeerState> t_peer;  // the connection onInput is parsing for
+
+// One of `peer`'s requests is answered (or will never be): it leaves the in-flight count, once.
+void settle(Server::State& state, PeerState& peer) {
+  int unanswered = peer.unanswered.load();
+  while (unanswered > 0) {
+    if (peer.unanswered.compare_exchange_weak(unanswered, unanswered - 1)) {
+      state.in_flight.fetch_sub(1);
+      return;
+    }
+  }
+}
 
 // HTTP/1.1 keeps the connection unless the client says close; HTTP/1.0 closes unless it says
 // keep-alive. Pistache 0.0.5 closes whenever the request has no Connection header (#940).
@@ -144,14 +161,25 @@ class KurzHandler : public Http::Handler {
       return;
     }
     t_request_completed = false;
+    t_peer = guard;
     pistache_http_handler_on_input(this, buffer, len, peer);
+    t_peer.reset();
     if (t_request_completed) guard->bytes = 0;
+  }
+
+  void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    if (auto guard = std::static_pointer_cast<PeerState>(peer->tryGetData(kPeerStateKey))) {
+      state_->in_flight.fetch_sub(static_cast<std::size_t>(guard->unanswered.exchange(0)));
+    }
+    Pistache::Tcp::Handler::onDisconnection(peer);
   }
 
   void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
     t_request_completed = true;
     const auto started = Clock::now();
+    auto connection = t_peer ? t_peer : std::make_shared<PeerState>();
     state_->in_flight.fetch_add(1);
+    connection->unanswered.fetch_add(1);
     const std::string* route = &Server::State::kUnmatched;
     Reply reply;
     std::string request_id;
@@ -164,25 +192,26 @@ class KurzHandler : public Http::Handler {
     }
     try {
       request_id = request_id_for(headers.get("X-Request-Id"));
-      client = state_->proxies.empty() ? request.address().host()
-                                       : state_->proxies.client(request.address().host(),
-                                                                headers.get("X-Forwarded-For"));
+      if (connection->peer_ip.empty()) connection->peer_ip = request.address().host();
+      client = state_->proxies.empty()
+                   ? connection->peer_ip
+                   : state_->proxies.client(connection->peer_ip, headers.get("X-Forwarded-For"));
       Request view(method_of(request.method()), request.resource(), query, request.body(), headers,
                    client, request_id);
       reply = state_->dispatch(view, route);
-      send(request, std::move(response), reply, request_id);
+      send(request, std::move(response), reply, request_id, connection);
       state_->record(view, *route, reply,
                      std::chrono::duration<double>(Clock::now() - started).count());
     } catch (const std::exception& e) {
       // Only the HTTP library can throw here (a peer gone mid-write); nothing to answer.
       log::warn("response not sent", {{"error", e.what()}, {"request_id", request_id}});
-      state_->in_flight.fetch_sub(1);
+      settle(*state_, *connection);
     }
   }
 
  private:
   void send(const Http::Request& request, Http::ResponseWriter response, Reply& reply,
-            const std::string& request_id) {
+            const std::string& request_id, const std::shared_ptr<PeerState>& connection) {
     auto& out = response.headers();
     out.remove<Http::Header::Connection>();
     const bool keep = keep_alive(request) && !state_->closing.load();
@@ -202,11 +231,11 @@ class KurzHandler : public Http::Handler {
     std::weak_ptr<Pistache::Tcp::Peer> peer = keep ? nullptr : response.peer();
     response.send(static_cast<Http::Code>(reply.status), reply.body)
         .then(
-            [state, peer](ssize_t) {
+            [state, peer, connection](ssize_t) {
               if (const auto open = peer.lock()) ::shutdown(open->fd(), SHUT_WR);
-              state->in_flight.fetch_sub(1);
+              settle(*state, *connection);
             },
-            [state](std::exception_ptr) { state->in_flight.fetch_sub(1); });
+            [state, connection](std::exception_ptr) { settle(*state, *connection); });
   }
 
   // Answers 413 in the JSON error shape and half-closes: the client reads the answer, then EOF.

@@ -219,6 +219,35 @@ TEST_F(ServerTest, ShutdownDrainsInFlightRequests) {
   EXPECT_THROW(HttpConnection{port()}, std::runtime_error);
 }
 
+// A client that hangs up while its answer is still being written leaves Pistache's send promise
+// unsettled; the request must still leave the in-flight count, or every shutdown would wait for
+// the whole drain timeout.
+TEST_F(ServerTest, ClientHangingUpMidAnswerDoesNotHoldTheDrain) {
+  ServerOptions options;
+  options.drain_timeout = 5000ms;
+  start(options);
+  for (int i = 0; i < 3; ++i) {
+    HttpConnection connection(port());
+    connection.send_raw("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::this_thread::sleep_for(100ms);  // the answer is queued; nobody reads it
+  }
+  for (int i = 0; i < 2; ++i) {
+    HttpConnection connection(port());
+    connection.send_raw("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    while (!slow_started_) std::this_thread::sleep_for(1ms);
+    slow_started_ = false;  // gone before its handler answers
+  }
+  std::this_thread::sleep_for(1300ms);  // both slow handlers have answered into closed sockets
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (server_->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(server_->in_flight(), 0u);
+  const auto stopping = std::chrono::steady_clock::now();
+  EXPECT_TRUE(server_->shutdown());
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping, 1s);
+}
+
 TEST_F(ServerTest, ShutdownDelayKeepsServing) {
   ServerOptions options;
   options.shutdown_delay = 400ms;
