@@ -11,8 +11,10 @@ KURZ_BUILD_PACKAGES=(
   libpistache-dev prometheus-cpp-dev nlohmann-json3-dev libhiredis-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libqrencode-dev libpng-dev
 )
+# "command:package" installs the package only when the command is missing: a machine may have
+# Node.js from elsewhere (NodeSource's nodejs ships its own npm and conflicts with Debian's).
 KURZ_TEST_PACKAGES=(redis-server python3 python3-yaml curl prometheus chromium fonts-liberation
-  nodejs npm)
+  node:nodejs npm:npm)
 KURZ_DOCKER_PACKAGES=(docker.io docker-compose debootstrap haproxy)
 KURZ_BENCH_PACKAGES=(wrk nginx-light curl)
 
@@ -41,12 +43,17 @@ _kurz_apt_update() {
   export KURZ_APT_UPDATED=1
 }
 
-# ensure_packages pkg...: installs the packages that dpkg does not report as installed.
+# ensure_packages pkg...: installs the packages that dpkg does not report as installed; an entry
+# "command:package" is skipped when the command exists.
 ensure_packages() {
   local pkg status
   local -a missing=() priv=()
   command -v dpkg-query >/dev/null 2>&1 || die "no dpkg-query: install by hand: $*"
   for pkg in "$@"; do
+    if [[ $pkg == *:* ]]; then
+      command -v "${pkg%%:*}" >/dev/null 2>&1 && continue
+      pkg=${pkg#*:}
+    fi
     status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) || status=
     [[ $status == "install ok installed" ]] || missing+=("$pkg")
   done
