@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "redis_client_options.h"
 #include "redis_server.h"
 
 namespace kurz::redis {
@@ -15,18 +16,9 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-Options options_for(const testing::RedisServer& server) {
-  Options options;
-  options.url = parse_url(server.url()).value();
-  options.connect_timeout = 200ms;
-  options.command_timeout = 200ms;
-  options.max_backoff = 400ms;
-  return options;
-}
-
 TEST(RedisClientTest, CommandsAndPipelines) {
   testing::RedisServer server;
-  Client client(options_for(server));
+  Client client(testing::client_options(server));
   ASSERT_TRUE(client.ping().ok());
   EXPECT_EQ(client.command({"SET", "k", std::string("v\0x", 3)}).value().str, "OK");
   EXPECT_EQ(client.command({"GET", "k"}).value().str, std::string("v\0x", 3));
@@ -41,7 +33,7 @@ TEST(RedisClientTest, CommandsAndPipelines) {
 
 TEST(RedisClientTest, ScriptsSurviveAScriptFlush) {
   testing::RedisServer server;
-  Client client(options_for(server));
+  Client client(testing::client_options(server));
   const Script script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
   EXPECT_EQ(client.eval(script, {"counter"}, {"5"}).value().integer, 5);
   ASSERT_TRUE(client.command({"SCRIPT", "FLUSH"}).ok());
@@ -50,7 +42,7 @@ TEST(RedisClientTest, ScriptsSurviveAScriptFlush) {
 
 TEST(RedisClientTest, ConcurrentCallersShareThePool) {
   testing::RedisServer server;
-  Client client(options_for(server));
+  Client client(testing::client_options(server));
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
   for (int t = 0; t < 8; ++t) {
@@ -67,7 +59,7 @@ TEST(RedisClientTest, ConcurrentCallersShareThePool) {
 
 TEST(RedisClientTest, RedisGoneFailsFastAndComesBack) {
   testing::RedisServer server;
-  Client client(options_for(server));
+  Client client(testing::client_options(server));
   ASSERT_TRUE(client.ping().ok());
   server.stop();
   for (int i = 0; i < 20; ++i) {
@@ -87,7 +79,7 @@ TEST(RedisClientTest, RedisGoneFailsFastAndComesBack) {
 
 TEST(RedisClientTest, HungRedisNeverBlocksPastTheTimeout) {
   testing::RedisServer server;
-  Client client(options_for(server));
+  Client client(testing::client_options(server));
   ASSERT_TRUE(client.ping().ok());
   server.pause();
   for (int i = 0; i < 5; ++i) {
@@ -106,7 +98,7 @@ TEST(RedisClientTest, HungRedisNeverBlocksPastTheTimeout) {
 
 TEST(RedisClientTest, WrongPasswordIsUnavailableNotACrash) {
   testing::RedisServer server;
-  auto options = options_for(server);
+  auto options = testing::client_options(server);
   options.url.password = "wrong";
   Client client(options);
   EXPECT_FALSE(client.ping().ok());

@@ -8,19 +8,13 @@
 #include <set>
 #include <thread>
 
+#include "redis_client_options.h"
 #include "redis_server.h"
 
 namespace kurz::links::redis {
 namespace {
 
 using namespace std::chrono_literals;
-
-kurz::redis::Options options_for(const testing::RedisServer& server) {
-  kurz::redis::Options options;
-  options.url = kurz::redis::parse_url(server.url()).value();
-  options.max_backoff = 200ms;
-  return options;
-}
 
 Link make_link(std::string code, std::optional<common::TimePoint> expires = std::nullopt) {
   return Link{std::move(code), "https://example.com/x?y=z",
@@ -30,8 +24,8 @@ Link make_link(std::string code, std::optional<common::TimePoint> expires = std:
 class RedisLinkStoreTest : public ::testing::Test {
  protected:
   testing::RedisServer server_;
-  kurz::redis::Client client_a_{options_for(server_)};
-  kurz::redis::Client client_b_{options_for(server_)};
+  kurz::redis::Client client_a_{testing::client_options(server_)};
+  kurz::redis::Client client_b_{testing::client_options(server_)};
   RedisLinkStore a_{client_a_};
   RedisLinkStore b_{client_b_};
 };

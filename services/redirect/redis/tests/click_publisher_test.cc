@@ -7,6 +7,7 @@
 
 #include "kurz/redirect/redis/click_metrics.h"
 #include "kurz/redis/client.h"
+#include "redis_client_options.h"
 #include "redis_server.h"
 
 namespace kurz::redirect::redis {
@@ -14,22 +15,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-kurz::redis::Options options_for(const testing::RedisServer& server) {
-  kurz::redis::Options options;
-  options.url = kurz::redis::parse_url(server.url()).value();
-  options.connect_timeout = 200ms;
-  options.command_timeout = 200ms;
-  options.max_backoff = 400ms;
-  return options;
-}
-
 long long stream_length(kurz::redis::Client& client) {
   return client.command({"XLEN", kClickStream}).value().integer;
 }
 
 TEST(RedisClickPublisherTest, AppendsOneEntryPerEvent) {
   testing::RedisServer server;
-  kurz::redis::Client client(options_for(server));
+  kurz::redis::Client client(testing::client_options(server));
   RedisClickPublisher publisher(client, "redirect-1");
   const common::TimePoint at{std::chrono::milliseconds(1795476426123)};
   ASSERT_TRUE(
@@ -48,7 +40,7 @@ TEST(RedisClickPublisherTest, AppendsOneEntryPerEvent) {
 
 TEST(RedisClickPublisherTest, ARetriedSequenceIsNotAppendedTwice) {
   testing::RedisServer server;
-  kurz::redis::Client client(options_for(server));
+  kurz::redis::Client client(testing::client_options(server));
   RedisClickPublisher publisher(client, "redirect-1");
   const std::vector<common::ClickEvent> batch{{{}, "abc", "", ""}, {{}, "abc", "", ""}};
   ASSERT_TRUE(publisher.publish(1, batch).ok());
@@ -65,7 +57,7 @@ TEST(RedisClickPublisherTest, ARetriedSequenceIsNotAppendedTwice) {
 
 TEST(RedisClickPublisherTest, RedisAwayIsAnUnavailableError) {
   testing::RedisServer server;
-  kurz::redis::Client client(options_for(server));
+  kurz::redis::Client client(testing::client_options(server));
   RedisClickPublisher publisher(client, "redirect-1");
   server.stop();
   const auto result = publisher.publish(1, {{{}, "abc", "", ""}});

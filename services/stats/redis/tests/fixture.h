@@ -8,6 +8,7 @@
 
 #include "kurz/common/click.h"
 #include "kurz/redis/client.h"
+#include "redis_client_options.h"
 #include "redis_server.h"
 
 namespace kurz::stats::redis::test {
@@ -15,12 +16,7 @@ namespace kurz::stats::redis::test {
 using namespace std::chrono_literals;
 
 inline kurz::redis::Options options_for(const testing::RedisServer& server) {
-  kurz::redis::Options options;
-  options.url = kurz::redis::parse_url(server.url()).value();
-  options.connect_timeout = 200ms;
-  options.command_timeout = 500ms;
-  options.max_backoff = 200ms;
-  return options;
+  return testing::client_options(server, std::chrono::milliseconds(500));
 }
 
 // Polls `done` every 5 ms until it holds or `timeout` passes; returns its last value.
