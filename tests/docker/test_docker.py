@@ -190,6 +190,20 @@ def request(base, method, path, body=None, headers=None, timeout=5):
         conn.close()
 
 
+def check_qr_and_page(test, base, code):
+    """The QR code of `code` in both formats and the web UI's page, through `base`."""
+    status, headers, body = request(base, "GET", "/qr/%s.svg" % code)
+    test.assertEqual(status, 200)
+    test.assertIn("image/svg+xml", headers.get("content-type", ""))
+    test.assertIn(b"<svg", body[:400])
+    status, headers, body = request(base, "GET", "/qr/%s.png" % code)
+    test.assertEqual(status, 200)
+    test.assertEqual(body[:8], b"\x89PNG\r\n\x1a\n")
+    status, headers, body = request(base, "GET", "/")
+    test.assertEqual(status, 200)
+    test.assertIn("text/html", headers.get("content-type", ""))
+
+
 def wait_until(what, predicate, timeout, interval=0.2):
     deadline = time.monotonic() + timeout
     last = None
@@ -457,16 +471,7 @@ class Stage1(unittest.TestCase):
             s, _, b = request(base, "GET", "/api/stats/" + code)
             return s == 200 and json.loads(b).get("total", 0) >= 1
         wait_until("stats count the click", clicked, 5)
-        status, headers, body = request(base, "GET", "/qr/%s.svg" % code)
-        self.assertEqual(status, 200)
-        self.assertIn("image/svg+xml", headers.get("content-type", ""))
-        self.assertIn(b"<svg", body[:400])
-        status, headers, body = request(base, "GET", "/qr/%s.png" % code)
-        self.assertEqual(status, 200)
-        self.assertEqual(body[:8], b"\x89PNG\r\n\x1a\n")
-        status, headers, body = request(base, "GET", "/")
-        self.assertEqual(status, 200)
-        self.assertIn("text/html", headers.get("content-type", ""))
+        check_qr_and_page(self, base, code)
         status, _, body = request(base, "GET", "/metrics")
         self.assertEqual(status, 200)
         self.assertIn(b"kurz_links_created_total", body)
@@ -668,16 +673,7 @@ class Stage3(unittest.TestCase):
         t0 = time.monotonic()
         wait_until("stats count the click (redirect -> stream -> stats)", clicked, 15, interval=0.1)
         REPORT["stage3_click_counted_s"] = round(time.monotonic() - t0, 2)
-        status, headers, body = request(base, "GET", "/qr/%s.svg" % code)
-        self.assertEqual(status, 200)
-        self.assertIn("image/svg+xml", headers.get("content-type", ""))
-        self.assertIn(b"<svg", body[:400])
-        status, headers, body = request(base, "GET", "/qr/%s.png" % code)
-        self.assertEqual(status, 200)
-        self.assertEqual(body[:8], b"\x89PNG\r\n\x1a\n")
-        status, headers, body = request(base, "GET", "/")
-        self.assertEqual(status, 200)
-        self.assertIn("text/html", headers.get("content-type", ""))
+        check_qr_and_page(self, base, code)
         status, _, body = request(base, "GET", "/info")
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(body)["service"], "redirect")
