@@ -84,6 +84,7 @@ TEST(MemoryStatsStoreTest, KeepsOnlyRecentDays) {
   store.apply(click("abc", kDay0 + 24h * 90));  // kDay0 falls out of the window
   store.apply(click("abc", kDay0 - 24h));       // too old to keep per day
   const auto stats = store.link_stats("abc", 10).value();
+  ASSERT_TRUE(stats.has_value());
   EXPECT_EQ(stats->total, 4U);
   ASSERT_EQ(stats->days.size(), 2U);
   EXPECT_EQ(stats->days.front().date, "2027-02-20");
