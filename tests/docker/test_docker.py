@@ -532,22 +532,9 @@ class Stage1Scaled(unittest.TestCase):
             generated.append((json.loads(b)["code"], url))
 
         def lookups(links):
-            counts = {"302": 0, "302_wrong_target": 0, "404": 0, "other": 0}
-            instances = set()
-            # Shuffled: in creation order, strict round robin would send each lookup to the very
-            # replica that created the link (the same phase), and hide the lesson.
-            rng = random.Random(20240601)
-            for _ in range(self.LOOKUPS):
-                for code, url in rng.sample(links, len(links)):
-                    s, h, _ = request(base, "GET", "/" + code)
-                    instances.add(h.get("x-instance-id"))
-                    if s == 302:
-                        counts["302" if h.get("location") == url else "302_wrong_target"] += 1
-                    elif s == 404:
-                        counts["404"] += 1
-                    else:
-                        counts["other"] += 1
-            return counts, instances
+            # Shuffled (lookup_links does): in creation order, strict round robin would send each
+            # lookup to the very replica that created the link (the same phase), and hide the lesson.
+            return lookup_links(base, links, self.LOOKUPS)
 
         by_slug, instances = lookups(slugs)
         by_code, _ = lookups(generated)
