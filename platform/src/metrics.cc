@@ -108,6 +108,11 @@ void Metrics::observe_http(Method method, std::string_view route, int status, do
   duration->Observe(seconds);
 }
 
+void advance_to(prometheus::Counter& counter, std::uint64_t total) {
+  const auto value = static_cast<double>(total);
+  if (value > counter.Value()) counter.Increment(value - counter.Value());
+}
+
 void Metrics::on_scrape(std::function<void()> hook) {
   std::lock_guard lock(impl_->hooks_mutex);
   impl_->hooks.push_back(std::move(hook));
@@ -116,13 +121,10 @@ void Metrics::on_scrape(std::function<void()> hook) {
 std::string Metrics::render() const {
   {
     std::lock_guard lock(impl_->hooks_mutex);
+    // The dropped-lines counter mirrors spdlog's own count.
+    advance_to(impl_->log_dropped->Add({}), log::dropped_lines());
     for (const auto& hook : impl_->hooks) hook();
   }
-  // The dropped-lines counter mirrors spdlog's own count; counters only move forward.
-  auto& dropped = impl_->log_dropped->Add({});
-  const double total = static_cast<double>(log::dropped_lines());
-  if (total > dropped.Value()) dropped.Increment(total - dropped.Value());
-
   auto families = registry_->Collect();
   auto process = impl_->process.Collect();
   families.insert(families.end(), std::make_move_iterator(process.begin()),

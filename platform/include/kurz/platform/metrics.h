@@ -10,6 +10,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +19,11 @@
 #include "kurz/platform/http.h"
 
 namespace kurz::platform {
+
+// Moves `counter` up to `total`, a count that a module keeps itself and that only grows (a
+// buffer's published events, a cache's hits). Not atomic: callers serialise their calls (scrape
+// hooks are serialised by Metrics::render).
+void advance_to(prometheus::Counter& counter, std::uint64_t total);
 
 class Metrics {
  public:

@@ -85,13 +85,9 @@ void add_cache_metrics(platform::Metrics& metrics, const CachedLinkReader& cache
   auto& misses = family.Add({{"result", "miss"}});
   auto& stale = family.Add({{"result", "stale_while_store_down"}});
   metrics.on_scrape([&cache, &hits, &misses, &stale] {
-    const auto catch_up = [](prometheus::Counter& counter, std::uint64_t total) {
-      const auto value = static_cast<double>(total);
-      if (value > counter.Value()) counter.Increment(value - counter.Value());
-    };
-    catch_up(hits, cache.hits());
-    catch_up(misses, cache.misses());
-    catch_up(stale, cache.stale_served());
+    platform::advance_to(hits, cache.hits());
+    platform::advance_to(misses, cache.misses());
+    platform::advance_to(stale, cache.stale_served());
   });
 }
 

@@ -4,6 +4,8 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "kurz/platform/metrics.h"
+
 namespace kurz::redirect::redis {
 
 ClickBufferMetrics::ClickBufferMetrics(prometheus::Registry& registry)
@@ -26,15 +28,8 @@ ClickBufferMetrics::ClickBufferMetrics(prometheus::Registry& registry)
 void ClickBufferMetrics::update(const ClickBuffer::Counters& counters) {
   std::lock_guard lock(mutex_);
   buffered_.Set(static_cast<double>(counters.pending));
-  // The buffer's counters only grow; Prometheus counters take the increments.
-  if (counters.published > last_published_) {
-    published_.Increment(static_cast<double>(counters.published - last_published_));
-    last_published_ = counters.published;
-  }
-  if (counters.dropped > last_dropped_) {
-    dropped_.Increment(static_cast<double>(counters.dropped - last_dropped_));
-    last_dropped_ = counters.dropped;
-  }
+  platform::advance_to(published_, counters.published);
+  platform::advance_to(dropped_, counters.dropped);
 }
 
 }  // namespace kurz::redirect::redis

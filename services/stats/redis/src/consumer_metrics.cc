@@ -4,6 +4,8 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "kurz/platform/metrics.h"
+
 namespace kurz::stats::redis {
 
 ClickConsumerMetrics::ClickConsumerMetrics(prometheus::Registry& registry)
@@ -21,10 +23,7 @@ ClickConsumerMetrics::ClickConsumerMetrics(prometheus::Registry& registry)
 void ClickConsumerMetrics::update(const ConsumerCounters& counters) {
   std::lock_guard lock(mutex_);
   if (counters.lag >= 0) lag_.Set(static_cast<double>(counters.lag));
-  if (counters.applied > last_applied_) {
-    applied_.Increment(static_cast<double>(counters.applied - last_applied_));
-    last_applied_ = counters.applied;
-  }
+  platform::advance_to(applied_, counters.applied);
 }
 
 }  // namespace kurz::stats::redis

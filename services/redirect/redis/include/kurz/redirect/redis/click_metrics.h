@@ -35,8 +35,6 @@ class ClickBufferMetrics {
   prometheus::Gauge& buffered_;
   prometheus::Counter& published_;
   prometheus::Counter& dropped_;
-  std::uint64_t last_published_ = 0;
-  std::uint64_t last_dropped_ = 0;
 };
 
 }  // namespace kurz::redirect::redis

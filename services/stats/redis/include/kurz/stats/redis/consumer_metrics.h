@@ -35,7 +35,6 @@ class ClickConsumerMetrics {
   std::mutex mutex_;
   prometheus::Gauge& lag_;
   prometheus::Counter& applied_;
-  std::uint64_t last_applied_ = 0;
 };
 
 }  // namespace kurz::stats::redis
