@@ -131,6 +131,16 @@ COMPOSE_FILES = {"stage1": "docker-compose.stage1.yml", "stage1-scaled": "docker
                  "stage2": "docker-compose.stage2.yml", "stage3": "docker-compose.yml"}
 
 
+def up_stack(stage, project):
+    """Brings `stage` up under `project` (torn down at exit), waits until it is healthy, records the
+    time in the report, and returns the edge URL on 127.0.0.1."""
+    t0 = time.monotonic()
+    _STACKS.append((stage, project))
+    stack("up", stage, project, timeout=900)
+    REPORT[stage.replace("-", "_") + "_up_healthy_s"] = round(time.monotonic() - t0, 1)
+    return stack("url", stage, project, timeout=60).stdout.strip().splitlines()[-1]
+
+
 def compose(stage, project, *args, timeout=300):
     """The compose CLI itself on a stack (same environment as stack.sh gives it)."""
     return run([*compose_command(), "-p", project, "-f", os.path.join(ROOT, COMPOSE_FILES[stage]), *args],
@@ -438,11 +448,7 @@ class Images(unittest.TestCase):
 class Stage1(unittest.TestCase):
     def test_stage1_smoke(self):
         project = project_name("stage1")
-        t0 = time.monotonic()
-        _STACKS.append(("stage1", project))
-        stack("up", "stage1", project, timeout=900)
-        REPORT["stage1_up_healthy_s"] = round(time.monotonic() - t0, 1)
-        base = stack("url", "stage1", project, timeout=60).stdout.strip().splitlines()[-1]
+        base = up_stack("stage1", project)
         self.assertTrue(base.startswith("http://127.0.0.1:"), base)
         log("stage1 up and healthy in %.1fs (incl. cached image builds) at %s" % (REPORT["stage1_up_healthy_s"], base))
 
@@ -499,12 +505,7 @@ class Stage1Scaled(unittest.TestCase):
 
     def test_links_are_404_on_the_other_replica(self):
         project = project_name("stage1-scaled")
-        t0 = time.monotonic()
-        _STACKS.append(("stage1-scaled", project))
-        stack("up", "stage1-scaled", project, timeout=900)
-        REPORT["stage1_scaled_up_healthy_s"] = round(time.monotonic() - t0, 1)
-        out = stack("url", "stage1-scaled", project, timeout=60).stdout.strip().splitlines()
-        base = out[-1]
+        base = up_stack("stage1-scaled", project)
         self.assertTrue(base.startswith("http://127.0.0.1:"), base)
 
         # HAProxy has found both replicas through Docker's DNS and checked them.
@@ -569,11 +570,7 @@ class Stage2(unittest.TestCase):
 
     def test_links_resolve_on_every_replica(self):
         project = project_name("stage2")
-        t0 = time.monotonic()
-        _STACKS.append(("stage2", project))
-        stack("up", "stage2", project, timeout=900)
-        REPORT["stage2_up_healthy_s"] = round(time.monotonic() - t0, 1)
-        base = stack("url", "stage2", project, timeout=60).stdout.strip().splitlines()[-1]
+        base = up_stack("stage2", project)
         self.assertTrue(base.startswith("http://127.0.0.1:"), base)
         self.assertEqual(len(service_containers("stage2", project, "monolith")), 2)
         wait_until("both replicas get traffic through HAProxy",
@@ -612,11 +609,7 @@ class Stage3(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.project = project_name("stage3")
-        t0 = time.monotonic()
-        _STACKS.append(("stage3", cls.project))
-        stack("up", "stage3", cls.project, timeout=900)
-        REPORT["stage3_up_healthy_s"] = round(time.monotonic() - t0, 1)
-        cls.base = stack("url", "stage3", cls.project, timeout=60).stdout.strip().splitlines()[-1]
+        cls.base = up_stack("stage3", cls.project)
         cls.stats = published("stage3", cls.project, "haproxy", 8404)
         cls.prometheus = published("stage3", cls.project, "prometheus", 9090)
         log("stage3 up and healthy in %.1fs: edge %s, HAProxy stats %s/stats, Prometheus %s" % (
