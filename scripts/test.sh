@@ -73,7 +73,7 @@ test_pass() {
 }
 
 phase "deps" ensure_packages "${KURZ_BUILD_PACKAGES[@]}" "${KURZ_TEST_PACKAGES[@]}" \
-  "${KURZ_DOCKER_PACKAGES[@]}" ||
+  "${KURZ_DOCKER_PACKAGES[@]}" "${KURZ_BENCH_PACKAGES[@]}" ||
   die "could not install the dependencies"
 
 test_pass ci "$@"
