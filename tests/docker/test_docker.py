@@ -42,12 +42,15 @@ import urllib.parse
 import uuid
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+import dockerenv  # noqa: E402
+from dockerenv import compose_command, run  # noqa: E402
 SCRIPTS = os.path.join(ROOT, "scripts", "docker")
 ARTIFACTS = os.path.join(ROOT, "test-artifacts", "docker")
 TAG = os.environ.get("KURZ_TAG", "dev")
 MAX_IMAGE_BYTES = 40 * 1000 * 1000
 # Every image; Prometheus (a 50 MB Go binary) is exempt from the size target.
-IMAGES = ("monolith", "haproxy", "redis", "prometheus", "links", "redirect", "stats", "qr", "web")
+IMAGES = dockerenv.ALL_IMAGES
 SIZE_EXEMPT = {"prometheus"}
 # Targets of the links: never fetched (no redirect is followed), and unroutable anyway.
 TARGET = "http://127.0.0.1:9/kurz-docker-test/"
@@ -61,58 +64,8 @@ def log(msg):
     print("docker-test: " + msg, flush=True)
 
 
-def run(cmd, timeout, env=None, check=True, capture=True):
-    """Runs a command with a time bound; returns CompletedProcess. Output captured as text."""
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    try:
-        proc = subprocess.run(cmd, env=full_env, timeout=timeout, text=True,
-                              stdout=subprocess.PIPE if capture else None,
-                              stderr=subprocess.STDOUT if capture else None)
-    except subprocess.TimeoutExpired as e:
-        raise AssertionError("timed out after %ss: %s\n%s" % (timeout, " ".join(cmd), e.output or ""))
-    if check and proc.returncode != 0:
-        raise AssertionError("failed (exit %d): %s\n%s" % (proc.returncode, " ".join(cmd),
-                                                          (proc.stdout or "")[-4000:]))
-    return proc
-
-
-def compose_command():
-    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], stdout=subprocess.DEVNULL,
-                                                 stderr=subprocess.DEVNULL).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    return None
-
-
-def docker_answers():
-    return subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          timeout=30).returncode == 0
-
-
 def ensure_dockerd():
-    """Starts dockerd in the background when no engine answers; waits (bounded) for its socket."""
-    if docker_answers():
-        return
-    if "DOCKER_HOST" in os.environ:
-        raise AssertionError("DOCKER_HOST=%s does not answer" % os.environ["DOCKER_HOST"])
-    dockerd = shutil.which("dockerd") or ("/usr/sbin/dockerd" if os.path.exists("/usr/sbin/dockerd") else None)
-    if dockerd is None:
-        raise AssertionError("no Docker engine answers and dockerd is not installed (Debian package docker.io)")
-    if os.geteuid() != 0:
-        raise AssertionError("no Docker engine answers, and starting dockerd needs root")
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    logfile = open(os.path.join(ARTIFACTS, "dockerd.log"), "ab")
-    log("starting dockerd (log: test-artifacts/docker/dockerd.log); it keeps running after the tests")
-    subprocess.Popen([dockerd], stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                     start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if os.path.exists("/var/run/docker.sock") and docker_answers():
-            return
-        time.sleep(0.5)
-    raise AssertionError("dockerd did not answer within 60 s: see test-artifacts/docker/dockerd.log")
+    dockerenv.ensure_dockerd(ARTIFACTS, log)
 
 
 def stack_env(project):
@@ -379,15 +332,9 @@ def setUpModule():
     os.makedirs(ARTIFACTS, exist_ok=True)
     ensure_dockerd()
     REPORT["compose"] = " ".join(compose_command())
-    t0 = time.monotonic()
-    log("making the base image debian:bookworm-slim ...")
-    run([os.path.join(SCRIPTS, "base-image.sh")], timeout=900, capture=False)
-    REPORT["base_image_s"] = round(time.monotonic() - t0, 1)
-    t0 = time.monotonic()
-    log("building the images (the first compiles the code, the others reuse the build stage) ...")
-    run([os.path.join(SCRIPTS, "build-images.sh"), *IMAGES], timeout=2400, capture=False,
-        env={"KURZ_TAG": TAG, "KURZ_BUILD_LOGS": ARTIFACTS})
-    REPORT["images_build_s"] = round(time.monotonic() - t0, 1)
+    base_s, images_s = dockerenv.build_images(IMAGES, TAG, ARTIFACTS, log)
+    REPORT["base_image_s"] = round(base_s, 1)
+    REPORT["images_build_s"] = round(images_s, 1)
     log("base image %.1fs, images %.1fs" % (REPORT["base_image_s"], REPORT["images_build_s"]))
 
 
