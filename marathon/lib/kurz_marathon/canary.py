@@ -1,0 +1,111 @@
+"""Canary releases the marathon-lb way: a second app with the new image behind the SAME marathon-lb
+service port as the main app (same HAPROXY_GROUP and HAPROXY_0_PORT / servicePort, and the same
+HAPROXY_0_VHOST or HAPROXY_0_PATH). marathon-lb puts the tasks of both apps in one HAProxy backend
+with equal weights, so the canary gets canary/(main + canary) of the requests.
+
+Requests:
+  canary start FILE   PUT /v2/apps/{canary}?partialUpdate=false   body: the file (instances from
+                      --instances when given); then GET /v2/apps to show the traffic split
+  promote APP CANARY  GET /v2/apps/{app}, GET /v2/apps/{canary};
+                      PUT /v2/apps/{app}   body: {"container": <app's, with the canary's image>,
+                                                  "env": <the canary's env>}   (a rolling update
+                      under the app's upgradeStrategy); when it is done: DELETE /v2/apps/{canary}
+  canary abort CANARY DELETE /v2/apps/{canary}
+"""
+import copy
+
+from . import commands, definitions
+
+
+def service_port(app):
+    """The marathon-lb service port of an app's first port: HAPROXY_0_PORT, else the first port
+    mapping's servicePort (Marathon assigns one when none is given), else None."""
+    label = (app.get("labels") or {}).get("HAPROXY_0_PORT")
+    if label:
+        return str(label)
+    mappings = definitions.port_mappings(app) or (app.get("container") or {}).get(
+        "docker", {}).get("portMappings") or []
+    for mapping in mappings:
+        if mapping.get("servicePort"):
+            return str(mapping["servicePort"])
+    ports = app.get("portDefinitions") or []
+    if ports and ports[0].get("port"):
+        return str(ports[0]["port"])
+    return None
+
+
+def frontend(app):
+    """What marathon-lb groups a backend by: (HAPROXY_GROUP, service port)."""
+    return ((app.get("labels") or {}).get("HAPROXY_GROUP", "external"), service_port(app))
+
+
+def traffic_split(apps, canary_id):
+    """[(app id, instances)] of the apps behind the canary's marathon-lb frontend, and the canary's
+    share of the requests (0..1), from instance counts."""
+    by_id = {a["id"]: a for a in apps}
+    canary = by_id.get(canary_id)
+    if canary is None or frontend(canary)[1] is None:
+        return [], None
+    peers = [(a["id"], int(a.get("instances", 0))) for a in apps if frontend(a) == frontend(canary)]
+    total = sum(n for _, n in peers)
+    return peers, (int(canary.get("instances", 0)) / total if total else None)
+
+
+def show_split(session, canary_id):
+    apps = session.api.get("/v2/apps").get("apps") or []
+    peers, share = traffic_split(apps, canary_id)
+    if share is None:
+        session.out("canary %s: no marathon-lb service port found, so no traffic split" % canary_id)
+        return
+    group, port = frontend(next(a for a in apps if a["id"] == canary_id))
+    session.out("marathon-lb %s service port %s: %s; the canary gets about %d%% of the requests" % (
+        group, port, ", ".join("%s %d" % p for p in peers), round(share * 100)))
+
+
+def start(session, path, instances=None, registry=None, tag=None):
+    doc = commands.load_definition(path, registry, tag)
+    if definitions.is_group(doc):
+        raise commands.UsageError("%s: a canary is one app, not a group" % path)
+    if instances is not None:
+        doc["instances"] = instances
+    canary_id = definitions.absolute_id(doc["id"])
+    code = commands.put_definition(session, doc)
+    if code == 0:
+        show_split(session, canary_id)
+    return code
+
+
+def promotion(main, canary):
+    """The partial update that gives the main app the canary's image and environment."""
+    container = copy.deepcopy(main.get("container") or {})
+    image = definitions.docker_image(canary)
+    if not image:
+        raise commands.UsageError("%s runs no Docker image" % canary.get("id"))
+    container.setdefault("docker", {})["image"] = image
+    return {"container": container, "env": copy.deepcopy(canary.get("env") or {})}
+
+
+def promote(session, app_id, canary_id):
+    main = commands.get_app(session, app_id)
+    canary = commands.get_app(session, canary_id)
+    if frontend(main) != frontend(canary):
+        session.err("warning: %s and %s are not behind the same marathon-lb frontend (%s vs %s)" % (
+            app_id, canary_id, frontend(main), frontend(canary)))
+    update = promotion(main, canary)
+    what = "app %s" % app_id
+    session.out("%s: promote %s: image %s -> %s (rolling update)" % (
+        what, canary_id, definitions.docker_image(main), update["container"]["docker"]["image"]))
+    code = session.deploy(what, lambda force: session.api.request(
+        "PUT", commands.app_path(app_id), update, commands.force_query(force)))
+    if code != 0:
+        session.err("the canary %s is still running (remove it: marathon/deploy canary abort %s)"
+                    % (canary_id, canary_id))
+        return code
+    return abort(session, canary_id)
+
+
+def abort(session, canary_id):
+    what = "app %s" % canary_id
+    session.out("%s: remove (DELETE %s)" % (what, commands.app_path(canary_id)))
+    return session.deploy(what, lambda force: session.api.request(
+        "DELETE", commands.app_path(canary_id), None, commands.force_query(force)))
