@@ -1,0 +1,395 @@
+"""The contract harness: each app of a Marathon definition run the way the Mesos Docker executor
+runs it (executor.py), its health check as the executor does it and its readiness check as Marathon
+does it (probes.py), then the kill path under a balancer's traffic (balancer.py).
+
+    marathon/harness [--registry R] [--tag T] FILE [--app ID]...
+
+Apps start in `dependencies` order, one dependency level at a time (the apps of a level together,
+as Marathon deploys them); each must be healthy AND ready within its health check's
+gracePeriodSeconds before the next level starts. Then the tasks are killed in the reverse order:
+`docker stop -t <taskKillGracePeriodSeconds>` while the balancer sends requests; the task must exit
+0 within the grace and no request may fail. Exit 0: every app passed; 1: a contract failed (the
+check and the reason are printed); 2: bad usage. Every container and sandbox is removed at the end,
+also on failure, SIGTERM or Ctrl-C.
+"""
+import argparse
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+
+from . import balancer as balancer_mod
+from . import definitions
+from . import executor
+from . import probes
+
+_print_lock = threading.Lock()
+
+
+def say(msg):
+    with _print_lock:
+        print(msg, flush=True)
+
+
+class AppRun:
+    """What happens to one app: its task, checks, figures, and the first contract failure."""
+
+    def __init__(self, app_id, app):
+        self.app_id, self.app = app_id, app
+        self.task = None
+        self.skipped = None
+        self.failure = None  # (check, message)
+        self.figures = {}
+        self.health = []
+        self.readiness = None
+        self.stop_checks = threading.Event()
+
+    def fail(self, check, message):
+        if self.failure is None:
+            self.failure = (check, message)
+            say("FAIL %s: %s: %s" % (self.app_id, check, message))
+
+
+# --- deploying one app ---------------------------------------------------------------------------
+
+def health_checks(run):
+    """[(spec, container port)] for the app's health checks; ContractError when one cannot run."""
+    out = []
+    mappings = run.task.mappings
+    for check in run.app.get("healthChecks") or []:
+        spec = probes.health_spec(check)
+        if spec["protocol"] not in ("MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP"):
+            raise executor.ContractError("health check", "protocol %s: the harness runs the executor's "
+                                         "checks (MESOS_HTTP, MESOS_HTTPS, MESOS_TCP)" % spec["protocol"])
+        if check.get("port"):
+            port = int(check["port"])
+        else:
+            index = int(spec["portIndex"])
+            if index >= len(mappings):
+                raise executor.ContractError("health check", "portIndex %d but the app has %d port "
+                                             "mapping(s)" % (index, len(mappings)))
+            port = int(mappings[index]["containerPort"])
+        out.append((spec, port))
+    return out
+
+
+def readiness_check(run):
+    """(spec, host port) of the app's readiness check, or None."""
+    checks = run.app.get("readinessChecks") or []
+    if not checks:
+        return None
+    spec = probes.readiness_spec(checks[0])
+    if spec["protocol"] not in ("HTTP", "HTTPS"):
+        raise executor.ContractError("readiness check", "protocol %s" % spec["protocol"])
+    port = run.task.host_port_named(spec["portName"])
+    if port is None:
+        raise executor.ContractError("readiness check", "portName %r names no port mapping (names: %s)"
+                                     % (spec["portName"], [m.get("name") for m in run.task.mappings]))
+    return spec, port
+
+
+def exit_reason(task):
+    tail = task.output_tail()
+    hint = ""
+    if task.app.get("cmd"):
+        hint = " (the definition sets `cmd`: Mesos runs it as --entrypoint /bin/sh -c, and the image " \
+               "has no shell; use `args`)"
+    return "the container exited with code %s%s%s" % (task.exit_code, hint,
+                                                      (": " + tail.replace("\n", " | ")) if tail else "")
+
+
+def deploy(run, workdir, gateway, hosts, version):
+    """Starts the task and waits until it is healthy and ready within the health check's grace."""
+    try:
+        run.task = executor.Task(run.app, workdir, gateway, hosts)
+        specs = health_checks(run)
+        ready = readiness_check(run)
+        run.task.start(version, say)
+    except executor.ContractError as e:
+        run.fail(e.check, e.message)
+        return
+    task = run.task
+    grace = float(specs[0][0]["gracePeriodSeconds"]) if specs else probes.HEALTH_DEFAULTS["gracePeriodSeconds"]
+    deadline = task.started_at + grace
+    pid = task.container_pid(timeout_s=min(grace, 60))
+    if pid is None:
+        task.exited()
+        run.fail("start", exit_reason(task) if task.exit_code is not None else "no running container")
+        return
+    run.figures["running_s"] = time.monotonic() - task.started_at
+    for spec, port in specs:
+        checker = probes.HealthChecker(spec, pid, port, task.started_at, run.stop_checks)
+        run.health.append(checker)
+        checker.start()
+    if ready:
+        run.readiness = probes.ReadinessChecker(ready[0], gateway, ready[1], task.started_at, run.stop_checks)
+        run.readiness.start()
+    while time.monotonic() < deadline:
+        if task.exited():
+            run.fail("start", exit_reason(task) + " (before it was healthy and ready)")
+            return
+        killed = [c.killed for c in run.health if c.killed]
+        if killed:
+            run.fail("health check", killed[0])
+            return
+        if all(c.healthy_at is not None for c in run.health) and (
+                run.readiness is None or run.readiness.ready_at is not None):
+            break
+        time.sleep(0.05)
+    else:
+        for c in run.health:
+            if c.healthy_at is None:
+                run.fail("health check", "%s on container port %d%s not healthy within gracePeriodSeconds="
+                         "%g s (%d probes; last: %s)" % (c.spec["protocol"], c.port,
+                                                          c.spec["path"] if c.spec["protocol"] != "MESOS_TCP" else "",
+                                                          grace, c.probes, c.last or "no probe yet"))
+                return
+        r = run.readiness
+        run.fail("readiness check", "http://%s:%d%s not ready (status in %s) within the health check's grace "
+                 "of %g s (%d probes; last: %s)" % (gateway, r.port, r.spec["path"],
+                                                    r.spec["httpStatusCodesForReady"], grace, r.probes, r.last))
+        return
+    if run.health:
+        run.figures["healthy_s"] = max(c.healthy_at for c in run.health)
+    if run.readiness:
+        run.figures["ready_s"] = run.readiness.ready_at
+    say("%s: healthy after %s, ready after %s (grace %g s)" % (
+        run.app_id, fmt_s(run.figures.get("healthy_s")), fmt_s(run.figures.get("ready_s")), grace))
+
+
+# --- killing one app -----------------------------------------------------------------------------
+
+def request_path(run):
+    """The balancer's requests go to the liveness path (every HTTP app serves it until it exits)."""
+    for c in run.health:
+        if c.spec["protocol"] in ("MESOS_HTTP", "MESOS_HTTPS"):
+            return c.spec["path"]
+    return "/"
+
+
+def kill(run, gateway):
+    """The kill path under a balancer's traffic; records the figures and the failures."""
+    task = run.task
+    killed = [c.killed for c in run.health if c.killed]
+    if killed:
+        run.fail("health check", killed[0] + " (after it was healthy)")
+        return
+    if task.exited():
+        run.fail("running", exit_reason(task) + " (before the kill)")
+        return
+    grace = task.kill_grace_s
+    run.figures["grace_s"] = grace
+    lb = None
+    if run.readiness is not None:
+        spec = run.readiness.spec
+        lb = balancer_mod.Balancer(gateway, run.readiness.port, request_path(run), spec["path"],
+                                   spec["httpStatusCodesForReady"])
+        lb.start()
+        if not lb.wait_for_poll(5.0) or lb.figures(time.monotonic())["failed"]:
+            lb.finish()
+            f = lb.figures(time.monotonic())
+            run.fail("kill path", "the balancer could not route to the task before the stop (%d of %d "
+                     "requests failed: %s)" % (f["failed"], f["sent_before"], ", ".join(f["failures"])))
+            task.stop()
+            return
+    for c in run.health:
+        c.paused.set()  # the executor pauses its checks when it kills the task
+    t_stop = time.monotonic()
+    result = {}
+    stopper = threading.Thread(target=lambda: result.update(zip(("seconds", "code"), task.stop())), daemon=True)
+    stopper.start()
+    if lb is not None:
+        lb.wait_removed(timeout_s=grace + 10)
+    stopper.join(timeout=grace + 90)
+    seconds, code = result.get("seconds"), result.get("code")
+    run.figures.update({"stop_s": seconds, "exit_code": code})
+    if lb is not None:
+        f = lb.figures(t_stop)
+        run.figures.update(f)
+        if lb.removed_at is not None:
+            run.figures["removed_s"] = lb.removed_at - t_stop
+    if code != 0:
+        why = " (SIGKILL after taskKillGracePeriodSeconds=%g s: the task needs longer to shut down)" % grace \
+            if code == 137 else ""
+        run.fail("kill path", "docker stop -t %d: exit code %s after %s%s" % (grace, code, fmt_s(seconds), why))
+    if lb is not None:
+        f = run.figures
+        if f["failed"]:
+            run.fail("kill path", "%d request(s) failed (%d sent after SIGTERM): %s" % (
+                f["failed"], f["sent_during"], ", ".join(f["failures"])))
+        elif f["sent_during"] == 0:
+            run.fail("kill path", "no request was sent after SIGTERM: the stop was not exercised under load")
+        elif lb.removed_at is None:
+            run.fail("kill path", "the readiness check never failed during the stop: a balancer would "
+                     "keep routing to the stopping task")
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+def levels(ids, deps):
+    """Dependency levels (lists of ids) of the selected apps; ValueError on a cycle."""
+    placed, out = set(), []
+    remaining = list(ids)
+    while remaining:
+        level = [i for i in remaining if all(d in placed or d not in ids for d in deps.get(i, []))]
+        if not level:
+            raise ValueError("dependencies form a cycle among %s" % ", ".join(remaining))
+        out.append(level)
+        placed.update(level)
+        remaining = [i for i in remaining if i not in placed]
+    return out
+
+
+def with_dependencies(selected, deps):
+    out, todo = [], list(selected)
+    while todo:
+        i = todo.pop(0)
+        if i not in out:
+            out.append(i)
+            todo += deps.get(i, [])
+    return out
+
+
+def fmt_s(value):
+    return "-" if value is None else "%.1f s" % value
+
+
+def report(runs):
+    say("")
+    say("%-28s %-6s %8s %8s %8s %10s %7s %8s %7s  %s" % (
+        "app", "result", "running", "healthy", "ready", "sent/stop", "failed", "stop", "exit", "reason"))
+    for r in runs:
+        f = r.figures
+        result = "skip" if r.skipped else ("FAIL" if r.failure else "pass")
+        reason = r.skipped or ("%s: %s" % r.failure if r.failure else "")
+        sent = "%d/%d" % (f["sent_before"] + f["sent_during"], f["sent_during"]) if "sent_during" in f else "-"
+        say("%-28s %-6s %8s %8s %8s %10s %7s %8s %7s  %s" % (
+            r.app_id, result, fmt_s(f.get("running_s")), fmt_s(f.get("healthy_s")), fmt_s(f.get("ready_s")),
+            sent, f.get("failed", "-"), fmt_s(f.get("stop_s")),
+            "-" if f.get("exit_code") is None else f["exit_code"], reason))
+    say("(sent/stop: requests the balancer sent in all / after SIGTERM; stop: docker stop -t <grace> "
+        "until the container exited)")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="marathon/harness",
+        description="Run each app of a Marathon definition the way the Mesos Docker executor does "
+                    "(real Docker): docker run, health and readiness checks, then the kill path under load.")
+    parser.add_argument("file", metavar="FILE", help="a Marathon app or group definition (JSON)")
+    parser.add_argument("--app", action="append", default=[], metavar="ID",
+                        help="run only this app (and what it depends on); repeatable")
+    parser.add_argument("--registry", default=None, help='registry prefix of the kurz images ("" for none)')
+    parser.add_argument("--tag", default=None, help="tag of the kurz images")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        definition = definitions.load(args.file)
+    except definitions.DefinitionError as e:
+        print("harness: %s" % e, file=sys.stderr)
+        return 2
+    if args.registry is not None or args.tag is not None:
+        definition = definitions.set_images(definition, registry=args.registry, tag=args.tag)
+    all_apps = definitions.apps(definition)
+    if not all_apps:
+        print("harness: %s holds no app" % args.file, file=sys.stderr)
+        return 2
+    deps = definitions.dependencies(definition)
+    selected = list(all_apps)
+    if args.app:
+        wanted = [definitions.absolute_id(a) for a in args.app]
+        unknown = [a for a in wanted if a not in all_apps]
+        if unknown:
+            print("harness: no app %s in %s (apps: %s)" % (", ".join(unknown), args.file, ", ".join(all_apps)),
+                  file=sys.stderr)
+            return 2
+        selected = [a for a in all_apps if a in with_dependencies(wanted, deps)]
+    try:
+        order = levels(selected, deps)
+    except ValueError as e:
+        print("harness: %s: %s" % (args.file, e), file=sys.stderr)
+        return 1
+    missing = [d for i in selected for d in deps.get(i, []) if d not in all_apps]
+    if missing:
+        print("harness: %s: dependencies outside the file are not started: %s" % (args.file, ", ".join(missing)),
+              file=sys.stderr)
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt()
+    signal.signal(signal.SIGTERM, on_term)
+
+    runs = {i: AppRun(i, all_apps[i]) for i in selected}
+    gateway = executor.docker_gateway()
+    hosts = sorted(definitions.mesos_dns_name(i) for i in all_apps)
+    version = executor.marathon_version_now()
+    workdir = executor.make_workdir()
+    say("harness: %s: %s in %d level(s); the agent is the docker bridge gateway %s; Mesos-DNS names %s -> %s"
+        % (args.file, ", ".join(selected), len(order), gateway, ", ".join(hosts), gateway))
+    started = []
+    interrupted = False
+    try:
+        for level in order:
+            threads = []
+            for i in level:
+                run = runs[i]
+                blocked = [d for d in deps.get(i, []) if d in runs and (runs[d].skipped or runs[d].failure)]
+                image = definitions.docker_image(run.app)
+                if blocked:
+                    run.skipped = "depends on %s, which did not come up" % ", ".join(blocked)
+                elif not executor.image_present(image):
+                    if definitions.parse_image(image) is None:
+                        run.skipped = "image %s is not present locally (not a kurz image; pull it to check it)" % image
+                    else:
+                        run.fail("image", "kurz image %s is not present locally (build it: "
+                                 "scripts/docker/build-images.sh)" % image)
+                if run.skipped:
+                    say("SKIP %s: %s" % (i, run.skipped))
+                    continue
+                if run.failure:
+                    continue
+                started.append(run)
+                threads.append(threading.Thread(target=deploy, args=(run, workdir, gateway, hosts, version),
+                                                daemon=True))
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if any(runs[i].failure for i in level):
+                break
+        up = [r for r in started if r.task is not None and r.failure is None]
+        if len(up) == len(started):
+            for level in reversed(order):
+                threads = [threading.Thread(target=kill, args=(runs[i], gateway), daemon=True)
+                           for i in level if runs[i] in up]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+    except KeyboardInterrupt:
+        interrupted = True
+        say("harness: interrupted: removing the containers and sandboxes")
+    finally:
+        for run in started:
+            run.stop_checks.set()
+            if run.task is not None:
+                try:
+                    run.task.remove()
+                except Exception as e:  # keep removing the others
+                    say("harness: could not remove %s: %s" % (run.task.name, e))
+        shutil.rmtree(workdir, ignore_errors=True)
+    if interrupted:
+        return 1
+    report(list(runs.values()))
+    failed = [r for r in runs.values() if r.failure]
+    if failed:
+        say("harness: FAILED: %s" % "; ".join("%s: %s: %s" % ((r.app_id,) + r.failure) for r in failed))
+        return 1
+    skipped = [r for r in runs.values() if r.skipped]
+    say("harness: passed: %d app(s)%s" % (len(runs) - len(skipped),
+                                          ", skipped: %s" % ", ".join(r.app_id for r in skipped) if skipped else ""))
+    return 0
