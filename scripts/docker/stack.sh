@@ -14,13 +14,15 @@
 # Uses `docker compose` (v2) when present, else `docker-compose` (1.29); KURZ_COMPOSE overrides.
 # KURZ_PROJECT names the compose project (default kurz-<stage>): tests use a unique one per run.
 # KURZ_HTTP_PORT: host port of the edge on 127.0.0.1 (default 8080; empty: Docker picks one).
+# KURZ_COMPOSE_OVERRIDES: extra compose files (':'-separated, relative to the repository root),
+# merged over the stage's file in order (the experiments of bench/ pin CPUs this way).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 say() { printf 'kurz: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
-usage() { sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 (($# >= 2)) || usage
 cmd=$1 stage=$2
@@ -44,7 +46,15 @@ else
   die "neither 'docker compose' (v2) nor 'docker-compose' (Debian package docker-compose) is installed"
 fi
 project=${KURZ_PROJECT:-kurz-$stage}
-dc() { (cd "$root" && "${compose[@]}" -p "$project" -f "$file" "$@"); }
+overrides=()
+if [[ -n ${KURZ_COMPOSE_OVERRIDES:-} ]]; then
+  IFS=: read -r -a extra <<<"$KURZ_COMPOSE_OVERRIDES"
+  for f in "${extra[@]}"; do
+    [[ -f $root/$f || -f $f ]] || die "KURZ_COMPOSE_OVERRIDES: no file $f"
+    overrides+=(-f "$f")
+  done
+fi
+dc() { (cd "$root" && "${compose[@]}" -p "$project" -f "$file" "${overrides[@]}" "$@"); }
 
 # kurz images of the stage, in file order; each is built from docker/<name>.Dockerfile.
 stage_images() { grep -oE '^[[:space:]]+image:[[:space:]]*kurz/[a-z0-9-]+' "$root/$file" | sed 's|.*kurz/||' | awk '!seen[$0]++'; }

@@ -1,0 +1,424 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # globals are shared with the sourcing script
+# Shared machinery of the experiments (bench/scaling.sh, bench/stages.sh, bench/edge.sh). Source it
+# after scripts/lib.sh and bench/lib.sh; it defines functions only, and these globals:
+#   run_dir    bench/results/<experiment>-<timestamp>/ (exp_init): every file of the run
+#   edge_cpus  CPUs of HAProxy, Redis, Prometheus, docker-proxy and the load tool (exp_cpus)
+#   app_cpus   CPUs of the measured replicas: the last CPU; the edge gets the others
+#   duration warmup conns links   load settings (exp_option parses --duration, --warmup, ...)
+# Every stack is a compose project of its own (exp-<experiment>-<random>), published on 127.0.0.1
+# with ports Docker picks, and removed with its volumes at exit, failure or signal (exp_cleanup).
+# The load tool is `bench/load` (KURZ_LOAD_CMD overrides it), always under `taskset -c $edge_cpus`.
+
+exp_stacks=()  # "stage project overrides" of every stack started and not yet removed
+exp_child=     # a background command to stop at exit (interruptible)
+exp_load_version=
+
+# exp_init <experiment>: the run directory, CPU placement, packages, cleanup trap, images.
+exp_init() {
+  exp_name=$1
+  ensure_packages jq gnuplot-nox curl util-linux
+  command -v docker >/dev/null || die "no docker CLI (Debian package docker.io)"
+  docker info >/dev/null 2>&1 || die "the Docker engine does not answer (start dockerd)"
+  exp_run_id=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+  run_dir=${KURZ_RESULTS_DIR:-$KURZ_ROOT/bench/results}/$exp_name-$(date -u +%Y%m%d-%H%M%S)
+  mkdir -p "$run_dir"
+  exp_cpus
+  trap exp_cleanup EXIT
+  trap 'exit 130' INT TERM HUP
+  exp_load_cmd
+  say "run directory ${run_dir#"$KURZ_ROOT"/}; replicas on CPU $app_cpus, edge and load tool on CPU $edge_cpus"
+}
+
+# exp_cpus: the measured replicas get the last CPU, everything else the others (one CPU: both 0).
+exp_cpus() {
+  local n
+  n=$(nproc)
+  if ((n >= 2)); then
+    app_cpus=$((n - 1))
+    edge_cpus=$( ((n == 2)) && echo 0 || echo "0-$((n - 2))")
+  else
+    app_cpus=0 edge_cpus=0
+    say "one CPU only: the replicas share it with HAProxy and the load tool"
+  fi
+}
+
+exp_cleanup() {
+  local rc=$? entry stage project ov
+  [[ -n $exp_child ]] && kill "$exp_child" 2>/dev/null
+  for entry in "${exp_stacks[@]}"; do
+    read -r stage project ov <<<"$entry"
+    [[ ${KURZ_EXP_KEEP:-0} == 1 ]] && { say "KURZ_EXP_KEEP=1: left $stage up (project $project)"; continue; }
+    say "removing $stage (project $project) ..."
+    KURZ_PROJECT=$project KURZ_COMPOSE_OVERRIDES=$ov "$KURZ_ROOT/scripts/docker/stack.sh" down "$stage" \
+      >/dev/null 2>&1 || say "could not remove project $project: docker-compose -p $project down -v"
+  done
+  exp_stacks=()
+  exit "$rc"
+}
+
+# exp_option <name> <value>: the options every experiment takes; returns 1 for an unknown name.
+# Sets duration, warmup, conns, links, mix. Validation: exp_check_options.
+exp_option() {
+  case $1 in
+    --duration) duration=$2 ;;
+    --warmup) warmup=$2 ;;
+    --connections) conns=$2 ;;
+    --links) links=$2 ;;
+    --mix) mix=$2 ;;
+    *) return 1 ;;
+  esac
+}
+
+exp_usage_common() {
+  cat <<'EOF'
+  --duration S      seconds measured per load run (default 20)
+  --warmup S        seconds of warm-up load before each measured run (default 5)
+  --connections C   connections of the load tool (default 64)
+  --links N         links the load tool seeds through the API (default 1000)
+EOF
+}
+
+exp_check_options() {
+  local v
+  for v in duration warmup conns links; do
+    [[ ${!v} =~ ^[0-9]+$ ]] || usage_error "--${v/conns/connections} must be a whole number, got '${!v}'"
+  done
+  ((duration > 0 && duration <= 600)) || usage_error "--duration must be 1..600 s"
+  ((warmup <= 300)) || usage_error "--warmup must be 0..300 s"
+  ((conns > 0 && conns <= 4096)) || usage_error "--connections must be 1..4096"
+  ((links > 0 && links <= 1000000)) || usage_error "--links must be 1..1000000"
+  [[ $mix =~ ^[a-z]+=[0-9]+(,[a-z]+=[0-9]+)*$ ]] || usage_error "--mix must look like redirect=90,create=3"
+}
+
+# usage_error <message>: bad usage is exit 2 with the message and the script's usage.
+usage_error() {
+  say "error: $1"
+  usage >&2
+  exit 2
+}
+
+# exp_load_cmd: bench/load when it is there. Without it, wrk stands in for --mode saturate on a
+# single path (no mix, no open loop): a stop-gap so that the machinery can be exercised.
+exp_load_cmd() {
+  if [[ -n ${KURZ_LOAD_CMD:-} ]]; then
+    read -r -a load_cmd <<<"$KURZ_LOAD_CMD"
+  elif [[ -x $KURZ_ROOT/bench/load ]]; then
+    load_cmd=("$KURZ_ROOT/bench/load")
+  else
+    load_cmd=()
+    ensure_packages wrk
+    say "bench/load is missing: wrk stands in (saturation of one path only, no fixed rate)"
+  fi
+}
+
+# --- stacks -----------------------------------------------------------------------------------
+
+# stack_up <stage> <overrides> [compose up args...]: starts (or changes) a stack with the
+# project of this run for that stage and waits until every container is healthy. The overrides
+# (':'-separated compose files) are kept for later calls on the same stage.
+stack_up() {
+  local stage=$1 ov=$2 project entry found=0
+  shift 2
+  project=$(stack_project "$stage")
+  for entry in "${exp_stacks[@]}"; do [[ $entry == "$stage $project "* ]] && found=1; done
+  ((found)) || exp_stacks+=("$stage $project $ov")
+  say "stack $stage (project $project): up $*"
+  KURZ_PROJECT=$project KURZ_COMPOSE_OVERRIDES=$ov KURZ_HTTP_PORT= KURZ_LB_STATS_PORT= \
+    KURZ_PROMETHEUS_PORT= KURZ_RATE_LIMIT_CREATES=0 KURZ_UP_TIMEOUT=${KURZ_UP_TIMEOUT:-240} \
+    interruptible "$KURZ_ROOT/scripts/docker/stack.sh" up "$stage" "$@" >>"$run_dir/stack.log" 2>&1 ||
+    { tail -n 40 "$run_dir/stack.log" >&2; die "stack $stage did not come up (see $run_dir/stack.log)"; }
+}
+
+# stack_down <stage>: removes the stack of this run for that stage (and forgets it).
+stack_down() {
+  local stage=$1 entry keep=() s p ov
+  for entry in "${exp_stacks[@]}"; do
+    read -r s p ov <<<"$entry"
+    if [[ $s == "$stage" ]]; then
+      say "removing $stage (project $p) ..."
+      KURZ_PROJECT=$p KURZ_COMPOSE_OVERRIDES=$ov interruptible "$KURZ_ROOT/scripts/docker/stack.sh" \
+        down "$stage" >>"$run_dir/stack.log" 2>&1 || say "could not remove project $p"
+    else
+      keep+=("$entry")
+    fi
+  done
+  exp_stacks=("${keep[@]}")
+}
+
+# stack_project <stage>: the project name of this run for a stage.
+stack_project() { echo "exp${exp_name//-/}${1//-/}$exp_run_id"; }
+
+# stack_ids <stage> [service]: container ids of the stack (of one service).
+stack_ids() {
+  local entry s p ov
+  for entry in "${exp_stacks[@]}"; do
+    read -r s p ov <<<"$entry"
+    [[ $s == "$1" ]] || continue
+    KURZ_PROJECT=$p KURZ_COMPOSE_OVERRIDES=$ov "$KURZ_ROOT/scripts/docker/stack.sh" ps "$s" -q ${2:+"$2"} |
+      grep -E '^[0-9a-f]{12,}$' || true
+    return 0
+  done
+}
+
+# published <container id> <container port>: http://127.0.0.1:<host port>.
+published() {
+  local hp
+  hp=$(docker port "$1" "$2/tcp" | awk -F: '/^127\.0\.0\.1:/ { print $NF; exit }')
+  [[ -n $hp ]] || die "container ${1:0:12} publishes no 127.0.0.1 port for $2"
+  echo "http://127.0.0.1:$hp"
+}
+
+# pin_docker_proxy <url...>: docker-proxy copies every byte between a published 127.0.0.1 port and
+# the container; it is on the load path, so it goes to the edge CPUs like HAProxy.
+pin_docker_proxy() {
+  local url port pid
+  for url in "$@"; do
+    port=${url##*:}
+    port=${port%%/*}
+    for pid in $(ps -eo pid=,args= | awk -v p="$port" '$2 ~ /docker-proxy$/ && index($0, "-host-port " p " ") { print $1 }'); do
+      taskset -a -pc "$edge_cpus" "$pid" >/dev/null || say "could not pin docker-proxy $pid"
+    done
+  done
+}
+
+# container_name <id>: the compose name without the project (redirect_1, haproxy_1).
+container_name() {
+  docker inspect -f '{{.Name}}' "$1" | sed -E 's|^/||; s|^[^_]+_||'
+}
+
+# compose_file <stage>: the stage's compose file (as scripts/docker/stack.sh maps them).
+compose_file() {
+  case $1 in
+    stage1) echo docker-compose.stage1.yml ;;
+    stage1-scaled) echo docker-compose.stage1-scaled.yml ;;
+    stage2) echo docker-compose.stage2.yml ;;
+    stage3) echo docker-compose.yml ;;
+    *) die "unknown stage $1" ;;
+  esac
+}
+
+# stage_services <stage>: the services of the stage's compose file, in file order.
+stage_services() {
+  awk '/^services:/ { s = 1; next } /^[^ #]/ { s = 0 }
+    s && /^  [a-z][a-z0-9_-]*:/ { sub(/^  /, ""); sub(/:.*/, ""); print }' "$KURZ_ROOT/$(compose_file "$1")"
+}
+
+# placement_override <stage> <out.yml> <service[:cpus]...>: a compose override that puts the named
+# services on the replicas' CPUs (with that CPU limit per replica when given) and every other
+# service of the stage on the edge CPUs, and lifts the create rate limit (the load tool creates
+# links from one client).
+placement_override() {
+  local stage=$1 out=$2 svc entry cpus
+  shift 2
+  local -A measured=()
+  for entry in "$@"; do measured[${entry%%:*}]=$([[ $entry == *:* ]] && echo "${entry#*:}"); done
+  {
+    echo "# Generated by bench/experiments/lib.sh (placement_override $stage $*): CPU placement"
+    echo "# for the experiment. Measured replicas on CPU $app_cpus, the rest on CPU $edge_cpus."
+    echo 'version: "2.4"'
+    echo 'services:'
+    for svc in $(stage_services "$stage"); do
+      echo "  $svc:"
+      if [[ -v measured[$svc] ]]; then
+        echo "    cpuset: \"$app_cpus\""
+        cpus=${measured[$svc]}
+        if [[ -n $cpus ]]; then echo "    cpus: $cpus"; fi
+      else
+        echo "    cpuset: \"$edge_cpus\""
+      fi
+      if [[ $svc == monolith || $svc == links ]]; then
+        printf '    environment:\n      RATE_LIMIT_CREATES: "0"\n'
+      fi
+    done
+  } >"$out"
+}
+
+# --- HAProxy ----------------------------------------------------------------------------------
+
+# haproxy_csv <stats base url>: HAProxy's statistics as CSV (header line without "# ").
+haproxy_csv() {
+  curl -s --max-time 3 "$1/stats;csv" | sed '1s/^# //'
+}
+
+# backend_up <stats base url> <backend>: how many servers of the backend HAProxy has UP.
+backend_up() {
+  haproxy_csv "$1" | awk -F, -v b="$2" '
+    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    $col["pxname"] == b && $col["svname"] != "FRONTEND" && $col["svname"] != "BACKEND" &&
+      $col["status"] ~ /^UP/ { n++ }
+    END { print n + 0 }'
+}
+
+# wait_backend <stats base url> <backend> <n> [timeout s]: until exactly n servers are UP.
+wait_backend() {
+  local deadline=$((SECONDS + ${4:-60})) got
+  while :; do
+    got=$(backend_up "$1" "$2")
+    ((got == $3)) && return 0
+    ((SECONDS >= deadline)) && die "HAProxy has $got servers of $2 UP, not $3, after ${4:-60}s"
+    sleep 0.5
+  done
+}
+
+# --- measuring --------------------------------------------------------------------------------
+
+# cpu_times: "cpuN busy total" per CPU from /proc/stat (jiffies; busy excludes idle and iowait).
+cpu_times() {
+  awk '/^cpu[0-9]/ { t = 0; for (i = 2; i <= NF; i++) t += $i; print $1, t - $5 - $6, t }' /proc/stat
+}
+
+# cgroup_times <id...>: "id cpu_ns nr_periods nr_throttled throttled_ns" per container (cgroup v1
+# cgroupfs layout, or v2 where it exists; missing files read as 0).
+cgroup_times() {
+  local id base ns stat
+  for id in "$@"; do
+    ns=0 stat=
+    for base in /sys/fs/cgroup/cpuacct/docker/$id /sys/fs/cgroup/cpu,cpuacct/docker/$id; do
+      [[ -r $base/cpuacct.usage ]] && { ns=$(<"$base/cpuacct.usage"); break; }
+    done
+    for base in /sys/fs/cgroup/cpu/docker/$id /sys/fs/cgroup/cpu,cpuacct/docker/$id \
+      /sys/fs/cgroup/system.slice/docker-$id.scope; do
+      [[ -r $base/cpu.stat ]] && { stat=$base/cpu.stat; break; }
+    done
+    if [[ -n $stat ]]; then
+      awk -v id="$id" -v ns="$ns" '
+        { v[$1] = $2 }
+        END { if (ns == 0 && v["usage_usec"] != "") ns = v["usage_usec"] * 1000
+              tt = (v["throttled_time"] != "") ? v["throttled_time"] : v["throttled_usec"] * 1000
+              printf "%s %.0f %d %d %.0f\n", id, ns, v["nr_periods"], v["nr_throttled"], tt }' "$stat"
+    else
+      echo "$id $ns 0 0 0"
+    fi
+  done
+}
+
+# measure <label> <stage> <base url> <stats url or -> <load args...>: one run of the load tool
+# (under taskset on the edge CPUs), with the system around it: per-CPU busy share, CPU seconds and
+# CFS throttling of every container of the stage, `docker stats` half way through, and HAProxy's
+# statistics after. Files: <label>.json (the load tool's), <label>.sys.json, <label>.haproxy.csv,
+# <label>.docker-stats.txt, <label>.log (progress).
+measure() {
+  local label=$1 stage=$2 base=$3 stats=$4 out=$run_dir/$1
+  shift 4
+  local -a ids
+  mapfile -t ids < <(stack_ids "$stage")
+  cpu_times >"$out.cpu0"
+  cgroup_times "${ids[@]}" >"$out.cg0"
+  (sleep $((warmup + duration / 2 + 1)) && timeout 20 docker stats --no-stream \
+    --format 'table {{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.NetIO}}' >"$out.docker-stats.txt" 2>&1) &
+  local stats_pid=$!
+  say "$label: bench/load $* (progress in ${out#"$KURZ_ROOT"/}.log)"
+  local t0=$SECONDS
+  run_load "$out.json" "$out.log" --base-url "$base" "$@" ||
+    { kill "$stats_pid" 2>/dev/null; tail -n 20 "$out.log" >&2; die "$label: the load tool failed"; }
+  local elapsed=$((SECONDS - t0))
+  cpu_times >"$out.cpu1"
+  cgroup_times "${ids[@]}" >"$out.cg1"
+  wait "$stats_pid" 2>/dev/null || true
+  [[ $stats == - ]] || haproxy_csv "$stats" >"$out.haproxy.csv"
+  local id names=()
+  for id in "${ids[@]}"; do names+=("$id=$(container_name "$id")"); done
+  sys_json "$out" "$elapsed" "${names[@]}" >"$out.sys.json"
+  rm -f "$out.cpu0" "$out.cpu1" "$out.cg0" "$out.cg1"
+  local j=$out.json
+  say "$label: $(jq -r '"\(.rps | floor) req/s, p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms, errors \(.errors)"' "$j"); CPU busy: $(jq -r '.cpu_busy_pct | to_entries | map("\(.key) \(.value)%") | join(", ")' "$out.sys.json")"
+}
+
+# sys_json <prefix> <elapsed s> <id=name...>: the deltas of measure() as JSON.
+sys_json() {
+  local p=$1 elapsed=$2
+  shift 2
+  {
+    echo "elapsed $elapsed"
+    join <(sort "$p.cpu0") <(sort "$p.cpu1") | awk '{ printf "cpu %s %.1f\n", $1, 100 * ($4 - $2) / ($5 - $3) }'
+    join <(sort "$p.cg0") <(sort "$p.cg1") | awk '{ printf "cg %s %.3f %d %d %.1f\n", $1, ($6 - $2) / 1e9, $7 - $3, $8 - $4, ($9 - $5) / 1e6 }'
+    printf 'name %s\n' "$@"
+  } | awk '
+    $1 == "elapsed" { el = $2 }
+    $1 == "cpu" { cpu[++nc] = sprintf("\"%s\": %s", substr($2, 4), $3) }
+    $1 == "cg" { cg[$2] = sprintf("\"cpu_s\": %s, \"nr_periods\": %d, \"nr_throttled\": %d, \"throttled_ms\": %s", $3, $4, $5, $6) }
+    $1 == "name" { split($2, kv, "="); nm[kv[1]] = kv[2]; order[++nn] = kv[1] }
+    END {
+      printf "{\"elapsed_s\": %d, \"cpu_busy_pct\": {", el
+      for (i = 1; i <= nc; i++) printf "%s%s", (i > 1 ? ", " : ""), cpu[i]
+      printf "}, \"containers\": {"
+      for (i = 1; i <= nn; i++) { id = order[i]
+        printf "%s\"%s\": {\"id\": \"%s\", %s}", (i > 1 ? ", " : ""), nm[id], substr(id, 1, 12), cg[id] }
+      print "}}" }'
+}
+
+# run_load <out.json> <log> <bench/load args...>: the load tool on the edge CPUs, bounded in time.
+run_load() {
+  local json=$1 log=$2
+  shift 2
+  if ((${#load_cmd[@]} == 0)); then
+    wrk_load "$json" "$log" "$@"
+    return
+  fi
+  # Seeding, warm-up and measurement: generous bound, the tool stops by itself well before.
+  interruptible timeout $((warmup + duration + 180)) taskset -c "$edge_cpus" "${load_cmd[@]}" "$@" \
+    --warmup "$warmup" --duration "$duration" --connections "$conns" --out "$json" 2> >(tee "$log" >&2)
+  [[ -s $json ]]
+}
+
+# wrk_load: the stop-gap of exp_load_cmd (--mode saturate on /<code> of one link it creates).
+wrk_load() {
+  local json=$1 log=$2 base= mode= a code
+  shift 2
+  while (($#)); do
+    case $1 in
+      --base-url) base=$2; shift ;;
+      --mode) mode=$2; shift ;;
+    esac
+    shift
+  done
+  [[ $mode == saturate ]] || die "wrk stands in for --mode saturate only (bench/load is missing)"
+  code=$(curl -s --max-time 5 -X POST "$base/api/links" -H 'Content-Type: application/json' \
+    -d '{"url":"https://example.com/wrk"}' | jq -r '.code // empty') || true
+  code=${code:-wrk}
+  ((warmup == 0)) || taskset -c "$edge_cpus" wrk -t2 -c"$conns" -d"${warmup}s" "$base/$code" >/dev/null
+  interruptible timeout $((duration + 30)) taskset -c "$edge_cpus" wrk -t2 -c"$conns" -d"${duration}s" \
+    --latency "$base/$code" >"$log" || return 1
+  local rps requests p50 p90 p99 non3xx
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$log")
+  requests=$(awk '/ requests in / { print $1 }' "$log")
+  non3xx=$(awk '/Non-2xx or 3xx/ { print $NF }' "$log")
+  p50=$(wrk_to_ms "$(awk '$1 == "50%" { print $2 }' "$log")")
+  p90=$(wrk_to_ms "$(awk '$1 == "90%" { print $2 }' "$log")")
+  p99=$(wrk_to_ms "$(awk '$1 == "99%" { print $2 }' "$log")")
+  jq -n --argjson rps "$rps" --argjson n "$requests" --argjson e "${non3xx:-0}" --argjson p50 "$p50" \
+    --argjson p90 "$p90" --argjson p99 "$p99" --argjson d "$duration" '{mode: "saturate", tool: "wrk",
+      duration_s: $d, requests: $n, errors: $e, rps: $rps, status: {},
+      latency_ms: {p50: $p50, p90: $p90, p99: $p99, p999: $p99, max: $p99},
+      kinds: {redirect: {requests: $n, rps: $rps, latency_ms: {p50: $p50, p90: $p90, p99: $p99}}}}' >"$json"
+}
+
+# --- reporting --------------------------------------------------------------------------------
+
+# machine_md: the machine and software, as markdown lines.
+machine_md() {
+  local model
+  model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+  echo "- machine: $(nproc) CPUs ($model), $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
+  echo "- Docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $(docker info -f 'cgroup v{{.CgroupVersion}}, {{.CgroupDriver}}' 2>/dev/null), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
+  echo "- HAProxy $(docker run --rm --entrypoint /usr/sbin/haproxy "kurz/haproxy:${KURZ_TAG:-dev}" -v 2>/dev/null | awk 'NR == 1 { print $3 }'), load tool: ${load_cmd[*]:-wrk (stop-gap)}$( ((${#load_cmd[@]})) || echo) ($(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }'))"
+  echo "- commit $(git -C "$KURZ_ROOT" rev-parse --short HEAD 2>/dev/null)$([[ -n $(git -C "$KURZ_ROOT" status --porcelain 2>/dev/null | head -n 1) ]] && echo ' (working tree with uncommitted changes)'), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+}
+
+# fig <json file> <jq path>: one figure, rounded (rps to an integer, ms to 2 decimals).
+fig() {
+  jq -r "$2 // \"n/a\" | if type == \"number\" then (if . >= 100 then (. + 0.5 | floor) else (. * 100 | round / 100) end) else . end" "$1"
+}
+
+# ratio <a> <b> [decimals]: a / b.
+ratio() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b == 0) print "n/a"; else printf "%.*f\n", d, a / b }'; }
+
+# plot <gnuplot script> <png> [var=value...]: renders a plot of the run (data files in run_dir).
+plot() {
+  local script=$1 png=$2 kv args=()
+  shift 2
+  for kv in "$@"; do args+=(-e "$kv"); done
+  (cd "$run_dir" && gnuplot -e "out='$png'" "${args[@]}" "$KURZ_ROOT/bench/experiments/$script") ||
+    die "gnuplot failed on $script"
+  [[ -s $run_dir/$png ]] || die "gnuplot wrote no $png"
+}
