@@ -27,6 +27,28 @@ MIN_CPU_SHARES = 2
 MIN_MEMORY_MB = 32
 
 
+# Every task this process started, so that all of them are removed at the end (also on Ctrl-C);
+# once `closing` is set no new container starts.
+_live_lock = threading.Lock()
+_live = []
+closing = threading.Event()
+
+
+def remove_all():
+    """Removes every task's container and sandbox (idempotent); no task starts afterwards."""
+    with _live_lock:
+        closing.set()
+        tasks = list(_live)
+        _live.clear()
+    errors = []
+    for task in tasks:
+        try:
+            task.remove()
+        except Exception as e:  # keep removing the others
+            errors.append("%s: %s" % (task.name, e))
+    return errors
+
+
 class ContractError(Exception):
     """The definition cannot run the way Mesos would run it: `check` names the check."""
 
@@ -293,15 +315,20 @@ class Task:
 
     def start(self, version, log):
         """Runs `docker run` in the foreground like the executor (output to sandbox stdout/stderr)."""
-        self.make_sandbox()
         argv = self.run_command(version)
-        log("%s: %s" % (self.app_id, " ".join(shell_quote(a) for a in argv)))
-        out = open(os.path.join(self.sandbox, "stdout"), "ab")
-        err = open(os.path.join(self.sandbox, "stderr"), "ab")
-        self.started_at = time.monotonic()
-        self.proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        out.close()
-        err.close()
+        with _live_lock:
+            if closing.is_set():
+                raise ContractError("start", "the harness is shutting down")
+            _live.append(self)
+            self.make_sandbox()
+            log("%s: %s" % (self.app_id, " ".join(shell_quote(a) for a in argv)))
+            out = open(os.path.join(self.sandbox, "stdout"), "ab")
+            err = open(os.path.join(self.sandbox, "stderr"), "ab")
+            self.started_at = time.monotonic()
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
+            out.close()
+            err.close()
 
     def exited(self):
         if self.proc is None:

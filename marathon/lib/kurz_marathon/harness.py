@@ -100,6 +100,21 @@ def exit_reason(task):
                                                       (": " + tail.replace("\n", " | ")) if tail else "")
 
 
+def listen_hint(run, pid, port):
+    """Where the service listens instead, when it does not listen on the checked port."""
+    ports = probes.listening_ports(pid)
+    if port in ports:
+        return ""
+    names = {}
+    env = run.task.environment("")
+    for key in sorted(env, key=lambda k: (not k[4:].isdigit(), k)):
+        value = env[key]
+        if key.startswith("PORT") and value.isdigit():
+            names.setdefault(int(value), key)
+    where = ", ".join("%d%s" % (p, " (%s: a HOST port)" % names[p] if p in names else "") for p in ports)
+    return "; the container listens on %s, not on %d" % (where or "no TCP port", port)
+
+
 def deploy(run, workdir, gateway, hosts, version):
     """Starts the task and waits until it is healthy and ready within the health check's grace."""
     try:
@@ -142,9 +157,10 @@ def deploy(run, workdir, gateway, hosts, version):
         for c in run.health:
             if c.healthy_at is None:
                 run.fail("health check", "%s on container port %d%s not healthy within gracePeriodSeconds="
-                         "%g s (%d probes; last: %s)" % (c.spec["protocol"], c.port,
-                                                          c.spec["path"] if c.spec["protocol"] != "MESOS_TCP" else "",
-                                                          grace, c.probes, c.last or "no probe yet"))
+                         "%g s (%d probes; last: %s)%s" % (c.spec["protocol"], c.port,
+                                                            c.spec["path"] if c.spec["protocol"] != "MESOS_TCP" else "",
+                                                            grace, c.probes, c.last or "no probe yet",
+                                                            listen_hint(run, pid, c.port)))
                 return
         r = run.readiness
         run.fail("readiness check", "http://%s:%d%s not ready (status in %s) within the health check's grace "
@@ -376,11 +392,8 @@ def main(argv=None):
     finally:
         for run in started:
             run.stop_checks.set()
-            if run.task is not None:
-                try:
-                    run.task.remove()
-                except Exception as e:  # keep removing the others
-                    say("harness: could not remove %s: %s" % (run.task.name, e))
+        for error in executor.remove_all():
+            say("harness: could not remove %s" % error)
         shutil.rmtree(workdir, ignore_errors=True)
     if interrupted:
         return 1

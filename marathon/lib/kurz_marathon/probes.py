@@ -59,11 +59,26 @@ def probe_once(spec, pid, container_port):
             return True, "connected"
         return False, "connect failed: %s" % (proc.stderr.strip().splitlines() or ["exit %d" % proc.returncode])[-1]
     if proc.returncode != 0:
-        return False, "curl: %s" % (proc.stderr.strip() or "exit %d" % proc.returncode)
+        return False, proc.stderr.strip() or "curl exit %d" % proc.returncode
     status = proc.stdout.strip()
     if status.isdigit() and 200 <= int(status) < 400:
         return True, "HTTP " + status
     return False, "HTTP " + status
+
+
+def listening_ports(pid):
+    """The TCP ports a container listens on (its network namespace's /proc/<pid>/net/tcp{,6})."""
+    ports = set()
+    for name in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, name)) as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    if len(fields) > 3 and fields[3] == "0A":  # LISTEN
+                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+        except OSError:
+            pass
+    return sorted(ports)
 
 
 class HealthChecker(threading.Thread):
