@@ -113,13 +113,14 @@ def run(args, s):
 def report(s, e, authorization):
     """The message for an error Marathon (or the network) gave."""
     if isinstance(e, client.Unauthorized):
+        where = "%s %s: HTTP %d" % (e.method, e.path, e.status)
         if authorization:
             s.err("%s: the credentials sent (DCOS_TOKEN or MARATHON_USER/MARATHON_PASSWORD) were "
-                  "refused; get a fresh token (dcos config show core.dcos_acs_token)" % e.describe())
+                  "refused; get a fresh token: dcos config show core.dcos_acs_token" % where)
         else:
-            s.err("%s: Marathon wants credentials: a token is needed; set DCOS_TOKEN (on DC/OS: "
-                  "export DCOS_TOKEN=$(dcos config show core.dcos_acs_token)) or MARATHON_USER and "
-                  "MARATHON_PASSWORD" % e.describe())
+            s.err("%s: a token is needed: set DCOS_TOKEN (on DC/OS: export DCOS_TOKEN=$(dcos config "
+                  "show core.dcos_acs_token)), or MARATHON_USER and MARATHON_PASSWORD for basic auth"
+                  % where)
     elif isinstance(e, (client.Invalid, client.BadJson)):
         what = "refused the definition" if isinstance(e, client.Invalid) else "could not read the JSON"
         s.err("Marathon %s (%s):" % (what, e.describe()))

@@ -60,6 +60,7 @@ class Follower:
         start = self.clock()
         deadline = start + seconds
         last_step, last_counts, failures, baseline, errors = None, {}, set(), {}, 0
+        affected = []
         while True:
             try:
                 deps = self.list_deployments()
@@ -74,7 +75,9 @@ class Follower:
                 mine = next((d for d in deps if d.get("id") == dep_id), None)
                 if mine is None:
                     self.out("[%5.1fs] deployment %s finished" % (self.clock() - start, dep_id))
+                    self._final(affected)
                     return DONE
+                affected = mine.get("affectedApps") or affected
                 step = describe_step(mine)
                 if step != last_step:
                     self.out("[%5.1fs] %s" % (self.clock() - start, step))
@@ -103,6 +106,12 @@ class Follower:
                 self.out("deployment %s did not finish within %gs" % (dep_id, seconds))
                 return TIMEOUT
             self.sleep(min(self.interval, deadline - now))
+
+    def _final(self, app_ids):
+        for app_id in app_ids:
+            line, _ = self._app_state(app_id, {})
+            if line is not None:
+                self.out("  %s: %s" % (app_id, line))
 
     def _app_state(self, app_id, dep):
         try:

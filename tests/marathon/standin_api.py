@@ -1,0 +1,303 @@
+"""The routes of the Marathon stand-in (NOT Marathon; see standin.py for the endpoint list): each turns
+a request into a change of the World (standin_world.py) and a reply shaped like Marathon's."""
+import copy
+import json
+
+from kurz_marathon import definitions, submission
+from standin_world import App
+
+LOCKED = ("App is locked by one or more deployments. Override with the option '?force=true'. "
+          "View details at '/v2/deployments/<DEPLOYMENT_ID>'.")
+STATUS_FIELDS = ("version", "versionInfo", "tasks", "tasksStaged", "tasksRunning", "tasksHealthy",
+                 "tasksUnhealthy", "deployments", "lastTaskFailure", "readinessCheckResults")
+
+
+class Reply:
+    def __init__(self, status, body=None, headers=None):
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def not_found(app_id):
+    return Reply(404, {"message": "App '%s' does not exist" % app_id})
+
+
+def invalid(details):
+    return Reply(422, {"message": "Object is not valid", "details": details})
+
+
+def normalized(app, app_id):
+    """The definition as stored: the given fields without Marathon's status fields."""
+    out = {k: v for k, v in copy.deepcopy(app).items() if k not in STATUS_FIELDS}
+    out["id"] = app_id
+    out.setdefault("instances", 1)
+    return out
+
+
+def levels(apps):
+    """{app id: dependency depth} (0: depends on nothing here); None on a cycle."""
+    deps = {}
+    for app_id, app in apps.items():
+        parent = app_id.rsplit("/", 1)[0] or "/"
+        targets = set()
+        for d in app.get("dependencies") or []:
+            d = definitions.absolute_id(d, parent)
+            targets |= {a for a in apps if a == d or a.startswith(d.rstrip("/") + "/")}
+        deps[app_id] = targets - {app_id}
+    depth = {}
+
+    def visit(a, seen):
+        if a in seen:
+            raise ValueError(a)
+        if a not in depth:
+            depth[a] = 1 + max([visit(b, seen | {a}) for b in deps[a]], default=-1)
+        return depth[a]
+
+    try:
+        for a in apps:
+            visit(a, frozenset())
+    except ValueError:
+        return None
+    return depth
+
+
+class Api:
+    def __init__(self, world, auth):
+        self.world, self.auth, self.log = world, auth, []
+
+    def authorized(self, header):
+        return not self.auth or header in self.auth
+
+    # -- dispatch
+    def handle(self, method, path, query, raw):
+        body = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return Reply(400, {"message": "Invalid JSON", "details": [
+                    {"path": "/", "errors": ["error.expected.jsobject"]}]})
+        force = query.get("force", ["false"])[0] == "true"
+        with self.world.lock:
+            self.log.append({"method": method, "path": path,
+                             "query": {k: v[0] for k, v in query.items()}, "body": body})
+            if path == "/v2/deployments" and method == "GET":
+                return Reply(200, self.world.deployments_json())
+            if path.startswith("/v2/deployments/") and method == "DELETE":
+                return self.cancel(path[len("/v2/deployments/"):], force)
+            if path == "/v2/apps" and method == "GET":
+                return Reply(200, {"apps": [self.app_json(a, False) for a in
+                                            sorted(self.world.apps.values(), key=lambda a: a.id)]})
+            if path.startswith("/v2/groups") and method == "PUT":
+                gid = definitions.absolute_id(path[len("/v2/groups"):] or "/")
+                return self.put_group(gid, body, force)
+            if path.startswith("/v2/apps/"):
+                rest = path[len("/v2/apps"):]
+                if rest.endswith("/restart") and method == "POST":
+                    return self.restart(definitions.absolute_id(rest[:-len("/restart")]), force)
+                if rest.endswith("/versions") and method == "GET":
+                    app = self.world.apps.get(definitions.absolute_id(rest[:-len("/versions")]))
+                    if app is None:
+                        return not_found(definitions.absolute_id(rest[:-len("/versions")]))
+                    return Reply(200, {"versions": sorted(app.versions, reverse=True)})
+                app_id = definitions.absolute_id(rest)
+                if method == "GET":
+                    app = self.world.apps.get(app_id)
+                    return Reply(200, {"app": self.app_json(app, True)}) if app else not_found(app_id)
+                if method == "PUT":
+                    partial = query.get("partialUpdate", ["true"])[0] != "false"
+                    return self.put_app(app_id, body, force, partial)
+                if method == "DELETE":
+                    return self.delete_app(app_id, force)
+            return Reply(404 if method == "GET" else 405, {"message": "stand-in: no such endpoint: "
+                                                           "%s %s" % (method, path)})
+
+    # -- reads
+    def app_json(self, app, embed):
+        w, d = self.world, app.definition
+        out = copy.deepcopy(d)
+        alive = app.alive()
+        deps = [{"id": dep.id} for dep in w.deployments.values() if app.id in dep.affected]
+        out.update({"version": app.version, "versionInfo": dict(app.version_info),
+                    "tasksStaged": sum(1 for t in alive if t.state == "TASK_STAGING"),
+                    "tasksRunning": sum(1 for t in alive if t.state == "TASK_RUNNING"),
+                    "tasksHealthy": sum(1 for t in alive if t.healthy) if d.get("healthChecks") else 0,
+                    "tasksUnhealthy": sum(1 for t in alive if t.state == "TASK_RUNNING" and not t.healthy)
+                    if d.get("healthChecks") else 0,
+                    "deployments": deps})
+        if embed:
+            out["tasks"] = [t.to_json(app) for t in alive]
+            if app.last_failure:
+                out["lastTaskFailure"] = dict(app.last_failure)
+        return out
+
+    # -- changes
+    def result(self, dep, status=200):
+        return Reply(status, {"deploymentId": dep.id, "version": dep.version},
+                     {"Marathon-Deployment-Id": dep.id})
+
+    def check_lock(self, app_ids, force):
+        holders = self.world.locking(app_ids)
+        if holders and not force:
+            return Reply(409, {"message": LOCKED, "deployments": [{"id": d.id} for d in holders]})
+        for d in holders:
+            del self.world.deployments[d.id]
+        return None
+
+    def change(self, app, definition):
+        """Sets a new definition (new version); returns the action that moves the tasks there."""
+        version = self.world.timestamp()
+        only_scale = ({k: v for k, v in definition.items() if k != "instances"} ==
+                      {k: v for k, v in app.definition.items() if k != "instances"})
+        app.definition, app.version = definition, version
+        app.version_info["lastScalingAt"] = version
+        if not only_scale:
+            app.version_info["lastConfigChangeAt"] = version
+        app.versions[version] = copy.deepcopy(definition)
+        if only_scale:
+            return {"action": "ScaleApplication", "app": app.id}
+        return {"action": "RestartApplication", "app": app.id, "version": version}
+
+    def put_app(self, app_id, body, force, partial):
+        if not isinstance(body, dict):
+            return Reply(400, {"message": "Invalid JSON", "details": [
+                {"path": "/", "errors": ["error.expected.jsobject"]}]})
+        w = self.world
+        app = w.apps.get(app_id)
+        if set(body) == {"version"}:
+            if app is None:
+                return not_found(app_id)
+            if body["version"] not in app.versions:
+                return Reply(404, {"message": "App '%s' in version '%s' does not exist" % (
+                    app_id, body["version"])})
+            target = copy.deepcopy(app.versions[body["version"]])
+        elif app is not None and partial:
+            target = normalized(dict(app.definition, **body), app_id)
+        else:
+            target = normalized(body, app_id)
+        details = submission.details(target)
+        if details:
+            return invalid(details)
+        locked = self.check_lock([app_id], force)
+        if locked:
+            return locked
+        if app is None:
+            app = w.apps[app_id] = App(target, w.timestamp())
+            dep = w.start([[{"action": "StartApplication", "app": app_id}],
+                           [{"action": "ScaleApplication", "app": app_id}]], {app_id: None},
+                          version=app.version)
+            return self.result(dep, 201)
+        original = app.snapshot()
+        action = self.change(app, target)
+        return self.result(w.start([[action]], {app_id: original}, version=app.version))
+
+    def put_group(self, gid, body, force):
+        if not isinstance(body, dict):
+            return Reply(400, {"message": "Invalid JSON", "details": [
+                {"path": "/", "errors": ["error.expected.jsobject"]}]})
+        body = dict(body, id=body.get("id", gid))
+        if definitions.absolute_id(body["id"]) != gid:
+            return invalid([{"path": "/id", "errors": ["group id %s does not match the URL's %s" % (
+                body["id"], gid)]}])
+        details = submission.details(body)
+        if details:
+            return invalid(details)
+        w = self.world
+        wanted = {a: normalized(app, a) for a, app in definitions.apps(body).items()}
+        prefix = gid.rstrip("/") + "/"
+        everything = {a: app.definition for a, app in w.apps.items() if not a.startswith(prefix)}
+        everything.update(wanted)
+        depth = levels(everything)
+        if depth is None:
+            return invalid([{"path": "/", "errors": ["Dependency graph has cyclic dependencies."]}])
+        removed = [a for a in w.apps if a.startswith(prefix) and a not in wanted]
+        new = [a for a in wanted if a not in w.apps]
+        changed = [a for a in wanted if a in w.apps and w.apps[a].definition != wanted[a]]
+        locked = self.check_lock(removed + new + changed, force)
+        if locked:
+            return locked
+        version = w.timestamp()
+        originals = {a: (w.apps[a].snapshot() if a in w.apps else None) for a in removed + new + changed}
+        stops = []
+        for a in removed:
+            w.stopping.append(w.apps.pop(a))
+            stops.append({"action": "StopApplication", "app": a})
+        by_level = {}
+        for a in new:
+            w.apps[a] = App(wanted[a], version)
+            by_level.setdefault(depth[a], []).append({"action": "ScaleApplication", "app": a})
+        for a in changed:
+            action = self.change(w.apps[a], wanted[a])
+            by_level.setdefault(depth[a], []).append(action)
+        steps = [stops, [{"action": "StartApplication", "app": a} for a in new]]
+        steps += [sorted(by_level[k], key=lambda x: x["app"]) for k in sorted(by_level)]
+        return self.result(w.start(steps, originals, version=version))
+
+    def restart(self, app_id, force):
+        app = self.world.apps.get(app_id)
+        if app is None:
+            return not_found(app_id)
+        locked = self.check_lock([app_id], force)
+        if locked:
+            return locked
+        original = app.snapshot()
+        version = self.world.timestamp()
+        app.version = app.version_info["lastScalingAt"] = version
+        app.versions[version] = copy.deepcopy(app.definition)
+        return self.result(self.world.start(
+            [[{"action": "RestartApplication", "app": app_id, "version": version}]], {app_id: original},
+            version=version))
+
+    def delete_app(self, app_id, force):
+        w = self.world
+        app = w.apps.get(app_id)
+        if app is None:
+            return not_found(app_id)
+        locked = self.check_lock([app_id], force)
+        if locked:
+            return locked
+        original = app.snapshot()
+        w.stopping.append(w.apps.pop(app_id))
+        return self.result(w.start([[{"action": "StopApplication", "app": app_id}]], {app_id: original}))
+
+    def cancel(self, dep_id, force):
+        w = self.world
+        dep = w.deployments.pop(dep_id, None)
+        if dep is None:
+            return Reply(404, {"message": "DeploymentPlan %s does not exist" % dep_id})
+        if force:
+            return Reply(202)
+        return self.result(w.revert(dep))
+
+    # -- stand-in control (not Marathon)
+    def control(self, method, path, raw):
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            return Reply(400, {"message": "not JSON"})
+        w = self.world
+        with w.lock:
+            if path == "/_standin/requests" and method == "GET":
+                return Reply(200, self.log)
+            if path == "/_standin/scenario" and method == "POST":
+                w.hang, w.fail = list(body.get("hang", w.hang)), list(body.get("fail", w.fail))
+                w.hold = bool(body.get("hold", w.hold))
+                return Reply(200, {"hang": w.hang, "fail": w.fail, "hold": w.hold})
+            app = w.apps.get(definitions.absolute_id(body.get("app", "")))
+            if app is None:
+                return Reply(404, {"message": "no app %s" % body.get("app")})
+            if path == "/_standin/lock" and method == "POST":
+                dep = w.start([[{"action": "ScaleApplication", "app": app.id}]], {}, hold=True,
+                              dep_id=body.get("id"))
+                return self.result(dep)
+            if path == "/_standin/kill" and method == "POST":
+                running = [t for t in app.alive() if t.state == "TASK_RUNNING"]
+                if not running:
+                    return Reply(409, {"message": "no running task"})
+                task = running[0]
+                app.tasks.remove(task)
+                app.last_failure = {"appId": app.id, "host": task.host, "state": "TASK_KILLED",
+                                    "message": "stand-in: killed on request", "taskId": task.id,
+                                    "timestamp": w.timestamp(), "version": task.version}
+                return Reply(200, {"killed": task.id})
+        return Reply(404, {"message": "no such stand-in endpoint"})
+
