@@ -352,15 +352,17 @@ class Task:
             time.sleep(0.05)
         return None
 
-    def output_tail(self, lines=8):
-        text = ""
+    def output_tail(self, lines=3, limit=600):
+        """The last lines the task wrote (sandbox stderr, else stdout), for failure messages."""
         for name in ("stderr", "stdout"):
             try:
                 with open(os.path.join(self.sandbox, name), errors="replace") as f:
-                    text += "".join(f.readlines()[-lines:])
+                    text = [l.strip() for l in f.readlines() if l.strip()][-lines:]
             except OSError:
-                pass
-        return text.strip()
+                continue
+            if text:
+                return " | ".join(text)[-limit:]
+        return ""
 
     def stop(self):
         """`docker stop -t <grace>` as the executor kills; returns (seconds, exit code)."""
@@ -400,6 +402,12 @@ def shell_quote(arg):
 def image_present(image):
     return subprocess.run(["docker", "image", "inspect", image], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL, timeout=30).returncode == 0
+
+
+def image_user(image):
+    """The USER of an image ("" for root)."""
+    return subprocess.run(["docker", "image", "inspect", "-f", "{{.Config.User}}", image], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, timeout=30).stdout.strip()
 
 
 def make_workdir():

@@ -96,8 +96,12 @@ def exit_reason(task):
     if task.app.get("cmd"):
         hint = " (the definition sets `cmd`: Mesos runs it as --entrypoint /bin/sh -c, and the image " \
                "has no shell; use `args`)"
+    if task.app.get("container", {}).get("volumes") and "ermission denied" in tail:
+        hint += " (the sandbox and its persistent volumes belong to the task user %s, as Mesos chowns " \
+                "them; the image runs as %s)" % (task.app.get("user") or "root (Marathon's default)",
+                                                  executor.image_user(task.image) or "root")
     return "the container exited with code %s%s%s" % (task.exit_code, hint,
-                                                      (": " + tail.replace("\n", " | ")) if tail else "")
+                                                      (": " + tail) if tail else "")
 
 
 def listen_hint(run, pid, port):
@@ -280,6 +284,7 @@ def report(runs):
         f = r.figures
         result = "skip" if r.skipped else ("FAIL" if r.failure else "pass")
         reason = r.skipped or ("%s: %s" % r.failure if r.failure else "")
+        reason = reason if len(reason) <= 110 else reason[:107] + "..."
         sent = "%d/%d" % (f["sent_before"] + f["sent_during"], f["sent_during"]) if "sent_during" in f else "-"
         say("%-28s %-6s %8s %8s %8s %10s %7s %8s %7s  %s" % (
             r.app_id, result, fmt_s(f.get("running_s")), fmt_s(f.get("healthy_s")), fmt_s(f.get("ready_s")),

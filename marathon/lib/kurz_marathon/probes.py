@@ -128,8 +128,8 @@ def http_status(host, port, path, timeout_s, https=False):
     try:
         conn.request("GET", path, headers={"Connection": "close"})
         resp = conn.getresponse()
-        resp.read()
-        return resp.status, "HTTP %d" % resp.status
+        body = resp.read(4096).decode("utf-8", "replace").strip()
+        return resp.status, "HTTP %d" % resp.status + (" %s" % body[:300] if resp.status >= 300 and body else "")
     except (OSError, http.client.HTTPException) as e:
         return None, "%s (counts as 504)" % (e.__class__.__name__ + (": %s" % e if str(e) else ""))
     finally:
