@@ -1,7 +1,8 @@
 # kurz Prometheus (stage 3): Debian's prometheus 2.42 server with its shared-library closure on
 # scratch (no web console assets, no shell), kurz-probe for the HEALTHCHECK, and the configuration of
-# docker/prometheus/ (scrape every replica through Docker's DNS; alert rules). TSDB in /prometheus
-# (a volume or tmpfs). Build from the repository root:
+# docker/prometheus/ (prometheus.yml: every replica through Docker's DNS; marathon.yml: every kurz
+# task through Marathon's service discovery, for marathon/infra/prometheus.json; alert rules).
+# TSDB in /prometheus (a volume or tmpfs). Build from the repository root:
 #   docker build -f docker/prometheus.Dockerfile -t kurz/prometheus .
 #
 # Stage "build" is IDENTICAL in every Dockerfile of docker/ (tests/docker/check_dockerfiles.py

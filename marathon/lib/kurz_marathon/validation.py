@@ -1,0 +1,585 @@
+"""Checks a Marathon definition (an app or a group) in three layers and returns every problem:
+
+1. Marathon's JSON Schema (schema/AppDefinition.json and schema/Group.json, v1.7.236, draft-04),
+   apps nested in groups included.
+2. The submission-time rules Marathon's API applies that the schema does not express (read from
+   Marathon's AppValidation / AppDefinition / ResourceRole / UpgradeStrategy validators and the
+   reference README): one networking style, ports, health and readiness checks, constraints,
+   resident tasks (local persistent volumes), single-instance apps, group ids and dependencies.
+3. kurz's own rules (marathon/README.md, "Rules"): how a kurz service must be run by the Mesos
+   Docker executor and fronted by marathon-lb.
+
+A problem is (app or group id, path inside the app, message); `path` uses JSON keys and [index].
+Standard library plus Debian's python3-jsonschema.
+"""
+import collections
+import json
+import math
+import os
+import re
+
+from . import definitions as d
+
+SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema")
+SCHEMA_BASE = ("https://raw.githubusercontent.com/mesosphere/marathon/master/docs/docs/rest-api/"
+               "public/api/v2/schema/")
+
+Problem = collections.namedtuple("Problem", "id path message")
+
+# The kurz HTTP services (docker/<name>.Dockerfile) and how marathon-lb routes to them on the shared
+# vhost (docker/haproxy/stage3.cfg is the local model): the HAPROXY_0_PATH each must carry, None for
+# the catch-all (no path: marathon-lb orders path ACLs first, so it gets the rest).
+SERVICES = ("monolith", "links", "redirect", "stats", "qr", "web")
+EDGE_PATHS = {"monolith": None, "redirect": None, "links": "/api/links", "stats": "/api/stats",
+              "qr": "/qr/", "web": "/static/"}
+# Services that cannot run without Redis (the stage 1 monolith runs without; web never needs it).
+NEEDS_REDIS = ("links", "redirect", "stats", "qr")
+CONTAINER_PORT = 8080
+REDIS_PORT = 6379
+AGENTS = 3  # the workshop cluster: constraints must leave every upgrade room on 3 agents
+MAX_HEALTH_DELAY_S = 5  # the contract harness waits delaySeconds out in CI
+HARDENING = {"read-only": "true", "cap-drop": "ALL", "security-opt": "no-new-privileges"}
+MESOS_CHECKS = ("COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP")
+
+
+def _load_schemas():
+    with open(os.path.join(SCHEMA_DIR, "AppDefinition.json"), encoding="utf-8") as f:
+        app_schema = json.load(f)
+    with open(os.path.join(SCHEMA_DIR, "Group.json"), encoding="utf-8") as f:
+        group_schema = json.load(f)
+    return app_schema, group_schema
+
+
+def _validators():
+    import jsonschema  # Debian's python3-jsonschema
+
+    app_schema, group_schema = _load_schemas()
+    store = {SCHEMA_BASE + "AppDefinition.json": app_schema, SCHEMA_BASE + "Group.json": group_schema,
+             group_schema["id"]: group_schema}
+    app_resolver = jsonschema.RefResolver(SCHEMA_BASE + "AppDefinition.json", app_schema, store=store)
+    group_resolver = jsonschema.RefResolver(group_schema["id"], group_schema, store=store)
+    return (jsonschema.Draft4Validator(app_schema, resolver=app_resolver),
+            jsonschema.Draft4Validator(group_schema, resolver=group_resolver))
+
+
+_VALIDATORS = None
+
+
+def path_text(parts):
+    out = ""
+    for part in parts:
+        out += "[%d]" % part if isinstance(part, int) else ("." if out else "") + str(part)
+    return out or "(top)"
+
+
+def _short(value, limit=80):
+    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _schema_message(error):
+    if error.validator == "not" and isinstance(error.instance, dict) and \
+            "cmd" in error.instance and "args" in error.instance:
+        return "schema: 'cmd' and 'args' cannot both be set"
+    if error.validator in ("oneOf", "anyOf"):
+        return "schema: %s is not valid under any of the allowed forms" % _short(error.instance)
+    if error.validator == "enum":
+        return "schema: %s is not one of %s" % (_short(error.instance), _short(error.validator_value))
+    if error.validator == "pattern":
+        return "schema: %s does not match %s" % (_short(error.instance), error.validator_value)
+    message = error.message
+    return "schema: " + (message if len(message) <= 160 else message[:157] + "...")
+
+
+class Checker:
+    """Collects the problems of one definition."""
+
+    def __init__(self, definition):
+        self.definition = definition
+        self.problems = []
+        self.index = {}  # json path tuple of an app -> its absolute id
+
+    def add(self, item_id, path, message):
+        self.problems.append(Problem(item_id, path_text(path), message))
+
+    # ---- 1. JSON Schema ----------------------------------------------------------------------
+    def schema(self):
+        global _VALIDATORS
+        if _VALIDATORS is None:
+            _VALIDATORS = _validators()
+        app_validator, group_validator = _VALIDATORS
+        group = d.is_group(self.definition)
+        validator = group_validator if group else app_validator
+        apps = {path: app_id for app_id, _, _, path in d.walk(self.definition)}
+        groups = dict(self._group_paths(self.definition, (), "/"))
+        for error in sorted(validator.iter_errors(self.definition), key=lambda e: list(e.absolute_path)):
+            where = tuple(error.absolute_path)
+            owner, inner = self._owner(where, apps, groups)
+            self.add(owner, inner, _schema_message(error))
+
+    def _group_paths(self, group, path, parent):
+        if not d.is_group(group):
+            return
+        gid = d.absolute_id(group.get("id", ""), parent)
+        yield path, gid
+        for i, sub in enumerate(group.get("groups") or []):
+            if isinstance(sub, dict):
+                yield from self._group_paths(sub, path + ("groups", i), gid)
+
+    def _owner(self, where, apps, groups):
+        """(id, path inside it) for a schema error at `where` (the deepest app or group)."""
+        for cut in range(len(where), -1, -1):
+            if where[:cut] in apps:
+                return apps[where[:cut]], where[cut:]
+            if where[:cut] in groups:
+                return groups[where[:cut]], where[cut:]
+        return str(self.definition.get("id", "/")), where
+
+    # ---- 2. Marathon's submission-time rules ---------------------------------------------------
+    def marathon(self):
+        if d.is_group(self.definition):
+            self._group_rules()
+        else:
+            app_id = str(self.definition.get("id", ""))
+            if not app_id.startswith("/"):
+                self.add(app_id, ("id",), "an app submitted on its own needs an absolute id (/...)")
+        for app_id, item, group_id, _ in d.walk(self.definition):
+            self._app_rules(app_id, item, group_id)
+
+    def _group_rules(self):
+        seen = {}
+        for gpath, gid in self._group_paths(self.definition, (), "/"):
+            seen.setdefault(gid, []).append("group")
+        apps = list(d.walk(self.definition))
+        for app_id, _, group_id, _ in apps:
+            seen.setdefault(app_id, []).append("app")
+            if not app_id.startswith(group_id.rstrip("/") + "/"):
+                self.add(app_id, ("id",), "the app id is not inside its group %s" % group_id)
+        for item_id, kinds in seen.items():
+            if len(kinds) > 1:
+                self.add(item_id, ("id",), "id %s is used %d times in this definition" % (item_id, len(kinds)))
+        deps = d.dependencies(self.definition)
+        known = set(seen)
+        for app_id, wanted in deps.items():
+            for dep in wanted:
+                if dep == app_id:
+                    self.add(app_id, ("dependencies",), "the app depends on itself")
+                elif dep not in known and not any(k.startswith(dep.rstrip("/") + "/") for k in known):
+                    self.add(app_id, ("dependencies",), "dependency %s is not in this group" % dep)
+        cycle = _find_cycle({a: [x for x in w if x in deps] for a, w in deps.items()})
+        if cycle:
+            self.add(cycle[0], ("dependencies",), "dependency cycle: %s" % " -> ".join(cycle))
+
+    def _app_rules(self, app_id, item, group_id):
+        if app_id == "/":
+            self.add(app_id, ("id",), "an app id must not be the root /")
+        container = item.get("container") or {}
+        docker = container.get("docker") or {}
+        networks = item.get("networks") or []
+        modes = [n.get("mode", "container") for n in networks if isinstance(n, dict)]
+        mappings = container.get("portMappings") or docker.get("portMappings") or []
+        port_defs = item.get("portDefinitions") or []
+        if docker.get("network") and networks:
+            self.add(app_id, ("container", "docker", "network"),
+                     "must not specify both container.docker.network and networks")
+        if item.get("ipAddress") and networks:
+            self.add(app_id, ("ipAddress",), "must not specify both networks and ipAddress")
+        if "host" in modes and mappings:
+            self.add(app_id, ("container", "portMappings"), "portMappings are not allowed with host-networking")
+        if port_defs and (any(m != "host" for m in modes) or docker.get("network") in ("BRIDGE", "USER")):
+            self.add(app_id, ("portDefinitions",), "portDefinitions are only allowed with host-networking")
+        if mappings and not networks and docker.get("network") not in ("BRIDGE", "USER"):
+            self.add(app_id, ("container", "portMappings"),
+                     "portMappings need container or container/bridge networking (networks)")
+        if container.get("type", "DOCKER") == "DOCKER" and modes.count("container") > 1:
+            self.add(app_id, ("networks",),
+                     "may only specify a single container network when using the Docker container engine")
+        for key, ports in (("portMappings", mappings), ("portDefinitions", port_defs)):
+            names = [p.get("name") for p in ports if isinstance(p, dict) and p.get("name")]
+            for name in sorted({n for n in names if names.count(n) > 1}):
+                self.add(app_id, ("container", key) if key == "portMappings" else (key,),
+                         "Port names must be unique: %s is used twice" % name)
+        numbers = [p.get("port") for p in port_defs if isinstance(p, dict) and p.get("port")]
+        if len(numbers) != len(set(numbers)):
+            self.add(app_id, ("portDefinitions",), "Ports must be unique.")
+        if not item.get("cmd") and not item.get("args") and not (docker.get("image") or container.get("appc")):
+            self.add(app_id, (), "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.")
+        if item.get("cmd") is not None and len(str(item.get("cmd"))) <= 1:
+            self.add(app_id, ("cmd",), "must not be an empty string")
+        ports = mappings if mappings else port_defs
+        self._health_rules(app_id, item, ports)
+        self._readiness_rules(app_id, item, mappings, port_defs)
+        self._constraint_rules(app_id, item)
+        self._volume_rules(app_id, item, container)
+        self._resident_rules(app_id, item, container)
+        labels = item.get("labels") or {}
+        if str(labels.get("MARATHON_SINGLE_INSTANCE_APP", "")).lower() == "true":
+            if int(item.get("instances", 1) or 0) > 1:
+                self.add(app_id, ("instances",), "Single instance app may only have one instance")
+            strategy = item.get("upgradeStrategy") or {}
+            for key in ("minimumHealthCapacity", "maximumOverCapacity"):
+                if strategy.get(key, 1) != 0:
+                    self.add(app_id, ("upgradeStrategy", key),
+                             "a single instance app needs %s 0 (got %s)" % (key, strategy.get(key, 1)))
+
+    def _health_rules(self, app_id, item, ports):
+        checks = [c for c in item.get("healthChecks") or [] if isinstance(c, dict)]
+        mesos = [c for c in checks if c.get("protocol", "HTTP") in MESOS_CHECKS and c.get("protocol") != "COMMAND"]
+        if len(mesos) > 1:
+            self.add(app_id, ("healthChecks",), "AppDefinition can contain at most one Mesos health check")
+        for i, check in enumerate(checks):
+            if check.get("protocol") == "COMMAND" or "command" in check:
+                continue
+            index = check.get("portIndex")
+            if index is None:
+                ok = "port" in check or len(ports) == 1
+            else:
+                ok = isinstance(index, int) and 0 <= index < len(ports)
+            if not ok:
+                self.add(app_id, ("healthChecks", i, "portIndex"),
+                         "Health check port indices must address an element of the ports array or container "
+                         "port mappings (portIndex %s, %d port(s))" % (index, len(ports)))
+
+    def _readiness_rules(self, app_id, item, mappings, port_defs):
+        checks = item.get("readinessChecks") or []
+        if len(checks) > 1:
+            self.add(app_id, ("readinessChecks",), "an app can have at most one readiness check (got %d)" % len(checks))
+        names = {p.get("name") for p in (mappings or port_defs) if isinstance(p, dict) and p.get("name")}
+        for i, check in enumerate(checks):
+            if not isinstance(check, dict):
+                continue
+            name = check.get("portName", "http-api")
+            if name not in names:
+                self.add(app_id, ("readinessChecks", i, "portName"),
+                         "No port definition reference for portName %s" % name)
+            timeout, interval = check.get("timeoutSeconds", 10), check.get("intervalSeconds", 30)
+            if not timeout < interval:
+                self.add(app_id, ("readinessChecks", i, "timeoutSeconds"),
+                         "timeoutSeconds (%s) must be below intervalSeconds (%s)" % (timeout, interval))
+
+    def _constraint_rules(self, app_id, item):
+        for i, c in enumerate(item.get("constraints") or []):
+            if not isinstance(c, list) or len(c) < 2:
+                continue
+            op, value = c[1], c[2] if len(c) > 2 else None
+            where = ("constraints", i)
+            if op == "UNIQUE" and value:
+                self.add(app_id, where, "UNIQUE: Value specified but not used")
+            elif op == "CLUSTER" and not value:
+                self.add(app_id, where, "CLUSTER: Missing value")
+            elif op == "GROUP_BY" and value is not None and not re.fullmatch(r"-?\d+", value):
+                self.add(app_id, where, "GROUP_BY: Value was specified but is not a number")
+            elif op == "MAX_PER" and not (value and re.fullmatch(r"-?\d+", value)):
+                self.add(app_id, where, "MAX_PER: Value was not specified or is not a number")
+            elif op in ("LIKE", "UNLIKE"):
+                if value is None:
+                    self.add(app_id, where, "%s: A regular expression value must be provided" % op)
+                else:
+                    try:
+                        re.compile(value)
+                    except re.error:
+                        self.add(app_id, where, "%s: '%s' is not a valid regular expression" % (op, value))
+
+    def _volume_rules(self, app_id, item, container):
+        for i, volume in enumerate(container.get("volumes") or []):
+            if not isinstance(volume, dict):
+                continue
+            where = ("container", "volumes", i)
+            persistent, external = volume.get("persistent"), volume.get("external")
+            if persistent and external:
+                self.add(app_id, where, "illegal combination of persistent and external volume fields")
+            elif persistent is not None:
+                path = str(volume.get("containerPath", ""))
+                if path in ("", ".", "..") or "/" in path:
+                    self.add(app_id, where + ("containerPath",),
+                             "a persistent volume's containerPath is one relative name without \"/\" (got %r)" % path)
+                if volume.get("mode", "RW") != "RW":
+                    self.add(app_id, where + ("mode",), "a persistent volume's mode must be RW")
+                if not persistent.get("size", 0) > 0:
+                    self.add(app_id, where + ("persistent", "size"), "a persistent volume's size must be above 0")
+                kind = persistent.get("type", "root")
+                if "maxSize" in persistent and kind != "mount":
+                    self.add(app_id, where + ("persistent", "maxSize"), "Only mount volumes can have maxSize")
+                if "maxSize" in persistent and not persistent["maxSize"] > persistent.get("size", 0):
+                    self.add(app_id, where + ("persistent", "maxSize"), "Max size must be larger than size")
+                if kind == "root" and persistent.get("constraints"):
+                    self.add(app_id, where + ("persistent", "constraints"),
+                             "Constraints on root volumes are not supported")
+            elif external is None and not volume.get("hostPath"):
+                self.add(app_id, where + ("hostPath",), "a host volume needs a non-empty hostPath")
+
+    def _resident_rules(self, app_id, item, container):
+        persistent = any(isinstance(v, dict) and v.get("persistent") is not None
+                         for v in container.get("volumes") or [])
+        resident = "residency" in item
+        if persistent != resident:
+            self.add(app_id, ("residency",), "App must contain persistent volumes and define residency")
+        if not (persistent or resident):
+            return
+        strategy = item.get("upgradeStrategy") or {}
+        if strategy.get("minimumHealthCapacity", 0.5) > 0.5:
+            self.add(app_id, ("upgradeStrategy", "minimumHealthCapacity"),
+                     "a resident app needs minimumHealthCapacity 0.5 or less (got %s)"
+                     % strategy["minimumHealthCapacity"])
+        if strategy.get("maximumOverCapacity", 0) != 0:
+            self.add(app_id, ("upgradeStrategy", "maximumOverCapacity"),
+                     "a resident app needs maximumOverCapacity 0 (got %s)" % strategy["maximumOverCapacity"])
+        if "unreachableStrategy" in item and item["unreachableStrategy"] != "disabled":
+            self.add(app_id, ("unreachableStrategy",), "unreachableStrategy must be disabled for resident tasks")
+        roles = item.get("acceptedResourceRoles")
+        if roles is not None and roles != ["*"]:
+            self.add(app_id, ("acceptedResourceRoles",), 'A resident app must have `acceptedResourceRoles = ["*"]`.')
+
+    # ---- 3. kurz's rules -----------------------------------------------------------------------
+    def kurz(self):
+        redis_apps = {app_id: item for app_id, item, _, _ in d.walk(self.definition)
+                      if d.kurz_image_name(item) == "redis"}
+        deps = d.dependencies(self.definition)
+        for app_id, item, group_id, _ in d.walk(self.definition):
+            self._every_app(app_id, item)
+            name = d.kurz_image_name(item)
+            if name in SERVICES:
+                self._service(app_id, item, name, redis_apps, deps.get(app_id, []))
+            elif name == "redis":
+                self._redis(app_id, item)
+            elif name == "prometheus":
+                self._bridge_and_port(app_id, item, 9090)
+            self._upgrade_room(app_id, item)
+
+    def _every_app(self, app_id, item):
+        if "cmd" in item:
+            self.add(app_id, ("cmd",), "kurz: use args, never cmd (cmd runs /bin/sh -c; the images have no shell)")
+        image = d.docker_image(item)
+        if not image:
+            self.add(app_id, ("container", "docker", "image"), "kurz: every app runs a Docker image")
+        else:
+            tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else ""
+            if "@sha256:" not in image and (not tag or tag == "latest"):
+                self.add(app_id, ("container", "docker", "image"),
+                         "kurz: pin the image by a tag other than latest (got %s)" % image)
+            parsed = d.parse_image(image)
+            if parsed and not parsed[0] and app_id not in d.BOOTSTRAP_APPS:
+                self.add(app_id, ("container", "docker", "image"),
+                         "kurz: a kurz image needs a registry prefix (REGISTRY/kurz/<name>:<tag>; marathon/render "
+                         "sets it)")
+        if "taskKillGracePeriodSeconds" not in item:
+            self.add(app_id, ("taskKillGracePeriodSeconds",),
+                     "kurz: set taskKillGracePeriodSeconds (unset, the agent's default is 5 s)")
+        for key in ("cpus", "mem", "upgradeStrategy"):
+            if key not in item:
+                self.add(app_id, (key,), "kurz: set %s (from the measured figures, marathon/README.md)" % key)
+        if item.get("mem", 32) < 32:
+            self.add(app_id, ("mem",), "kurz: mem below 32 MB is raised to 32 MB by Mesos; say what you get")
+        checks = item.get("healthChecks") or []
+        if len(checks) != 1:
+            self.add(app_id, ("healthChecks",), "kurz: exactly one health check (got %d)" % len(checks))
+        for i, check in enumerate(checks):
+            if isinstance(check, dict) and check.get("delaySeconds", 15) > MAX_HEALTH_DELAY_S:
+                self.add(app_id, ("healthChecks", i, "delaySeconds"),
+                         "kurz: keep delaySeconds at most %d (got %s)" % (MAX_HEALTH_DELAY_S, check.get("delaySeconds", 15)))
+            if isinstance(check, dict) and not check.get("timeoutSeconds", 20) < check.get("intervalSeconds", 60):
+                self.add(app_id, ("healthChecks", i, "timeoutSeconds"),
+                         "kurz: a health check's timeoutSeconds must be below its intervalSeconds")
+
+    def _bridge_and_port(self, app_id, item, container_port, host_port=0):
+        """container/bridge networking with a named first port mapping; returns the mapping."""
+        networks = item.get("networks")
+        if networks != [{"mode": "container/bridge"}]:
+            self.add(app_id, ("networks",), 'kurz: networks must be [{"mode": "container/bridge"}] (got %s)'
+                     % _short(networks))
+        container = item.get("container") or {}
+        if container.get("type", "DOCKER") != "DOCKER":
+            self.add(app_id, ("container", "type"), "kurz: the Docker containerizer (type DOCKER)")
+        if (container.get("docker") or {}).get("portMappings"):
+            self.add(app_id, ("container", "docker", "portMappings"),
+                     "kurz: port mappings belong in container.portMappings (docker.portMappings is deprecated)")
+        mappings = container.get("portMappings") or []
+        first = mappings[0] if mappings and isinstance(mappings[0], dict) else {}
+        if not first.get("name"):
+            self.add(app_id, ("container", "portMappings"), "kurz: the first port mapping must be named")
+        if first.get("containerPort") != container_port:
+            self.add(app_id, ("container", "portMappings", 0, "containerPort"),
+                     "kurz: containerPort must be %d (got %s)" % (container_port, first.get("containerPort")))
+        if first.get("hostPort", 0) != host_port:
+            self.add(app_id, ("container", "portMappings", 0, "hostPort"),
+                     "kurz: hostPort must be %d%s (got %s)" % (host_port, " (Marathon picks one)" if host_port == 0
+                                                               else " (fixed: Mesos-DNS A records carry no port)",
+                                                               first.get("hostPort", 0)))
+        return first
+
+    def _service(self, app_id, item, name, redis_apps, deps):
+        mapping = self._bridge_and_port(app_id, item, CONTAINER_PORT)
+        env = item.get("env") or {}
+        var = d.port_variable(item)
+        if env.get(var) != str(mapping.get("containerPort")):
+            self.add(app_id, ("env", var), "kurz: %s must be the containerPort %s (PORT0 is the HOST port in bridge "
+                     "mode; got %s)" % (var, mapping.get("containerPort"), _short(env.get(var))))
+        for key in ("INSTANCE_ID", "PORT0", "PORT"):
+            if key in env:
+                self.add(app_id, ("env", key), "kurz: do not set %s (X-Instance-Id comes from MESOS_TASK_ID; the "
+                         "port from %s)" % (key, var))
+        checks = item.get("healthChecks") or []
+        check = checks[0] if checks and isinstance(checks[0], dict) else {}
+        if check.get("protocol") != "MESOS_HTTP" or check.get("path") != "/health/live" \
+                or check.get("portIndex", 0) != 0:
+            self.add(app_id, ("healthChecks", 0), "kurz: the health check is MESOS_HTTP on /health/live, portIndex 0 "
+                     "(got %s %s, portIndex %s)" % (check.get("protocol"), check.get("path"), check.get("portIndex")))
+        ready = item.get("readinessChecks") or []
+        if len(ready) != 1:
+            self.add(app_id, ("readinessChecks",), "kurz: exactly one readiness check (got %d)" % len(ready))
+        else:
+            rc = ready[0]
+            if rc.get("path") != "/health/ready" or rc.get("protocol", "HTTP") != "HTTP":
+                self.add(app_id, ("readinessChecks", 0, "path"),
+                         "kurz: the readiness check is HTTP on /health/ready (got %s)" % rc.get("path"))
+            if rc.get("portName") != mapping.get("name"):
+                self.add(app_id, ("readinessChecks", 0, "portName"), "kurz: the readiness check must name the port "
+                         "mapping %s (got %s)" % (mapping.get("name"), rc.get("portName")))
+        for key in ("SHUTDOWN_DELAY_MS", "DRAIN_TIMEOUT_MS"):
+            if d.env_int(item, key) is None:
+                self.add(app_id, ("env", key), "kurz: set %s (the kill grace is sized from it)" % key)
+        grace = item.get("taskKillGracePeriodSeconds")
+        budget = d.shutdown_budget_ms(item) / 1000.0
+        if isinstance(grace, (int, float)) and not grace > budget:
+            self.add(app_id, ("taskKillGracePeriodSeconds",), "kurz: taskKillGracePeriodSeconds (%s) must be above "
+                     "(SHUTDOWN_DELAY_MS + DRAIN_TIMEOUT_MS)/1000 = %g" % (grace, budget))
+        params = {p.get("key"): p.get("value") for p in (item.get("container") or {}).get("docker", {}).get(
+            "parameters") or [] if isinstance(p, dict)}
+        for key, value in HARDENING.items():
+            if params.get(key) != value:
+                self.add(app_id, ("container", "docker", "parameters"),
+                         "kurz: docker parameter %s=%s (as in the compose stacks)" % (key, value))
+        if "TRUSTED_PROXIES" not in env:
+            self.add(app_id, ("env", "TRUSTED_PROXIES"), "kurz: set TRUSTED_PROXIES so the client behind marathon-lb is known")
+        if not (mapping.get("labels") or {}).get("metrics"):
+            self.add(app_id, ("container", "portMappings", 0, "labels"),
+                     "kurz: label the port mapping metrics=/metrics (Prometheus' marathon_sd_configs keeps those)")
+        self._edge_labels(app_id, item, name)
+        self._redis_url(app_id, item, name, redis_apps, deps)
+
+    def _edge_labels(self, app_id, item, name):
+        labels = item.get("labels") or {}
+        if labels.get("HAPROXY_GROUP") != "external":
+            self.add(app_id, ("labels", "HAPROXY_GROUP"), "kurz: HAPROXY_GROUP must be external (marathon-lb --group external)")
+        if not labels.get("HAPROXY_0_VHOST"):
+            self.add(app_id, ("labels", "HAPROXY_0_VHOST"), "kurz: set HAPROXY_0_VHOST (path routing needs a vhost)")
+        if str(labels.get("HAPROXY_0_MODE", "")).lower() != "http":
+            self.add(app_id, ("labels", "HAPROXY_0_MODE"), "kurz: HAPROXY_0_MODE must be http")
+        if not re.fullmatch(r"\d{2,5}", str(labels.get("HAPROXY_0_PORT", ""))):
+            self.add(app_id, ("labels", "HAPROXY_0_PORT"), "kurz: set HAPROXY_0_PORT (the service port marathon-lb binds)")
+        want = EDGE_PATHS[name]
+        got = labels.get("HAPROXY_0_PATH")
+        if want is None and got is not None:
+            self.add(app_id, ("labels", "HAPROXY_0_PATH"),
+                     "kurz: %s takes the rest of the vhost: no HAPROXY_0_PATH (got %s)" % (name, got))
+        if want is not None and (got or "").split()[-1:] != [want]:
+            self.add(app_id, ("labels", "HAPROXY_0_PATH"),
+                     "kurz: %s must be routed by HAPROXY_0_PATH %s (got %s)" % (name, want, got))
+        if "httpchk GET /health/ready" not in labels.get("HAPROXY_0_BACKEND_HEAD", ""):
+            self.add(app_id, ("labels", "HAPROXY_0_BACKEND_HEAD"),
+                     "kurz: marathon-lb must check /health/ready (option httpchk GET /health/ready) so a stopping "
+                     "task leaves the backend during SHUTDOWN_DELAY_MS")
+
+    def _redis_url(self, app_id, item, name, redis_apps, deps):
+        url = (item.get("env") or {}).get("REDIS_URL")
+        needs = name in NEEDS_REDIS or (name == "monolith" and redis_apps)
+        if url is None:
+            if needs:
+                self.add(app_id, ("env", "REDIS_URL"), "kurz: %s needs REDIS_URL" % name)
+            return
+        match = re.fullmatch(r"redis://(?:[^@/]*@)?([a-z0-9.-]+):(\d+)(?:/\d+)?", str(url))
+        if not match or not match.group(1).endswith(".marathon.mesos") or int(match.group(2)) != REDIS_PORT:
+            self.add(app_id, ("env", "REDIS_URL"), "kurz: REDIS_URL must name Redis by Mesos-DNS, "
+                     "redis://<app>.marathon.mesos:%d (got %s)" % (REDIS_PORT, url))
+            return
+        if redis_apps:
+            names = {d.mesos_dns_name(r): r for r in redis_apps}
+            if match.group(1) not in names:
+                self.add(app_id, ("env", "REDIS_URL"), "kurz: REDIS_URL host %s is not the Mesos-DNS name of this "
+                         "definition's Redis (%s)" % (match.group(1), ", ".join(sorted(names))))
+            elif names[match.group(1)] not in deps:
+                self.add(app_id, ("dependencies",), "kurz: the app must depend on %s" % names[match.group(1)])
+
+    def _redis(self, app_id, item):
+        mapping = self._bridge_and_port(app_id, item, REDIS_PORT, host_port=REDIS_PORT)
+        checks = item.get("healthChecks") or []
+        if checks and (checks[0].get("protocol") != "MESOS_TCP" or checks[0].get("portIndex", 0) != 0):
+            self.add(app_id, ("healthChecks", 0), "kurz: Redis is checked by MESOS_TCP on portIndex 0")
+        if not any(isinstance(v, dict) and v.get("persistent") for v in (item.get("container") or {}).get("volumes") or []):
+            self.add(app_id, ("container", "volumes"), "kurz: Redis keeps its AOF on a local persistent volume")
+        if item.get("unreachableStrategy") != "disabled":
+            self.add(app_id, ("unreachableStrategy",), "kurz: a resident Redis sets unreachableStrategy disabled "
+                     "(an expunged instance destroys its volume)")
+        if str((item.get("labels") or {}).get("MARATHON_SINGLE_INSTANCE_APP")) != "true":
+            self.add(app_id, ("labels", "MARATHON_SINGLE_INSTANCE_APP"), "kurz: Redis is a single instance app")
+        del mapping
+
+    def _upgrade_room(self, app_id, item):
+        """An upgrade must be able to place its extra tasks on 3 agents (Marathon's TaskReplaceActor:
+        minHealthy = ceil(n*minimumHealthCapacity), maxCapacity = floor(n*(1+maximumOverCapacity)), one more
+        when they are equal)."""
+        if "residency" in item:
+            return
+        n = int(item.get("instances", 1) or 0)
+        strategy = item.get("upgradeStrategy") or {}
+        min_health = strategy.get("minimumHealthCapacity", 1.0)
+        over = strategy.get("maximumOverCapacity", 1.0)
+        min_healthy = math.ceil(n * min_health)
+        peak = math.floor(n * (1 + over) + 1e-9)
+        if n and min_healthy == peak:
+            peak += 1
+        for i, c in enumerate(item.get("constraints") or []):
+            if not isinstance(c, list) or len(c) < 2 or c[0] != "hostname":
+                continue
+            per_host = 1 if c[1] == "UNIQUE" else int(c[2]) if c[1] == "MAX_PER" and len(c) > 2 and \
+                str(c[2]).isdigit() else None
+            if per_host is not None and peak > AGENTS * per_host:
+                self.add(app_id, ("constraints", i), "kurz: an upgrade runs up to %d tasks of this app, but %s allows "
+                         "%d on %d agents: the deployment would wait forever" % (peak, _short(c), AGENTS * per_host, AGENTS))
+
+    def run(self):
+        self.schema()
+        self.marathon()
+        self.kurz()
+        seen, out = set(), []
+        for p in self.problems:
+            if p not in seen:
+                seen.add(p)
+                out.append(p)
+        return out
+
+
+def _find_cycle(graph):
+    """A list of ids forming a cycle in {id: [ids it depends on]}, or None."""
+    state = {}
+    stack = []
+
+    def visit(node):
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph.get(node, []):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def check(definition):
+    """Every problem of a loaded definition (a list of Problem)."""
+    return Checker(definition).run()
+
+
+def format_problem(path, problem):
+    return "%s: %s: %s: %s" % (path, problem.id or "/", problem.path, problem.message)
