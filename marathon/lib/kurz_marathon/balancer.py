@@ -23,6 +23,7 @@ class Balancer:
         self.done = threading.Event()
         self.sent = []        # (monotonic time sent, ok, what)
         self.removed_at = None
+        self.last_poll = None
         self.polled_ready = threading.Event()  # set after each poll that found the task ready
         self.threads = []
 
@@ -37,7 +38,8 @@ class Balancer:
         while not self.done.is_set():
             if self.done.wait(self.poll_interval_s):
                 return
-            status, _ = probes.http_status(self.host, self.port, self.ready_path, self.poll_interval_s)
+            status, self.last_poll = probes.http_status(self.host, self.port, self.ready_path,
+                                                        self.poll_interval_s)
             if status not in self.ready_codes:
                 self.removed_at = time.monotonic()
                 self.routing.clear()

@@ -211,7 +211,9 @@ def kill(run, gateway):
             lb.finish()
             f = lb.figures(time.monotonic())
             run.fail("kill path", "the balancer could not route to the task before the stop (%d of %d "
-                     "requests failed: %s)" % (f["failed"], f["sent_before"], ", ".join(f["failures"])))
+                     "requests failed%s; last readiness poll: %s)" % (
+                         f["failed"], f["sent_before"], (": " + ", ".join(f["failures"])) if f["failed"] else "",
+                         lb.last_poll or "none"))
             task.stop()
             return
     for c in run.health:
@@ -302,43 +304,85 @@ def parse_args(argv):
     parser.add_argument("file", metavar="FILE", help="a Marathon app or group definition (JSON)")
     parser.add_argument("--app", action="append", default=[], metavar="ID",
                         help="run only this app (and what it depends on); repeatable")
+    parser.add_argument("--with", dest="with_files", action="append", default=[], metavar="FILE",
+                        help="another definition whose apps the FILE's apps need (their dependencies, or "
+                             "Mesos-DNS names in their env) are run first; repeatable")
     parser.add_argument("--registry", default=None, help='registry prefix of the kurz images ("" for none)')
     parser.add_argument("--tag", default=None, help="tag of the kurz images")
     return parser.parse_args(argv)
 
 
+def load_apps(path, args):
+    """({app id: app}, {app id: [dependencies]}) of a file, with the images rewritten."""
+    definition = definitions.load(path)
+    if args.registry is not None or args.tag is not None:
+        definition = definitions.set_images(definition, registry=args.registry, tag=args.tag)
+    return definitions.apps(definition), definitions.dependencies(definition)
+
+
+def references(app_id, app, deps, dns):
+    """The apps an app needs: its dependencies and the apps whose Mesos-DNS names its env uses."""
+    values = " ".join(str(v) for v in (app.get("env") or {}).values())
+    return list(deps.get(app_id, [])) + [i for name, i in sorted(dns.items()) if name in values]
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        definition = definitions.load(args.file)
+        main_apps, deps = load_apps(args.file, args)
+        context = {}
+        for path in args.with_files:
+            more, more_deps = load_apps(path, args)
+            for i, app in more.items():
+                if i not in main_apps and i not in context:
+                    context[i] = (app, path)
+                    deps[i] = more_deps[i]
     except definitions.DefinitionError as e:
         print("harness: %s" % e, file=sys.stderr)
         return 2
-    if args.registry is not None or args.tag is not None:
-        definition = definitions.set_images(definition, registry=args.registry, tag=args.tag)
-    all_apps = definitions.apps(definition)
-    if not all_apps:
+    if not main_apps:
         print("harness: %s holds no app" % args.file, file=sys.stderr)
         return 2
-    deps = definitions.dependencies(definition)
-    selected = list(all_apps)
+    selected = list(main_apps)
     if args.app:
         wanted = [definitions.absolute_id(a) for a in args.app]
-        unknown = [a for a in wanted if a not in all_apps]
+        unknown = [a for a in wanted if a not in main_apps]
         if unknown:
-            print("harness: no app %s in %s (apps: %s)" % (", ".join(unknown), args.file, ", ".join(all_apps)),
+            print("harness: no app %s in %s (apps: %s)" % (", ".join(unknown), args.file, ", ".join(main_apps)),
                   file=sys.stderr)
             return 2
-        selected = [a for a in all_apps if a in with_dependencies(wanted, deps)]
+        selected = [a for a in main_apps if a in with_dependencies(wanted, deps)]
+    # What the selected apps need from the --with files (dependencies, Mesos-DNS names in env).
+    dns = {definitions.mesos_dns_name(i): i for i in context}
+    extra, todo = [], list(selected)
+    while todo:
+        i = todo.pop(0)
+        app = main_apps[i] if i in main_apps else context[i][0]
+        for ref in references(i, app, deps, dns):
+            if ref in context and ref not in deps.setdefault(i, []):
+                deps[i].append(ref)  # already running on the cluster: it comes first, goes last
+            if ref in context and ref not in extra:
+                extra.append(ref)
+                todo.append(ref)
+    all_apps = dict(main_apps)
+    all_apps.update({i: context[i][0] for i in extra})
+    selected = [i for i in context if i in extra] + selected
+    # Kill order: an app goes before the apps it needs, also those it finds by Mesos-DNS name only
+    # (each task's kill path is checked with everything it uses still running).
+    all_dns = {definitions.mesos_dns_name(i): i for i in all_apps}
+    uses = {i: [r for r in references(i, all_apps[i], deps, all_dns) if r != i] for i in selected}
     try:
         order = levels(selected, deps)
+        kill_order = list(reversed(levels(selected, uses)))
     except ValueError as e:
         print("harness: %s: %s" % (args.file, e), file=sys.stderr)
         return 1
-    missing = [d for i in selected for d in deps.get(i, []) if d not in all_apps]
+    missing = sorted(set(d for i in selected for d in deps.get(i, []) if d not in all_apps))
     if missing:
-        print("harness: %s: dependencies outside the file are not started: %s" % (args.file, ", ".join(missing)),
-              file=sys.stderr)
+        print("harness: %s: dependencies in no file given are not started: %s (add the file that holds "
+              "them with --with)" % (args.file, ", ".join(missing)), file=sys.stderr)
+    for i in extra:
+        say("harness: %s from %s (needed by the apps of %s)" % (i, context[i][1], args.file))
 
     def on_term(signum, frame):
         raise KeyboardInterrupt()
@@ -346,7 +390,7 @@ def main(argv=None):
 
     runs = {i: AppRun(i, all_apps[i]) for i in selected}
     gateway = executor.docker_gateway()
-    hosts = sorted(definitions.mesos_dns_name(i) for i in all_apps)
+    hosts = sorted(set(definitions.mesos_dns_name(i) for i in list(main_apps) + list(context)))
     version = executor.marathon_version_now()
     workdir = executor.make_workdir()
     say("harness: %s: %s in %d level(s); the agent is the docker bridge gateway %s; Mesos-DNS names %s -> %s"
@@ -384,7 +428,7 @@ def main(argv=None):
                 break
         up = [r for r in started if r.task is not None and r.failure is None]
         if len(up) == len(started):
-            for level in reversed(order):
+            for level in kill_order:
                 threads = [threading.Thread(target=kill, args=(runs[i], gateway), daemon=True)
                            for i in level if runs[i] in up]
                 for t in threads:
