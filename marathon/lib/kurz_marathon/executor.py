@@ -394,8 +394,11 @@ class Task:
 
 
 def shell_quote(arg):
+    """The argument as a POSIX shell word (bash's $'...' when it holds a newline or a tab)."""
     if arg and re.fullmatch(r"[A-Za-z0-9_@%+=:,./-]+", arg):
         return arg
+    if "\n" in arg or "\t" in arg:
+        return "$'" + arg.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\t", "\\t") + "'"
     return "'" + arg.replace("'", "'\\''") + "'"
 
 
