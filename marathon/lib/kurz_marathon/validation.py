@@ -368,7 +368,7 @@ class Checker:
         for key in ("cpus", "mem", "upgradeStrategy"):
             if key not in item:
                 self.add(app_id, (key,), "kurz: set %s (from the measured figures, marathon/README.md)" % key)
-        if item.get("mem", 32) < 32:
+        if isinstance(item.get("mem", 32), (int, float)) and item.get("mem", 32) < 32:
             self.add(app_id, ("mem",), "kurz: mem below 32 MB is raised to 32 MB by Mesos; say what you get")
         checks = item.get("healthChecks") or []
         if len(checks) != 1:
@@ -539,8 +539,16 @@ class Checker:
 
     def run(self):
         self.schema()
-        self.marathon()
-        self.kurz()
+        shape_ok = not self.problems
+        for layer in (self.marathon, self.kurz):
+            try:
+                layer()
+            except (TypeError, AttributeError, ValueError, KeyError, IndexError):
+                if shape_ok:
+                    raise
+                self.add(str(self.definition.get("id", "/")), (),
+                         "some rules were not checked: fix the schema problems above first")
+                break
         seen, out = set(), []
         for p in self.problems:
             if p not in seen:
@@ -583,3 +591,70 @@ def check(definition):
 
 def format_problem(path, problem):
     return "%s: %s: %s: %s" % (path, problem.id or "/", problem.path, problem.message)
+
+
+# ---- across files -----------------------------------------------------------------------------
+# marathon-lb labels that decide where traffic goes: a canary must carry the stable app's exactly,
+# because marathon-lb merges the apps of one HAPROXY_DEPLOYMENT_GROUP into one backend and keeps
+# the configuration of one of them (marathon_lb.py get_apps).
+ROUTING_LABELS = ("HAPROXY_GROUP", "HAPROXY_0_VHOST", "HAPROXY_0_PORT", "HAPROXY_0_PATH", "HAPROXY_0_MODE",
+                  "HAPROXY_0_BACKEND_HEAD", "HAPROXY_0_BACKEND_SERVER_OPTIONS", "HAPROXY_DEPLOYMENT_GROUP")
+SCALING = ("instances", "constraints", "upgradeStrategy")
+CANARY_LABELS = ("HAPROXY_DEPLOYMENT_GROUP", "HAPROXY_DEPLOYMENT_STARTED_AT", "HAPROXY_DEPLOYMENT_NEW_INSTANCES",
+                 "HAPROXY_DEPLOYMENT_TARGET_INSTANCES")
+
+
+def check_files(loaded):
+    """Problems across several loaded files [(path, definition)]: [(path, Problem)].
+    - the same app id in two files differs at most in how it scales (instances, constraints,
+      upgradeStrategy: stage 1's monolith and monolith-x3), so infra/redis.json IS stage 3's /kurz/redis;
+    - a canary (label KURZ_CANARY_OF=<stable app id>) shares the stable app's routing labels and
+      image name, and HAPROXY_DEPLOYMENT_TARGET_INSTANCES is the sum of both apps' instances on both
+      (so marathon-lb drains none of the stable tasks)."""
+    out = []
+    by_id = collections.defaultdict(list)
+    for path, data in loaded:
+        for app_id, item, _, _ in d.walk(data):
+            by_id[app_id].append((path, item))
+    for app_id, places in by_id.items():
+        first_path, first = places[0]
+        for path, item in places[1:]:
+            a = {k: v for k, v in first.items() if k not in SCALING}
+            b = {k: v for k, v in item.items() if k not in SCALING}
+            if a != b:
+                keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+                out.append((path, Problem(app_id, ",".join(keys), "kurz: differs from %s in %s (the same app in two "
+                                          "files may differ only in %s)"
+                                          % (first_path, ", ".join(keys), ", ".join(SCALING)))))
+    for app_id, places in by_id.items():
+        for path, item in places:
+            labels = item.get("labels") or {}
+            stable_id = labels.get("KURZ_CANARY_OF")
+            if not stable_id:
+                continue
+            for key in CANARY_LABELS:
+                if key not in labels:
+                    out.append((path, Problem(app_id, "labels." + key, "kurz: a canary needs %s" % key)))
+            if stable_id not in by_id:
+                out.append((path, Problem(app_id, "labels.KURZ_CANARY_OF",
+                                          "kurz: the stable app %s is in none of the files checked" % stable_id)))
+                continue
+            stable_path, stable = by_id[stable_id][0]
+            stable_labels = stable.get("labels") or {}
+            for key in ROUTING_LABELS:
+                if labels.get(key) != stable_labels.get(key):
+                    out.append((path, Problem(app_id, "labels." + key, "kurz: %s must equal %s's (%s in %s; got %s)"
+                                              % (key, stable_id, _short(stable_labels.get(key)), stable_path,
+                                                 _short(labels.get(key))))))
+            if d.kurz_image_name(item) != d.kurz_image_name(stable):
+                out.append((path, Problem(app_id, "container.docker.image",
+                                          "kurz: a canary runs the same kurz image as %s" % stable_id)))
+            total = int(item.get("instances", 1)) + int(stable.get("instances", 1))
+            for where, ls in ((path, labels), (stable_path, stable_labels)):
+                if str(ls.get("HAPROXY_DEPLOYMENT_TARGET_INSTANCES")) != str(total):
+                    owner = app_id if ls is labels else stable_id
+                    out.append((where, Problem(owner, "labels.HAPROXY_DEPLOYMENT_TARGET_INSTANCES",
+                                               "kurz: must be %d (%s + %s instances) so marathon-lb drains no stable "
+                                               "task (got %s)" % (total, stable_id, app_id,
+                                                                  ls.get("HAPROXY_DEPLOYMENT_TARGET_INSTANCES")))))
+    return out
