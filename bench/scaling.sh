@@ -108,6 +108,8 @@ for n in "${ns[@]}"; do
     NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
     $c["pxname"] == b && $c["svname"] == "BACKEND" { print $c["qmax"] + 0, $c["econ"] + 0, $c["eresp"] + 0 }' \
     "$run_dir/sat-$n.haproxy.csv")
+  host=$(jq -r '.host_cpu_s | "\((.dockerd // 0) + (.containerd // 0) | . * 100 | round / 100) / \(."docker-proxy" // 0)"' \
+    "$run_dir/sat-$n.sys.json")
   eff=$(awk -v t="$rps" -v t1="$t1" -v n="$n" 'BEGIN { printf "%.2f", t / (n * t1) }')
   elapsed=$(jq '.elapsed_s' "$run_dir/sat-$n.sys.json")
   requests=$(jq '.requests' "$run_dir/sat-$n.json")
@@ -126,7 +128,7 @@ for n in "${ns[@]}"; do
   fi
   sf() { fig "$run_dir/sat-$n.json" "$1"; }
   rows+=("| $n | $cpus | $(sf .rps) | $(sf .latency_ms.p50) | $(sf .latency_ms.p90) | $(sf .latency_ms.p99) | $(sf .errors) | **$eff** | $rate_cols |")
-  diag+=("| $n | $busy0 | $busy1 | $rep_cpu | $us_req | $rep_throttled / $rep_periods ($thr_pct %) | $(printf '%.0f' "$rep_throttled_ms") | $qmax | $econ / $eresp |")
+  diag+=("| $n | $busy0 | $busy1 | $rep_cpu | $us_req | $rep_throttled / $rep_periods ($thr_pct %) | $(printf '%.0f' "$rep_throttled_ms") | $host | $qmax | $econ / $eresp |")
   echo "$n $rps $(awk -v t="$t1" -v n="$n" 'BEGIN { print t * n }') $eff $(jq '.latency_ms | "\(.p50) \(.p90) \(.p99)"' -r "$run_dir/sat-$n.json") $rate_p99" >>"$run_dir/scaling.dat"
   jq -n --argjson n "$n" --argjson eff "$eff" --arg rate "${rate:-}" \
     --slurpfile sat "$run_dir/sat-$n.json" --slurpfile sys "$run_dir/sat-$n.sys.json" \
@@ -155,8 +157,8 @@ fi
   echo
   echo "Efficiency = throughput(N) / (N x throughput(1)); target >= 0.9 at 4 x 0.25 CPU. Fixed rate = half the N=1 maximum x N (open loop; latency from the scheduled send time)."
   echo
-  echo "| N | CPU $edge_cpus busy % (edge, load) | CPU $app_cpus busy % (replicas) | replicas' CPU s | replica CPU us/request | throttled periods | throttled ms | HAProxy qmax | HAProxy econ / eresp |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| N | CPU $edge_cpus busy % (edge, load) | CPU $app_cpus busy % (replicas) | replicas' CPU s | replica CPU us/request | throttled periods | throttled ms | dockerd+containerd / docker-proxy CPU s | HAProxy qmax | HAProxy econ / eresp |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${diag[@]}"
   echo
   echo "Saturation runs (warm-up ${warmup}s + ${duration}s, $conns connections, mix $mix, $links seeded links). CPU figures are deltas over the whole load-tool run (seeding, warm-up, measurement) from /proc/stat and the containers' cgroups (cpuacct.usage, cpu.stat)."
