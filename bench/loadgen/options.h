@@ -1,0 +1,45 @@
+#pragma once
+// Command-line options of kurz-load (and of bench/load, which passes them on). parse() never
+// exits: it returns a message for a usage error, and main() prints it and exits 2.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mix.h"
+
+namespace kurz::load {
+
+enum class Mode { kSaturate, kRate };
+
+struct Options {
+  std::string base_url;
+  Mode mode = Mode::kRate;
+  double rate = 0;  // requests per second (rate mode)
+  double duration_s = 10;
+  double warmup_s = 1;
+  int connections = 64;
+  int threads = 0;  // 0: wrk gets min(cores, connections) threads; kurz-load always 1 per core
+  Mix mix;
+  long links = 1000;       // links seeded through the API
+  std::string codes_file;  // instead of seeding: codes (and targets) from this file
+  std::string save_codes;  // write the codes used (rank order) to this file
+  double zipf_s = 1.0;
+  double timeout_s = 5;
+  long max_queue = 0;  // 0: max(1000, 2 s worth of requests)
+  unsigned long long seed = 1;
+  std::string out;
+  bool quiet = false;
+  std::string wrk = "wrk";
+  std::string lua;  // bench/wrk/mix.lua
+  bool help = false;
+};
+
+struct ParseResult {
+  std::optional<Options> options;
+  std::string error;  // set when options is empty
+};
+
+ParseResult parse_options(const std::vector<std::string>& args);
+std::string usage();
+
+}  // namespace kurz::load
