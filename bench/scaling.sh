@@ -89,13 +89,21 @@ for n in "${ns[@]}"; do
   fi
   wait_backend "$stats" "$service" "$n" 90
   say "N=$n: HAProxy has $n $service servers UP"
-  measure "sat-$n" stage3 "$edge" "$stats" --mode saturate --mix "$mix" --links "$links"
+  # The first run seeds the links and saves them; every later run loads the same codes (and checks
+  # each redirect's target).
+  if [[ -s $run_dir/codes.txt ]]; then
+    codes=(--links 0 --codes "$run_dir/codes.txt")
+  else
+    codes=(--links "$links" --save-codes "$run_dir/codes.txt")
+  fi
+  measure "sat-$n" stage3 "$edge" "$stats" --mode saturate --mix "$mix" "${codes[@]}"
   rps=$(jq '.rps' "$run_dir/sat-$n.json")
   [[ -n $t1 ]] || t1=$rps
   rate=
   if ((${#load_cmd[@]})); then
     rate=$(awk -v t="$t1" -v n="$n" 'BEGIN { printf "%.0f", t / 2 * n }')
-    measure "rate-$n" stage3 "$edge" "$stats" --mode rate --rate "$rate" --mix "$mix" --links "$links"
+    measure "rate-$n" stage3 "$edge" "$stats" --mode rate --rate "$rate" --mix "$mix" --links 0 \
+      --codes "$run_dir/codes.txt"
   fi
   # Diagnostics: the replicas' CPU and throttling, the CPUs' busy share, HAProxy's queue/errors.
   read -r rep_cpu rep_periods rep_throttled rep_throttled_ms < <(jq -r --arg s "${service}_" '
