@@ -25,6 +25,7 @@ MESOS_SANDBOX = "/mnt/mesos/sandbox"
 AGENT_KILL_GRACE_S = 5  # the agent's --executor_shutdown_grace_period default
 MIN_CPU_SHARES = 2
 MIN_MEMORY_MB = 32
+FIXED_PORT_WAIT_S = 60
 
 
 # Every task this process started, so that all of them are removed at the end (also on Ctrl-C);
@@ -98,6 +99,17 @@ def port_is_free(address, port):
         except OSError:
             return False
     return True
+
+
+def port_holder(port):
+    """Who listens on a TCP port (ss), for messages."""
+    try:
+        out = subprocess.run(["ss", "-Hltnp", "sport = :%d" % port], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True, timeout=10).stdout.split("\n")
+    except (OSError, subprocess.TimeoutExpired):
+        return "held by another task or process"
+    lines = [" ".join(l.split()) for l in out if l.strip()]
+    return "held by: " + "; ".join(lines) if lines else "held by another task or process"
 
 
 def mesos_dns_name(app_id):
@@ -194,9 +206,13 @@ class Task:
                                     "service would not know which port to bind" % (m.get("name") or m))
             fixed = int(m.get("hostPort") or 0)
             if fixed:
+                # Marathon waits for an offer that holds the port: wait a while, then give up.
+                deadline = time.monotonic() + FIXED_PORT_WAIT_S
+                while not port_is_free(self.gateway, fixed) and time.monotonic() < deadline:
+                    time.sleep(0.5)
                 if not port_is_free(self.gateway, fixed):
-                    raise ContractError("ports", "fixed hostPort %d is taken on %s (another task or "
-                                        "process holds it)" % (fixed, self.gateway))
+                    raise ContractError("ports", "fixed hostPort %d stayed taken on %s for %d s (%s)" % (
+                        fixed, self.gateway, FIXED_PORT_WAIT_S, port_holder(fixed)))
                 ports.append(fixed)
             else:
                 ports.append(free_port(self.gateway))

@@ -202,16 +202,25 @@ def kill(run, gateway):
     grace = task.kill_grace_s
     run.figures["grace_s"] = grace
     lb = None
-    if run.readiness is not None:
-        spec = run.readiness.spec
-        lb = balancer_mod.Balancer(gateway, run.readiness.port, request_path(run), spec["path"],
-                                   spec["httpStatusCodesForReady"])
+    check = balancer_mod.check_for(run.app, run.readiness.spec if run.readiness else None)
+    labels = run.app.get("labels") or {}
+    if check is None and "HAPROXY_GROUP" in labels:
+        run.fail("kill path", "behind marathon-lb (HAPROXY_GROUP) without a readiness check or an "
+                 "httpchk: nothing tells the balancer to stop routing to a stopping task")
+        task.stop()
+        return
+    if check is None:
+        run.figures["traffic"] = "no balancer routes to it (no HAPROXY_GROUP label): exit code and time only"
+    else:
+        run.figures["traffic"] = "balancer: " + check.describe()
+        lb = balancer_mod.Balancer(gateway, task.host_ports[0], request_path(run), check)
         lb.start()
-        if not lb.wait_for_poll(5.0) or lb.figures(time.monotonic())["failed"]:
+    if lb is not None:
+        if not lb.wait_for_poll(check.inter_s * 3 + 2) or lb.figures(time.monotonic())["failed"]:
             lb.finish()
             f = lb.figures(time.monotonic())
             run.fail("kill path", "the balancer could not route to the task before the stop (%d of %d "
-                     "requests failed%s; last readiness poll: %s)" % (
+                     "requests failed%s; last check: %s)" % (
                          f["failed"], f["sent_before"], (": " + ", ".join(f["failures"])) if f["failed"] else "",
                          lb.last_poll or "none"))
             task.stop()
@@ -223,7 +232,7 @@ def kill(run, gateway):
     stopper = threading.Thread(target=lambda: result.update(zip(("seconds", "code"), task.stop())), daemon=True)
     stopper.start()
     if lb is not None:
-        lb.wait_removed(timeout_s=grace + 10)
+        lb.wait_removed(timeout_s=grace + check.inter_s * check.fall + 10)
     stopper.join(timeout=grace + 90)
     seconds, code = result.get("seconds"), result.get("code")
     run.figures.update({"stop_s": seconds, "exit_code": code})
@@ -244,8 +253,17 @@ def kill(run, gateway):
         elif f["sent_during"] == 0:
             run.fail("kill path", "no request was sent after SIGTERM: the stop was not exercised under load")
         elif lb.removed_at is None:
-            run.fail("kill path", "the readiness check never failed during the stop: a balancer would "
-                     "keep routing to the stopping task")
+            run.fail("kill path", "the balancer's check never failed during the stop: it would keep "
+                     "routing to the stopping task")
+    f = run.figures
+    if lb is not None:
+        say("%s: kill: docker stop -t %d; the balancer (%s) took it out %s after SIGTERM; %d requests "
+            "sent after SIGTERM, %d failed (%d before); exit %s after %s" % (
+                run.app_id, grace, check.describe(), fmt_s(f.get("removed_s")), f["sent_during"],
+                f["failed_during"], f["sent_before"], f["exit_code"], fmt_s(f["stop_s"])))
+    else:
+        say("%s: kill: docker stop -t %d; %s; exit %s after %s" % (
+            run.app_id, grace, f["traffic"], f["exit_code"], fmt_s(f["stop_s"])))
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -452,6 +470,6 @@ def main(argv=None):
         say("harness: FAILED: %s" % "; ".join("%s: %s: %s" % ((r.app_id,) + r.failure) for r in failed))
         return 1
     skipped = [r for r in runs.values() if r.skipped]
-    say("harness: passed: %d app(s)%s" % (len(runs) - len(skipped),
-                                          ", skipped: %s" % ", ".join(r.app_id for r in skipped) if skipped else ""))
+    say("harness: passed: %d app(s)%s" % (len(runs) - len(skipped), "; skipped, NOT checked: %s" % ", ".join(
+        r.app_id for r in skipped) if skipped else ""))
     return 0
