@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from . import canary, client, commands, session, status
+DEFAULT_URL = "http://localhost:8080"  # client.DEFAULT_URL; the client loads after the arguments
 
 USAGE_EPILOG = """commands:
   deploy FILE [--registry R] [--tag T]   PUT a group or an app definition and follow it
@@ -93,6 +93,7 @@ def build_parser():
 
 
 def run(args, s):
+    from . import canary, commands, status
     if args.command == "deploy":
         return commands.deploy(s, args.file, args.registry, args.tag)
     if args.command == "scale":
@@ -112,6 +113,7 @@ def run(args, s):
 
 def report(s, e, authorization):
     """The message for an error Marathon (or the network) gave."""
+    from . import client
     if isinstance(e, client.Unauthorized):
         where = "%s %s: HTTP %d" % (e.method, e.path, e.status)
         if authorization:
@@ -136,7 +138,8 @@ def report(s, e, authorization):
 def main(argv=None, env=None):
     env = os.environ if env is None else env
     args = build_parser().parse_args(argv)
-    url = args.marathon or env.get("MARATHON_URL") or client.DEFAULT_URL
+    from . import client, commands, session  # after parsing: usage errors answer fast
+    url = args.marathon or env.get("MARATHON_URL") or DEFAULT_URL
     authorization = client.auth_from_env(env)
     try:
         api = client.Marathon(url, authorization, request_timeout=min(15.0, max(args.timeout, 1.0)))
