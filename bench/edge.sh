@@ -40,14 +40,15 @@ while (($#)); do
     *) usage_error "unknown argument '$1'" ;;
   esac
 done
-[[ $replicas =~ ^[0-9]+$ ]] && ((replicas >= 1 && replicas <= 10)) || usage_error "--replicas must be 1..10"
+if ! [[ $replicas =~ ^[0-9]+$ ]] || ((replicas < 1 || replicas > 10)); then
+  usage_error "--replicas must be 1..10"
+fi
 exp_check_options
 
 exp_init edge
-((${#load_cmd[@]})) || die "bench/edge.sh needs bench/load (its fixed-rate mode and --codes)"
 echo "bench/edge.sh --replicas $replicas --duration $duration --warmup $warmup --connections $conns --links $links" >"$run_dir/command.txt"
 
-nginx_image=kurz-bench/nginx:dev
+nginx_image="kurz-bench/nginx:dev"
 say "building $nginx_image (bench/experiments/nginx) ..."
 "$KURZ_ROOT/scripts/docker/base-image.sh" >>"$run_dir/stack.log" 2>&1 || die "no base image (see $run_dir/stack.log)"
 interruptible timeout 600 docker build -q -t "$nginx_image" "$KURZ_ROOT/bench/experiments/nginx" \

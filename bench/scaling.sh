@@ -66,8 +66,9 @@ mix=${mix:-$kind=100}
 mapfile -t ns < <(tr , '\n' <<<"$instances" | sort -n -u)
 ((ns[0] == 1)) || usage_error "--instances must include 1 (the efficiency is relative to N=1)"
 ((ns[${#ns[@]} - 1] <= 10)) || usage_error "at most 10 replicas (HAProxy's server-template has 10 slots)"
-[[ $cpus =~ ^[0-9]*\.?[0-9]+$ ]] && awk -v c="$cpus" 'BEGIN { exit !(c > 0 && c <= 64) }' ||
-  usage_error "--cpus must be a positive number, got '$cpus'"
+if ! [[ $cpus =~ ^[0-9]*\.?[0-9]+$ ]] || ! awk -v c="$cpus" 'BEGIN { exit !(c > 0 && c <= 64) }'; then
+  usage_error "--cpus must be a positive number up to 64, got '$cpus'"
+fi
 exp_check_options
 
 exp_init scaling
@@ -99,12 +100,9 @@ for n in "${ns[@]}"; do
   measure "sat-$n" stage3 "$edge" "$stats" --mode saturate --mix "$mix" "${codes[@]}"
   rps=$(jq '.rps' "$run_dir/sat-$n.json")
   [[ -n $t1 ]] || t1=$rps
-  rate=
-  if ((${#load_cmd[@]})); then
-    rate=$(awk -v t="$t1" -v n="$n" 'BEGIN { printf "%.0f", t / 2 * n }')
-    measure "rate-$n" stage3 "$edge" "$stats" --mode rate --rate "$rate" --mix "$mix" --links 0 \
-      --codes "$run_dir/codes.txt"
-  fi
+  rate=$(awk -v t="$t1" -v n="$n" 'BEGIN { printf "%.0f", t / 2 * n }')
+  measure "rate-$n" stage3 "$edge" "$stats" --mode rate --rate "$rate" --mix "$mix" --links 0 \
+    --codes "$run_dir/codes.txt"
   # Diagnostics: the replicas' CPU and throttling, the CPUs' busy share, HAProxy's queue/errors.
   read -r rep_cpu rep_periods rep_throttled rep_throttled_ms < <(jq -r --arg s "${service}_" '
     [.containers | to_entries[] | select(.key | startswith($s)) | .value] |
@@ -126,24 +124,18 @@ for n in "${ns[@]}"; do
   us_req=$(awk -v c="$rep_cpu" -v r="$requests" -v d="$duration" -v w="$warmup" \
     'BEGIN { printf "%.0f", c * 1e6 / (r * (d + w) / d) }')
   thr_pct=$(awk -v a="$rep_throttled" -v b="$rep_periods" 'BEGIN { printf "%.0f", b ? 100 * a / b : 0 }')
-  if [[ -n $rate ]]; then
-    rf() { fig "$run_dir/rate-$n.json" "$1"; }
-    rate_cols="$rate | $(rf .rps) | $(rf .latency_ms.p50) | $(rf .latency_ms.p90) | $(rf .latency_ms.p99) | $(rf .errors)"
-    rate_p99=$(jq '.latency_ms.p99' "$run_dir/rate-$n.json")
-  else
-    rate_cols="- | - | - | - | - | -"
-    rate_p99=NaN
-  fi
+  rf() { fig "$run_dir/rate-$n.json" "$1"; }
+  rate_cols="$rate | $(rf .rps) | $(rf .latency_ms.p50) | $(rf .latency_ms.p90) | $(rf .latency_ms.p99) | $(rf .errors)"
+  rate_p99=$(jq '.latency_ms.p99' "$run_dir/rate-$n.json")
   sf() { fig "$run_dir/sat-$n.json" "$1"; }
   rows+=("| $n | $cpus | $(sf .rps) | $(sf .latency_ms.p50) | $(sf .latency_ms.p90) | $(sf .latency_ms.p99) | $(sf .errors) | **$eff** | $rate_cols |")
   diag+=("| $n | $busy0 | $busy1 | $rep_cpu | $us_req | $rep_throttled / $rep_periods ($thr_pct %) | $(printf '%.0f' "$rep_throttled_ms") | $host | $qmax | $econ / $eresp |")
   echo "$n $rps $(awk -v t="$t1" -v n="$n" 'BEGIN { print t * n }') $eff $(jq '.latency_ms | "\(.p50) \(.p90) \(.p99)"' -r "$run_dir/sat-$n.json") $rate_p99" >>"$run_dir/scaling.dat"
-  jq -n --argjson n "$n" --argjson eff "$eff" --arg rate "${rate:-}" \
+  jq -n --argjson n "$n" --argjson eff "$eff" --argjson rate "$rate" \
     --slurpfile sat "$run_dir/sat-$n.json" --slurpfile sys "$run_dir/sat-$n.sys.json" \
-    "{n: \$n, efficiency: \$eff, saturate: \$sat[0], system: \$sys[0], rate: (if \$rate == \"\" then null else \$rate | tonumber end)}" \
-    >"$run_dir/step-$n.json"
-  [[ -n $rate ]] && jq --slurpfile r "$run_dir/rate-$n.json" '.fixed_rate = $r[0]' "$run_dir/step-$n.json" \
-    >"$run_dir/step-$n.tmp" && mv "$run_dir/step-$n.tmp" "$run_dir/step-$n.json"
+    --slurpfile fr "$run_dir/rate-$n.json" --slurpfile frsys "$run_dir/rate-$n.sys.json" \
+    '{n: $n, efficiency: $eff, saturate: $sat[0], system: $sys[0], rate: $rate, fixed_rate: $fr[0],
+      fixed_rate_system: $frsys[0]}' >"$run_dir/step-$n.json"
 done
 jq -s --arg svc "$service" --arg cpus "$cpus" --arg mix "$mix" --arg app "$app_cpus" --arg edge "$edge_cpus" \
   '{experiment: "scaling", service: $svc, cpus_per_replica: ($cpus | tonumber), mix: $mix,

@@ -50,10 +50,12 @@ while (($#)); do
     *) usage_error "unknown argument '$1'" ;;
   esac
 done
-[[ $verify_links =~ ^[0-9]+$ ]] && ((verify_links >= 1 && verify_links <= 10000)) ||
+if ! [[ $verify_links =~ ^[0-9]+$ ]] || ((verify_links < 1 || verify_links > 10000)); then
   usage_error "--verify-links must be 1..10000"
-[[ $verify_rounds =~ ^[0-9]+$ ]] && ((verify_rounds >= 1 && verify_rounds <= 20)) ||
+fi
+if ! [[ $verify_rounds =~ ^[0-9]+$ ]] || ((verify_rounds < 1 || verify_rounds > 20)); then
   usage_error "--verify-rounds must be 1..20"
+fi
 exp_check_options
 
 exp_init stages
@@ -87,12 +89,9 @@ for entry in "${stages[@]}"; do
   say "$label: $(jq -r '"\(.lookups) lookups: \(.not_found) 404, \(.wrong_target) wrong target (share \(.wrong_share))"' "$run_dir/verify-$stage.json")"
   measure "sat-$stage" "$stage" "$edge" "$stats" --mode saturate --mix "$mix" --links "$links" \
     --save-codes "$run_dir/codes-$stage.txt"
-  rate=
-  if ((${#load_cmd[@]})); then
-    rate=$(jq '.rps / 2 | round' "$run_dir/sat-$stage.json")
-    measure "rate-$stage" "$stage" "$edge" "$stats" --mode rate --rate "$rate" --mix "$mix" --links 0 \
-      --codes "$run_dir/codes-$stage.txt"
-  fi
+  rate=$(jq '.rps / 2 | round' "$run_dir/sat-$stage.json")
+  measure "rate-$stage" "$stage" "$edge" "$stats" --mode rate --rate "$rate" --mix "$mix" --links 0 \
+    --codes "$run_dir/codes-$stage.txt"
   stack_down "$stage"
 
   sat=$run_dir/sat-$stage.json sys=$run_dir/sat-$stage.sys.json ver=$run_dir/verify-$stage.json
@@ -101,27 +100,19 @@ for entry in "${stages[@]}"; do
   r404=$(jq -r '.redirects | if (.checked // 0) == 0 then "n/a" else
     "\(.wrong_share * 1000 | round / 10) % (\(.not_found) 404 + \(.wrong_target) wrong target of \(.checked))" end' "$sat")
   wrong=$(jq -r '"\(.wrong_share * 1000 | round / 10) % (\(.not_found) 404 + \(.wrong_target) wrong target of \(.lookups))"' "$ver")
-  if [[ -n $rate ]]; then
-    rf() { fig "$run_dir/rate-$stage.json" "$1"; }
-    rate_cols="$rate | $(rf .rps) | $(rf .latency_ms.p50) | $(rf .latency_ms.p90) | $(rf .latency_ms.p99)"
-  else
-    rate_cols="- | - | - | - | -"
-  fi
+  rf() { fig "$run_dir/rate-$stage.json" "$1"; }
+  rate_cols="$rate | $(rf .rps) | $(rf .latency_ms.p50) | $(rf .latency_ms.p90) | $(rf .latency_ms.p99)"
   rows+=("| $label | $(sf .rps) | $(sf .latency_ms.p50) | $(sf .latency_ms.p90) | $(sf .latency_ms.p99) | $(sf .errors) | $r404 | $wrong | $rate_cols |")
   app_s=$(jq -r --arg a "$app" '[.containers | to_entries[] | select(.key | sub("_[0-9]+$"; "") as $s | ($a | split(" ") | index($s)) != null) | .value.cpu_s] | add * 100 | round / 100' "$sys")
   thr=$(jq -r --arg a "$app" '[.containers | to_entries[] | select(.key | sub("_[0-9]+$"; "") as $s | ($a | split(" ") | index($s)) != null) | .value] | "\(map(.nr_throttled) | add) / \(map(.nr_periods) | add)"' "$sys")
   diag+=("| $label | $(jq -r --arg e "${edge_cpus%%-*}" '.cpu_busy_pct[$e]' "$sys") | $(jq -r --arg a "$app_cpus" '.cpu_busy_pct[$a]' "$sys") | $app_s | $thr | $(jq -r '.host_cpu_s | "\((.dockerd // 0) + (.containerd // 0) | . * 100 | round / 100) / \(."docker-proxy" // 0)"' "$sys") |")
   printf '%d "%s" %s %s %s\n' "$i" "${label%% (*}" "$(jq -r '"\(.rps) \(.latency_ms.p50) \(.latency_ms.p99)"' "$sat")" \
     "$(jq '.wrong_share * 100' "$ver")" \
-    "$([[ -n $rate ]] && jq '.latency_ms.p99' "$run_dir/rate-$stage.json" || echo NaN)" >>"$run_dir/stages.dat"
-  jq -n --arg stage "$stage" --arg name "$label" --arg rate "${rate:-}" --slurpfile sat "$sat" \
-    --slurpfile sys "$sys" --slurpfile ver "$ver" \
+    "$(jq '.latency_ms.p99' "$run_dir/rate-$stage.json")" >>"$run_dir/stages.dat"
+  jq -n --arg stage "$stage" --arg name "$label" --argjson rate "$rate" --slurpfile sat "$sat" \
+    --slurpfile sys "$sys" --slurpfile ver "$ver" --slurpfile fr "$run_dir/rate-$stage.json" \
     '{stage: $stage, label: $name, saturate: $sat[0], system: $sys[0], verification: $ver[0],
-      rate: (if $rate == "" then null else $rate | tonumber end)}' >"$run_dir/step-$i.json"
-  if [[ -n $rate ]]; then
-    jq --slurpfile r "$run_dir/rate-$stage.json" '.fixed_rate = $r[0]' "$run_dir/step-$i.json" >"$run_dir/step.tmp"
-    mv "$run_dir/step.tmp" "$run_dir/step-$i.json"
-  fi
+      rate: $rate, fixed_rate: $fr[0]}' >"$run_dir/step-$i.json"
 done
 jq -s --arg mix "$mix" --arg app "$app_cpus" --arg edge "$edge_cpus" \
   '{experiment: "stages", mix: $mix, placement: {kurz_cpu: $app, edge_and_load_cpu: $edge}, stages: .}' \

@@ -7,7 +7,8 @@
 #   duration warmup conns links   load settings (exp_option parses --duration, --warmup, ...)
 # Every stack is a compose project of its own (exp-<experiment>-<random>), published on 127.0.0.1
 # with ports Docker picks, and removed with its volumes at exit, failure or signal (exp_cleanup).
-# The load tool is `bench/load` (KURZ_LOAD_CMD overrides it), always under `taskset -c $edge_cpus`.
+# The load tool is `bench/load` (KURZ_LOAD_CMD overrides it), always under `taskset -c $edge_cpus`;
+# its progress goes to stderr and to <label>.log.
 
 exp_stacks=()  # "stage project overrides" of every stack started and not yet removed
 exp_child=     # a background command to stop at exit (interruptible)
@@ -97,18 +98,14 @@ usage_error() {
   exit 2
 }
 
-# exp_load_cmd: bench/load when it is there. Without it, wrk stands in for --mode saturate on a
-# single path (no mix, no open loop): a stop-gap so that the machinery can be exercised.
+# exp_load_cmd: bench/load (it builds kurz-load when missing); KURZ_LOAD_CMD overrides it.
 exp_load_cmd() {
   if [[ -n ${KURZ_LOAD_CMD:-} ]]; then
     read -r -a load_cmd <<<"$KURZ_LOAD_CMD"
-  elif [[ -x $KURZ_ROOT/bench/load ]]; then
-    load_cmd=("$KURZ_ROOT/bench/load")
   else
-    load_cmd=()
-    ensure_packages wrk
-    say "bench/load is missing: wrk stands in (saturation of one path only, no fixed rate)"
+    load_cmd=("$KURZ_ROOT/bench/load")
   fi
+  [[ -x ${load_cmd[0]} ]] || command -v "${load_cmd[0]}" >/dev/null || die "no load tool ${load_cmd[0]}"
 }
 
 # --- stacks -----------------------------------------------------------------------------------
@@ -123,8 +120,8 @@ stack_up() {
   for entry in "${exp_stacks[@]}"; do [[ $entry == "$stage $project "* ]] && found=1; done
   ((found)) || exp_stacks+=("$stage $project $ov")
   say "stack $stage (project $project): up $*"
-  KURZ_PROJECT=$project KURZ_COMPOSE_OVERRIDES=$ov KURZ_HTTP_PORT= KURZ_LB_STATS_PORT= \
-    KURZ_PROMETHEUS_PORT= KURZ_RATE_LIMIT_CREATES=0 KURZ_UP_TIMEOUT=${KURZ_UP_TIMEOUT:-240} \
+  KURZ_PROJECT=$project KURZ_COMPOSE_OVERRIDES=$ov KURZ_HTTP_PORT='' KURZ_LB_STATS_PORT='' \
+    KURZ_PROMETHEUS_PORT='' KURZ_RATE_LIMIT_CREATES=0 KURZ_UP_TIMEOUT=${KURZ_UP_TIMEOUT:-240} \
     interruptible "$KURZ_ROOT/scripts/docker/stack.sh" up "$stage" "$@" >>"$run_dir/stack.log" 2>&1 ||
     { tail -n 40 "$run_dir/stack.log" >&2; die "stack $stage did not come up (see $run_dir/stack.log)"; }
 }
@@ -374,46 +371,11 @@ sys_json() {
 run_load() {
   local json=$1 log=$2
   shift 2
-  if ((${#load_cmd[@]} == 0)); then
-    wrk_load "$json" "$log" "$@"
-    return
-  fi
-  # Seeding, warm-up and measurement: generous bound, the tool stops by itself well before.
+  rm -f "$json"
+  # Seeding, warm-up and measurement: a generous bound, the tool stops by itself well before.
   interruptible timeout $((warmup + duration + 180)) taskset -c "$edge_cpus" "${load_cmd[@]}" "$@" \
     --warmup "$warmup" --duration "$duration" --connections "$conns" --out "$json" 2> >(tee "$log" >&2)
   [[ -s $json ]]
-}
-
-# wrk_load: the stop-gap of exp_load_cmd (--mode saturate on /<code> of one link it creates).
-wrk_load() {
-  local json=$1 log=$2 base= mode= a code
-  shift 2
-  while (($#)); do
-    case $1 in
-      --base-url) base=$2; shift ;;
-      --mode) mode=$2; shift ;;
-    esac
-    shift
-  done
-  [[ $mode == saturate ]] || die "wrk stands in for --mode saturate only (bench/load is missing)"
-  code=$(curl -s --max-time 5 -X POST "$base/api/links" -H 'Content-Type: application/json' \
-    -d '{"url":"https://example.com/wrk"}' | jq -r '.code // empty') || true
-  code=${code:-wrk}
-  ((warmup == 0)) || taskset -c "$edge_cpus" wrk -t2 -c"$conns" -d"${warmup}s" "$base/$code" >/dev/null
-  interruptible timeout $((duration + 30)) taskset -c "$edge_cpus" wrk -t2 -c"$conns" -d"${duration}s" \
-    --latency "$base/$code" >"$log" || return 1
-  local rps requests p50 p90 p99 non3xx
-  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$log")
-  requests=$(awk '/ requests in / { print $1 }' "$log")
-  non3xx=$(awk '/Non-2xx or 3xx/ { print $NF }' "$log")
-  p50=$(wrk_to_ms "$(awk '$1 == "50%" { print $2 }' "$log")")
-  p90=$(wrk_to_ms "$(awk '$1 == "90%" { print $2 }' "$log")")
-  p99=$(wrk_to_ms "$(awk '$1 == "99%" { print $2 }' "$log")")
-  jq -n --argjson rps "$rps" --argjson n "$requests" --argjson e "${non3xx:-0}" --argjson p50 "$p50" \
-    --argjson p90 "$p90" --argjson p99 "$p99" --argjson d "$duration" '{mode: "saturate", tool: "wrk",
-      duration_s: $d, requests: $n, errors: $e, rps: $rps, status: {},
-      latency_ms: {p50: $p50, p90: $p90, p99: $p99, p999: $p99, max: $p99},
-      kinds: {redirect: {requests: $n, rps: $rps, latency_ms: {p50: $p50, p90: $p90, p99: $p99}}}}' >"$json"
 }
 
 # --- reporting --------------------------------------------------------------------------------
@@ -424,7 +386,7 @@ machine_md() {
   model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   echo "- machine: $(nproc) CPUs ($model), $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
   echo "- Docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $(docker info -f 'cgroup v{{.CgroupVersion}}, {{.CgroupDriver}}' 2>/dev/null), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
-  echo "- HAProxy $(docker run --rm "kurz/haproxy:${KURZ_TAG:-dev}" -v 2>/dev/null | awk 'NR == 1 { print $3 }'), load tool: ${load_cmd[*]:-wrk (stop-gap)}$( ((${#load_cmd[@]})) || echo) ($(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }'))"
+  echo "- HAProxy $(docker run --rm "kurz/haproxy:${KURZ_TAG:-dev}" -v 2>/dev/null | awk 'NR == 1 { print $3 }') (kurz/haproxy image), load tool bench/load (kurz-load; saturation by $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }'))"
   echo "- commit $(git -C "$KURZ_ROOT" rev-parse --short HEAD 2>/dev/null)$([[ -n $(git -C "$KURZ_ROOT" status --porcelain 2>/dev/null | head -n 1) ]] && echo ' (working tree with uncommitted changes)'), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 
