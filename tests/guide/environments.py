@@ -78,6 +78,11 @@ class Environment:
         return text
 
 
+class Local(Environment):
+    """Nothing started: commands on the repository itself (validators, renderers)."""
+    kind = "local"
+
+
 class Monolith(Environment):
     """One stage 1 monolith (state in memory), as `scripts/run.sh` starts it: localhost:8080."""
     kind = "monolith"
@@ -203,29 +208,25 @@ class Marathon(Environment):
         "a Marathon cluster; its stand-in (tests/marathon/standin.py with marathon/deploy) has not landed"
 
     def start(self):
-        port = free_port()
-        self.proc = subprocess.Popen([sys.executable, MARATHON_STANDIN, "--port", str(port)],
+        # The stand-in prints its port on its first line; --lifetime bounds it if we are killed.
+        self.proc = subprocess.Popen([sys.executable, MARATHON_STANDIN, "--port", "0", "--lifetime", "900"],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        first = self.proc.stdout.readline().strip()
+        if not first.isdigit():
+            raise AssertionError("the Marathon stand-in did not start: %r" % first)
+        port = int(first)
         self.pairs += _url_pairs(8080, port)
-        self.extra_env = {"MARATHON_URL": "http://127.0.0.1:%d" % port}
-        import time
-        import urllib.request
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen("http://127.0.0.1:%d/v2/info" % port, timeout=1).read()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("the Marathon stand-in did not answer on port %d" % port)
+        self.extra_env = {"MARATHON_URL": "http://localhost:%d" % port}
 
     def stop(self):
-        if getattr(self, "proc", None) and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+        if getattr(self, "proc", None):
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                self.proc.wait(timeout=10)
+            self.proc.stdout.close()
 
 
-KINDS = {cls.kind: cls for cls in (Monolith, MonolithPair, Stage2Pair, DockerMonolith, Stage3Stack, Marathon)}
+KINDS = {cls.kind: cls for cls in (Local, Monolith, MonolithPair, Stage2Pair, DockerMonolith, Stage3Stack, Marathon)}
 
 
 def have_docker():

@@ -40,8 +40,8 @@ def load_guide():
 
 
 def run_block(block, env, timeout):
-    """Runs the block with bash in the repository root; returns (exit code, output as the reader
-    would have seen it)."""
+    """Runs the block with bash in the repository root; returns (exit code, raw output): None for
+    a timeout. env.unsubstitute() turns the output into what the reader would have seen."""
     script = env.substitute(block.text)
     full_env = dict(os.environ, **env.extra_env)
     proc = subprocess.Popen(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, env=full_env,
@@ -52,8 +52,8 @@ def run_block(block, env, timeout):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()
-        return None, env.unsubstitute(out or "") + "\n(timed out after %ss)" % timeout
-    return proc.returncode, env.unsubstitute(out)
+        return None, (out or "") + "\n(timed out after %ss)" % timeout
+    return proc.returncode, out
 
 
 _ACTIVE = []
@@ -194,8 +194,11 @@ class GuideBlocksTest(unittest.TestCase):
             for b in runs:
                 timeout = SETUP_TIMEOUT_S if b.role == "setup" else BLOCK_TIMEOUT_S
                 tb = time.monotonic()
-                code, out = run_block(b, env, timeout)
+                code, raw = run_block(b, env, timeout)
                 ran += 1
+                if code == 0 and b.role == "setup":
+                    env.after_setup()  # its addresses are known now, and rewritten in its output too
+                out = env.unsubstitute(raw)
                 if os.environ.get("KURZ_GUIDE_SHOW") == "1":
                     print("----- %s (exit %s)\n%s-----" % (b.where(), code, out), flush=True)
                 log("  %s %s: exit %s in %.1fs" % (b.where(), b.role or "", code, time.monotonic() - tb))
@@ -208,8 +211,6 @@ class GuideBlocksTest(unittest.TestCase):
                         expected += 1
                 if code != 0 and b.role == "setup":
                     break
-                if b.role == "setup":
-                    env.after_setup()
         finally:
             _ACTIVE.remove(env)
             env.stop()
