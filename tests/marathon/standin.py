@@ -8,7 +8,7 @@ Marathon and Mesos cannot run.
 prints its port on the first line of stdout, serves until --lifetime seconds passed (default 900)
 or SIGTERM.
 
-Marathon endpoints: PUT /v2/groups/{id}; PUT, GET, DELETE /v2/apps/{id} (PUT: 201 created, 200
+Marathon endpoints: GET /v2/info (name "marathon", version "1.10.26-standin"); PUT /v2/groups/{id}; PUT, GET, DELETE /v2/apps/{id} (PUT: 201 created, 200
 updated; ?partialUpdate=false replaces, otherwise the fields given are merged; {"version": V} rolls
 back); GET /v2/apps; POST /v2/apps/{id}/restart; GET /v2/apps/{id}/versions; GET /v2/deployments;
 DELETE /v2/deployments/{id} (a reverting deployment; ?force=true: 202, no body). Every deployable
@@ -109,6 +109,7 @@ def main():
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     server.api = Api(world, auth)
+    server.api.leader = "%s:%d" % (args.host, server.server_address[1])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 

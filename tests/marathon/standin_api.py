@@ -63,6 +63,7 @@ def levels(apps):
 class Api:
     def __init__(self, world, auth):
         self.world, self.auth, self.log = world, auth, []
+        self.leader = "127.0.0.1:8080"  # set by standin.py to the address it listens on
 
     def authorized(self, header):
         return not self.auth or header in self.auth
@@ -80,6 +81,10 @@ class Api:
         with self.world.lock:
             self.log.append({"method": method, "path": path,
                              "query": {k: v[0] for k, v in query.items()}, "body": body})
+            if path == "/v2/info" and method == "GET":
+                return Reply(200, {"name": "marathon", "version": "1.10.26-standin",
+                                   "leader": self.leader, "frameworkId": "standin-framework",
+                                   "standin": "not Marathon: tests/marathon/standin.py"})
             if path == "/v2/deployments" and method == "GET":
                 return Reply(200, self.world.deployments_json())
             if path.startswith("/v2/deployments/") and method == "DELETE":

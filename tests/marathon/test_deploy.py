@@ -166,6 +166,7 @@ class Finishes(DeployCase):
 
     def test_status(self):
         proc = self.ok("status")
+        self.assertIn("marathon 1.10.26-standin at %s (leader 127.0.0.1:" % self.standin.url, proc.stdout)
         self.assertIn("no apps", proc.stdout)
         self.ok("deploy", MONOLITH)
         proc = self.ok("status")
@@ -331,7 +332,7 @@ class Errors(DeployCase):
             silent.listen(8)
             proc = self.fails(1, "--timeout", "1", "--marathon", "http://127.0.0.1:%d" % silent.getsockname()[1],
                               "status", url=False)
-        self.assertIn("did not answer GET /v2/deployments within 1s", proc.stderr)
+        self.assertIn("did not answer GET /v2/info within 1s", proc.stderr)
         self.assertEqual(self.fails(1, "status", url=False, env={"MARATHON_URL": "http://127.0.0.1:%d" % free})
                          .stderr.count("\n"), 1)
 

@@ -13,7 +13,6 @@ import concurrent.futures
 import copy
 import json
 import os
-import re
 import signal
 import subprocess
 import sys

@@ -1,6 +1,6 @@
 """`marathon/deploy status [APP]`: what runs and what is being deployed. Read-only.
 
-Requests: GET /v2/apps and GET /v2/deployments; with APP, GET /v2/apps/{id} (embedding tasks,
+Requests: GET /v2/info, GET /v2/apps and GET /v2/deployments; with APP, GET /v2/apps/{id} (embedding tasks,
 counts, deployments, readiness and the last task failure). When APP is not an app, the apps whose
 id starts with APP/ are listed (a group: `status /kurz`).
 """
@@ -61,6 +61,9 @@ def app_lines(app):
 
 
 def status(session, app_id=None):
+    info = session.api.get("/v2/info") or {}
+    session.out("%s %s at %s (leader %s)" % (info.get("name", "marathon"), info.get("version", "?"),
+                                             session.api.url, info.get("leader", "?")))
     deps = session.follower.list_deployments()
     if app_id is None:
         apps = session.api.get("/v2/apps").get("apps") or []
