@@ -2,7 +2,7 @@
 # saturation throughput, and p99 at the same fixed rate (half kurz's maximum).
 # Data (edge.dat): index, name, req/s at saturation, p99 (ms) at the fixed rate.
 # Variables: out (PNG file), rate (the fixed rate), replicas.
-set terminal pngcairo size 900,420 font "DejaVu Sans,11"
+set terminal pngcairo size 900,420 font "DejaVu Sans,11" noenhanced
 set output out
 set multiplot layout 1,2 title sprintf("GET /{code} through HAProxy (stage3.cfg) to %s replicas of each", replicas)
 set style fill solid 0.8 border -1
@@ -10,6 +10,7 @@ set boxwidth 0.6
 set grid ytics
 set xrange [0.4:2.6]
 set yrange [0:*]
+set offsets 0, 0, graph 0.12, 0
 set title "saturation throughput"
 set ylabel "requests/s"
 plot "edge.dat" using 1:3:xtic(2) with boxes lc rgb "#1f77b4" notitle, \

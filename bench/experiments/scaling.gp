@@ -1,7 +1,7 @@
 # Scaling plot: throughput against replicas, the ideal N x throughput(1), and the efficiency.
 # Data (scaling.dat): N, req/s, ideal req/s, efficiency, p50, p90, p99 (ms), p99 at fixed rate.
 # Variables: out (PNG file), svc (service), cpus (CPU per replica).
-set terminal pngcairo size 900,520 font "DejaVu Sans,11"
+set terminal pngcairo size 900,520 font "DejaVu Sans,11" noenhanced
 set output out
 set title sprintf("kurz %s x N (%s CPU each) through HAProxy: saturation throughput", svc, cpus)
 set xlabel "replicas N"
@@ -11,6 +11,7 @@ set y2range [0:1.2]
 set y2tics 0.2
 set ytics nomirror
 set yrange [0:*]
+set offsets 0, 0, graph 0.12, 0
 set key left top
 set grid ytics
 stats "scaling.dat" using 1 nooutput

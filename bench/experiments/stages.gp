@@ -2,7 +2,7 @@
 # saturation and at the fixed rate (half of each stage's maximum).
 # Data (stages.dat): index, "label", req/s, p50, p99 (ms), wrong redirects %, p99 at fixed rate.
 # Variable: out (PNG file).
-set terminal pngcairo size 1000,480 font "DejaVu Sans,11"
+set terminal pngcairo size 1000,480 font "DejaVu Sans,11" noenhanced
 set output out
 set multiplot layout 1,2 title "kurz stages under the same load through HAProxy (mix, 2 replicas)"
 set style fill solid 0.8 border -1
@@ -10,6 +10,7 @@ set boxwidth 0.6
 set grid ytics
 set xrange [0.4:3.6]
 set yrange [0:*]
+set offsets 0, 0, graph 0.12, 0
 set title "saturation throughput (label: wrong redirects)"
 set ylabel "requests/s"
 plot "stages.dat" using 1:3:xtic(2) with boxes lc rgb "#1f77b4" notitle, \
