@@ -16,6 +16,7 @@ import argparse
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -268,6 +269,14 @@ def kill(run, gateway):
 
 # --- the run -------------------------------------------------------------------------------------
 
+def guarded(step, run, *args):
+    """Runs deploy or kill; an unexpected error (Docker gone, a full disk) fails the app, with a
+    message instead of a stack trace."""
+    try:
+        step(run, *args)
+    except Exception as e:
+        run.fail("harness", "%s failed: %s: %s" % (step.__name__, e.__class__.__name__, e))
+
 def levels(ids, deps):
     """Dependency levels (lists of ids) of the selected apps; ValueError on a cycle."""
     placed, out = set(), []
@@ -298,20 +307,21 @@ def fmt_s(value):
 
 def report(runs):
     say("")
-    say("%-28s %-6s %8s %8s %8s %10s %7s %8s %7s  %s" % (
-        "app", "result", "running", "healthy", "ready", "sent/stop", "failed", "stop", "exit", "reason"))
+    say("%-28s %-6s %8s %8s %8s %10s %7s %7s %8s %5s  %s" % (
+        "app", "result", "running", "healthy", "ready", "sent/stop", "failed", "lb out", "stop", "exit", "reason"))
     for r in runs:
         f = r.figures
         result = "skip" if r.skipped else ("FAIL" if r.failure else "pass")
         reason = r.skipped or ("%s: %s" % r.failure if r.failure else "")
         reason = reason if len(reason) <= 110 else reason[:107] + "..."
         sent = "%d/%d" % (f["sent_before"] + f["sent_during"], f["sent_during"]) if "sent_during" in f else "-"
-        say("%-28s %-6s %8s %8s %8s %10s %7s %8s %7s  %s" % (
+        say("%-28s %-6s %8s %8s %8s %10s %7s %7s %8s %5s  %s" % (
             r.app_id, result, fmt_s(f.get("running_s")), fmt_s(f.get("healthy_s")), fmt_s(f.get("ready_s")),
-            sent, f.get("failed", "-"), fmt_s(f.get("stop_s")),
+            sent, f.get("failed", "-"), fmt_s(f.get("removed_s")), fmt_s(f.get("stop_s")),
             "-" if f.get("exit_code") is None else f["exit_code"], reason))
-    say("(sent/stop: requests the balancer sent in all / after SIGTERM; stop: docker stop -t <grace> "
-        "until the container exited)")
+    say("(seconds after docker run: running, healthy, ready; sent/stop: requests the balancer sent in all /"
+        " after SIGTERM; lb out: SIGTERM until the balancer took the task out; stop: docker stop -t <grace>"
+        " until the container exited)")
 
 
 def parse_args(argv):
@@ -402,12 +412,24 @@ def main(argv=None):
     for i in extra:
         say("harness: %s from %s (needed by the apps of %s)" % (i, context[i][1], args.file))
 
+    if os.geteuid() != 0:
+        print("harness: needs root: it enters each container's network namespace (nsenter) as the "
+              "Mesos agent does", file=sys.stderr)
+        return 2
+    try:
+        if subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          timeout=30).returncode != 0:
+            raise OSError("docker info failed")
+        gateway = executor.docker_gateway()
+    except (OSError, subprocess.TimeoutExpired, executor.ContractError) as e:
+        print("harness: no usable Docker engine (%s): start dockerd" % e, file=sys.stderr)
+        return 2
+
     def on_term(signum, frame):
         raise KeyboardInterrupt()
     signal.signal(signal.SIGTERM, on_term)
 
     runs = {i: AppRun(i, all_apps[i]) for i in selected}
-    gateway = executor.docker_gateway()
     hosts = sorted(set(definitions.mesos_dns_name(i) for i in list(main_apps) + list(context)))
     version = executor.marathon_version_now()
     workdir = executor.make_workdir()
@@ -436,7 +458,7 @@ def main(argv=None):
                 if run.failure:
                     continue
                 started.append(run)
-                threads.append(threading.Thread(target=deploy, args=(run, workdir, gateway, hosts, version),
+                threads.append(threading.Thread(target=guarded, args=(deploy, run, workdir, gateway, hosts, version),
                                                 daemon=True))
             for t in threads:
                 t.start()
@@ -447,7 +469,7 @@ def main(argv=None):
         up = [r for r in started if r.task is not None and r.failure is None]
         if len(up) == len(started):
             for level in kill_order:
-                threads = [threading.Thread(target=kill, args=(runs[i], gateway), daemon=True)
+                threads = [threading.Thread(target=guarded, args=(kill, runs[i], gateway), daemon=True)
                            for i in level if runs[i] in up]
                 for t in threads:
                     t.start()
