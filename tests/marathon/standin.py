@@ -14,7 +14,7 @@ back); GET /v2/apps; POST /v2/apps/{id}/restart; GET /v2/apps/{id}/versions; GET
 DELETE /v2/deployments/{id} (a reverting deployment; ?force=true: 202, no body). Every deployable
 call answers {"deploymentId", "version"} with a Marathon-Deployment-Id header, 409 while a deployment
 holds the app (?force=true overrides: the holder is dropped), 422 with Marathon's JSON Schema and
-submission rules (kurz_marathon.submission), 400 on a body that is not JSON, 404 for unknown apps,
+submission rules (kurz_marathon.submission, i.e. validation.py's first two layers), 400 on a body that is not JSON, 404 for unknown apps,
 401 when --token/--basic is set and the request has no matching Authorization header.
 
 Scenarios: tasks of an image containing a --hang pattern never get healthy (the deployment hangs);
@@ -62,7 +62,10 @@ class Handler(BaseHTTPRequestHandler):
             reply = Reply(401, {"message": "Unauthorized: this cluster needs a token "
                                 "(Authorization: token=...)"}, {"WWW-Authenticate": "acsjwt"})
         else:
-            reply = api.handle(method, parsed.path, query, raw)
+            try:
+                reply = api.handle(method, parsed.path, query, raw)
+            except Exception as e:  # a bug of the stand-in: answer it, as Marathon answers a 500
+                reply = Reply(500, {"message": "stand-in error: %s: %s" % (type(e).__name__, e)})
         body = b"" if reply.body is None else json.dumps(reply.body).encode()
         self.send_response(reply.status)
         for key, value in reply.headers.items():

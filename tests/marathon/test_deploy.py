@@ -284,8 +284,8 @@ class Refused(DeployCase):
         proc = self.fails(1, "deploy", self.write(bad))
         self.assertIn("Marathon refused the definition", proc.stderr)
         self.assertIn("HTTP 422: Object is not valid", proc.stderr)
-        for line in ("/upgradeStrategy/minimumHealthCapacity: 1.5 is greater than the maximum of 1",
-                     "/readinessChecks(0): The readinessCheck portName nope must be defined",
+        for line in ("/upgradeStrategy/minimumHealthCapacity: schema: 1.5 is greater than the maximum of 1",
+                     "/readinessChecks(0)/portName: No port definition reference for portName nope",
                      "/healthChecks: AppDefinition can contain at most one Mesos health check",
                      "/healthChecks(1)/portIndex: Health check port indices"):
             self.assertIn(line, proc.stderr)
@@ -294,7 +294,7 @@ class Refused(DeployCase):
     def test_group_with_a_foreign_app_is_refused(self):
         app = dict(definitions.load(MONOLITH), id="/elsewhere/app")
         proc = self.fails(1, "deploy", self.write({"id": "/group", "apps": [app]}))
-        self.assertIn("/apps(0)/id: identifier /elsewhere/app is not child of /group", proc.stderr)
+        self.assertIn("/apps(0)/id: the app id is not inside its group /group", proc.stderr)
 
 
 class Auth(DeployCase):
@@ -365,27 +365,37 @@ class Errors(DeployCase):
 class Canary(DeployCase):
     def setUp(self):
         super().setUp()
-        stage3 = os.path.join(ROOT, "marathon", "stage3", "kurz.json")
-        canary = os.path.join(ROOT, "marathon", "canary", "redirect-canary.json")
-        if os.path.exists(stage3) and os.path.exists(canary):
-            self.main_file, self.canary_file = stage3, canary
-            self.canary_id = definitions.absolute_id(definitions.load(canary)["id"])
-            self.main_id = "/kurz/redirect"
-        else:  # until the stage 3 and canary definitions land: the same shape from stage 1's app
-            base = definitions.load(MONOLITH)
-            self.main_id, self.canary_id = "/kurz/redirect", "/kurz/redirect-canary"
-            self.main_file = self.write({"id": "/kurz", "apps": [dict(base, id="redirect", instances=3)]})
-            self.canary_file = self.write(dict(base, id=self.canary_id, instances=1,
-                                               env=dict(base["env"], CANARY="1")))
+        self.main_file = os.path.join(ROOT, "marathon", "stage3", "kurz.json")
+        self.canary_file = os.path.join(ROOT, "marathon", "canary", "redirect-canary.json")
+        canary = definitions.load(self.canary_file)
+        self.canary_id = definitions.absolute_id(canary["id"])
+        self.main_id = canary["labels"]["KURZ_CANARY_OF"]
+
+    def start_main(self):
         self.ok("deploy", "--tag", "1.0", self.main_file)
         self.ok("scale", self.main_id, "3")
 
+    def test_start_needs_the_main_app(self):
+        proc = self.fails(1, "canary", "start", self.canary_file)
+        self.assertIn("App '%s' does not exist" % self.main_id, proc.stderr)
+        self.assertEqual(self.standin.requests("PUT"), [])
+
     def test_start_promote(self):
+        self.start_main()
+        proc = self.ok("canary", "start", "--tag", "2.0", "--instances", "2", self.canary_file)
+        self.assertIn("%s 3, %s 2; the canary gets about 40%% of the requests" % (self.main_id, self.canary_id),
+                      proc.stdout)
+        labels = self.standin.app(self.canary_id)["labels"]
+        self.assertEqual((labels["HAPROXY_DEPLOYMENT_TARGET_INSTANCES"], labels["HAPROXY_DEPLOYMENT_NEW_INSTANCES"]),
+                         ("5", "2"))
         proc = self.ok("canary", "start", "--tag", "2.0", "--instances", "1", self.canary_file)
         self.assertIn("%s 3, %s 1; the canary gets about 25%% of the requests" % (self.main_id, self.canary_id),
                       proc.stdout)
         canary = self.standin.app(self.canary_id)
         self.assertEqual(canary["tasksRunning"], 1)
+        self.assertEqual(canary["labels"]["HAPROXY_DEPLOYMENT_TARGET_INSTANCES"], "4")
+        self.assertGreater(canary["labels"]["HAPROXY_DEPLOYMENT_STARTED_AT"],
+                           definitions.load(self.canary_file)["labels"]["HAPROXY_DEPLOYMENT_STARTED_AT"])
         proc = self.ok("promote", self.main_id, self.canary_id)
         update = self.standin.requests("PUT", "/v2/apps" + self.main_id)[-1]["body"]
         self.assertEqual(set(update), {"container", "env"})
@@ -399,6 +409,7 @@ class Canary(DeployCase):
         self.assertIn("RestartApplication %s" % self.main_id, proc.stdout)
 
     def test_abort(self):
+        self.start_main()
         self.ok("canary", "start", "--tag", "2.0", self.canary_file)
         proc = self.ok("canary", "abort", self.canary_id)
         self.assertIn("StopApplication %s" % self.canary_id, proc.stdout)
@@ -406,6 +417,7 @@ class Canary(DeployCase):
         self.assertTrue(image_of(self.standin.app(self.main_id)).endswith(":1.0"))
 
     def test_failed_promotion_rolls_the_main_app_back_and_keeps_the_canary(self):
+        self.start_main()
         self.ok("canary", "start", "--tag", "bad2", self.canary_file)
         self.standin.control("scenario", {"fail": [":bad2"]})
         proc = self.fails(1, "promote", self.main_id, self.canary_id)

@@ -1,11 +1,17 @@
 """Canary releases the marathon-lb way: a second app with the new image behind the SAME marathon-lb
-service port as the main app (same HAPROXY_GROUP and HAPROXY_0_PORT / servicePort, and the same
-HAPROXY_0_VHOST or HAPROXY_0_PATH). marathon-lb puts the tasks of both apps in one HAProxy backend
-with equal weights, so the canary gets canary/(main + canary) of the requests.
+service port as the main app (same HAPROXY_GROUP, HAPROXY_0_PORT, vhost/path and check labels) and
+the same HAPROXY_DEPLOYMENT_GROUP: marathon-lb merges the tasks of both apps into one HAProxy
+backend with equal weights, so the canary gets canary/(main + canary) of the requests. It drains
+max(0, healthy new + old - HAPROXY_DEPLOYMENT_TARGET_INSTANCES) old tasks of the app with the later
+HAPROXY_DEPLOYMENT_STARTED_AT (marathon_lb.py), so `canary start` sets on the canary
+TARGET_INSTANCES = main + canary instances (no stable task drained), NEW_INSTANCES = its instances
+and STARTED_AT = now. The canary names its main app in the label KURZ_CANARY_OF.
 
 Requests:
-  canary start FILE   PUT /v2/apps/{canary}?partialUpdate=false   body: the file (instances from
-                      --instances when given); then GET /v2/apps to show the traffic split
+  canary start FILE   GET /v2/apps/{main} (KURZ_CANARY_OF: it must be running);
+                      PUT /v2/apps/{canary}?partialUpdate=false   body: the file (instances from
+                      --instances, the HAPROXY_DEPLOYMENT_* labels as above); then GET /v2/apps to
+                      show the traffic split
   promote APP CANARY  GET /v2/apps/{app}, GET /v2/apps/{canary};
                       PUT /v2/apps/{app}   body: {"container": <app's, with the canary's image>,
                                                   "env": <the canary's env>}   (a rolling update
@@ -13,8 +19,11 @@ Requests:
   canary abort CANARY DELETE /v2/apps/{canary}
 """
 import copy
+import datetime
 
 from . import commands, definitions
+
+CANARY_OF = "KURZ_CANARY_OF"
 
 
 def service_port(app):
@@ -35,8 +44,10 @@ def service_port(app):
 
 
 def frontend(app):
-    """What marathon-lb groups a backend by: (HAPROXY_GROUP, service port)."""
-    return ((app.get("labels") or {}).get("HAPROXY_GROUP", "external"), service_port(app))
+    """What marathon-lb puts in one backend: (HAPROXY_GROUP, service port, deployment group)."""
+    labels = app.get("labels") or {}
+    return (labels.get("HAPROXY_GROUP", "external"), service_port(app),
+            labels.get("HAPROXY_DEPLOYMENT_GROUP") or app.get("id"))
 
 
 def traffic_split(apps, canary_id):
@@ -57,9 +68,24 @@ def show_split(session, canary_id):
     if share is None:
         session.out("canary %s: no marathon-lb service port found, so no traffic split" % canary_id)
         return
-    group, port = frontend(next(a for a in apps if a["id"] == canary_id))
+    group, port, _ = frontend(next(a for a in apps if a["id"] == canary_id))
     session.out("marathon-lb %s service port %s: %s; the canary gets about %d%% of the requests" % (
         group, port, ", ".join("%s %d" % p for p in peers), round(share * 100)))
+
+
+def now_label():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def set_deployment_labels(canary, main_instances, started_at):
+    """The marathon-lb HAPROXY_DEPLOYMENT_* labels of a canary beside `main_instances` stable tasks."""
+    labels = canary.setdefault("labels", {})
+    if "HAPROXY_DEPLOYMENT_GROUP" not in labels:
+        return
+    instances = int(canary.get("instances", 1))
+    labels["HAPROXY_DEPLOYMENT_TARGET_INSTANCES"] = str(main_instances + instances)
+    labels["HAPROXY_DEPLOYMENT_NEW_INSTANCES"] = str(instances)
+    labels["HAPROXY_DEPLOYMENT_STARTED_AT"] = started_at
 
 
 def start(session, path, instances=None, registry=None, tag=None):
@@ -69,6 +95,11 @@ def start(session, path, instances=None, registry=None, tag=None):
     if instances is not None:
         doc["instances"] = instances
     canary_id = definitions.absolute_id(doc["id"])
+    main_id = (doc.get("labels") or {}).get(CANARY_OF)
+    if main_id:
+        main = commands.get_app(session, definitions.absolute_id(main_id))  # 404: not deployed
+        set_deployment_labels(doc, int(main.get("instances", 0)), now_label())
+        session.out("canary %s beside %s (%s instances)" % (canary_id, main["id"], main.get("instances")))
     code = commands.put_definition(session, doc)
     if code == 0:
         show_split(session, canary_id)
@@ -88,9 +119,13 @@ def promotion(main, canary):
 def promote(session, app_id, canary_id):
     main = commands.get_app(session, app_id)
     canary = commands.get_app(session, canary_id)
+    named = (canary.get("labels") or {}).get(CANARY_OF)
+    if named and definitions.absolute_id(named) != app_id:
+        session.err("warning: %s says it is the canary of %s (label %s), not of %s" % (
+            canary_id, named, CANARY_OF, app_id))
     if frontend(main) != frontend(canary):
-        session.err("warning: %s and %s are not behind the same marathon-lb frontend (%s vs %s)" % (
-            app_id, canary_id, frontend(main), frontend(canary)))
+        session.err("warning: %s and %s are not in the same marathon-lb backend (group, service "
+                    "port, deployment group: %s vs %s)" % (app_id, canary_id, frontend(main), frontend(canary)))
     update = promotion(main, canary)
     what = "app %s" % app_id
     session.out("%s: promote %s: image %s -> %s (rolling update)" % (

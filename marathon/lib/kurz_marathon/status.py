@@ -42,7 +42,7 @@ def app_lines(app):
     lines = ["%s  version %s  image %s" % (app["id"], app.get("version"),
                                           definitions.docker_image(app) or "-"),
              "  %s" % follow.app_counts(app),
-             "  marathon-lb %s service port %s" % canary.frontend(app)]
+             "  marathon-lb %s service port %s, backend %s" % canary.frontend(app)]
     tasks = app.get("tasks") or []
     if tasks:
         rows = [("TASK", "HOST", "PORTS", "STATE", "HEALTH", "VERSION")]
