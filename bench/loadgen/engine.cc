@@ -242,9 +242,9 @@ void Engine::send(Conn& c, uint64_t index, int64_t now) {
   c.state = State::kBusy;
   c.sent_at = now;
   ++busy_;
-  ++tally_.sent;
   live_.sent.fetch_add(1, std::memory_order_relaxed);
   if (c.measured) {
+    ++tally_.sent;
     ++tally_.kinds[static_cast<size_t>(c.kind)].sent;
     if (c.kind == Kind::kRedirect) ++tally_.rank_hits[c.rank];
   }

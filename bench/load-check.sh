@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Checks bench/load's two modes against each other and against a stall, and prints the figures.
+# Not a test (the load tool's correctness is tests/load/test_load.py): it fails only when it cannot
+# measure. For each target (the monolith, nginx `return 302`):
+#   1. throughput at saturation, all redirects: plain wrk on one code; bench/load --mode saturate
+#      (wrk + bench/wrk/mix.lua); bench/load --mode rate at 1.5x wrk's rate (above capacity, open
+#      loop). Goal: the open-loop tool reaches wrk's throughput within 10 % (ratio >= 0.90).
+#   2. a stall: the server frozen with SIGSTOP for STALL seconds while each mode runs. The open
+#      loop measures from each request's scheduled time, so its p90 and max must show the stall;
+#      wrk's closed loop stops sending while it waits and hides it from p90 (only max shows it).
+# Prints a table and writes the figures as JSON to bench/results/load-check-<date>.json.
+#
+# Everything runs on 127.0.0.1 with free ports; the processes are stopped and the temp directory
+# removed on exit. Env: DURATION (s, 5), WARMUP (s, 1), CONNECTIONS (64), STALL (s, 1),
+# STALL_RATE (req/s, 1000), TARGETS ("monolith nginx").
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+duration=${DURATION:-5}
+warmup=${WARMUP:-1}
+conns=${CONNECTIONS:-64}
+stall=${STALL:-1}
+stall_rate=${STALL_RATE:-1000}
+target_list=${TARGETS:-monolith nginx}
+threads=2
+for v in duration warmup conns stall stall_rate; do
+  [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || die "$v must be a positive integer, got '${!v}'"
+done
+for t in $target_list; do [[ $t == monolith || $t == nginx ]] || die "unknown target '$t' (monolith, nginx)"; done
+load=$KURZ_ROOT/bench/load
+monolith_bin=$KURZ_ROOT/build/release/services/monolith/kurz-monolith
+
+tmp=
+nginx_pid=
+monolith_pid=
+child_pid=
+stopped_pids=
+
+cleanup() {
+  local pid
+  for pid in $stopped_pids; do kill -CONT "$pid" 2>/dev/null || true; done
+  [[ -n $child_pid ]] && kill "$child_pid" 2>/dev/null
+  [[ -n $monolith_pid ]] && stop_pid "$monolith_pid" TERM
+  [[ -n $nginx_pid ]] && stop_pid "$nginx_pid" TERM
+  [[ -n $tmp ]] && rm -rf "$tmp"
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ensure_packages "${KURZ_BENCH_PACKAGES[@]}"
+ensure_packages "${KURZ_BUILD_PACKAGES[@]}"
+build_preset release kurz-monolith kurz-load || die "build failed (preset release)"
+export KURZ_LOAD=$KURZ_ROOT/build/release/bench/kurz-load
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kurz-load-check.XXXXXX")
+
+start_monolith() {
+  local port
+  port=$(free_port) || die "no free port"
+  monolith_url="http://127.0.0.1:$port"
+  env -u REDIS_URL -u PORT0 -u PORT -u API_KEY MONOLITH_PORT="$port" LISTEN_ADDRESS=127.0.0.1 \
+    ACCESS_LOG=false RATE_LIMIT_CREATES=0 LOG_LEVEL=warn PUBLIC_BASE_URL="$monolith_url" \
+    "$monolith_bin" >"$tmp/monolith.log" 2>&1 &
+  monolith_pid=$!
+  wait_http_200 "$monolith_url/health/ready" 10 "$monolith_pid" ||
+    { tail -n 20 "$tmp/monolith.log" >&2; die "the monolith did not become ready"; }
+}
+
+# json_get <file> <python expression on d>: one figure from a bench/load JSON file.
+json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# stall_pids <target>: what SIGSTOP freezes (nginx: the master and its workers).
+stall_pids() {
+  if [[ $1 == nginx ]]; then
+    echo "$nginx_pid"
+    pgrep -P "$nginx_pid" || true
+  else
+    echo "$monolith_pid"
+  fi
+}
+
+# with_stall <target> <delay s> <command...>: runs the command; after <delay> seconds freezes the
+# target for $stall seconds (SIGSTOP, then SIGCONT).
+with_stall() {
+  local target=$1 delay=$2 pids pid rc=0
+  shift 2
+  "$@" &
+  child_pid=$!
+  sleep "$delay"
+  pids=$(stall_pids "$target" | tr '\n' ' ')
+  stopped_pids=$pids
+  for pid in $pids; do kill -STOP "$pid"; done
+  sleep "$stall"
+  for pid in $pids; do kill -CONT "$pid"; done
+  stopped_pids=
+  wait "$child_pid" || rc=$?
+  child_pid=
+  return "$rc"
+}
+
+declare -A fig=()
+check_target() {
+  local name=$1 base=$2 links_args=() code path rate out
+  say "--- $name ($base)"
+  if [[ $name == monolith ]]; then
+    links_args=(--links 1000 --save-codes "$tmp/$name-codes.txt")
+  else
+    links_args=(--links 0 --save-codes "$tmp/$name-codes.txt")
+  fi
+  # 1. Saturation throughput.
+  out=$tmp/$name-sat.json
+  interruptible "$load" --base-url "$base" --mode saturate --mix redirect=1 --duration "$duration" \
+    --warmup "$warmup" --connections "$conns" "${links_args[@]}" --quiet --out "$out" ||
+    die "bench/load --mode saturate failed against $name"
+  fig[$name.mix_rps]=$(json_get "$out" 'd["rps"]')
+  code=$(head -n 1 "$tmp/$name-codes.txt" | cut -f 1)
+  path=/$code
+  say "plain wrk on $path ..."
+  interruptible timeout $((warmup + 30)) wrk -t"$threads" -c"$conns" -d"${warmup}s" "$base$path" >/dev/null ||
+    die "wrk warm-up failed against $name"
+  interruptible timeout $((duration + 30)) wrk -t"$threads" -c"$conns" -d"${duration}s" --latency \
+    "$base$path" >"$tmp/$name-wrk.txt" || die "wrk failed against $name"
+  wrk_figures "$name" "$tmp/$name-wrk.txt"
+  fig[$name.wrk_rps]=$rps
+  rate=$((rps * 3 / 2))
+  fig[$name.open_rate]=$rate
+  out=$tmp/$name-open.json
+  say "kurz-load open loop at $rate req/s (1.5x wrk) ..."
+  interruptible "$load" --base-url "$base" --mode rate --rate "$rate" --mix redirect=1 \
+    --duration "$duration" --warmup "$warmup" --connections "$conns" \
+    --codes "$tmp/$name-codes.txt" --quiet --out "$out" || die "bench/load --mode rate failed against $name"
+  fig[$name.open_rps]=$(json_get "$out" 'd["rps"]')
+  fig[$name.open_dropped]=$(json_get "$out" 'd["error_detail"]["dropped"]')
+  fig[$name.ratio]=$(awk -v a="${fig[$name.open_rps]}" -v b="${fig[$name.wrk_rps]}" 'BEGIN { printf "%.2f", a / b }')
+
+  # 2. The stall, in both modes: the server frozen from 1 s into the measurement.
+  local stall_duration=$((stall + 3))
+  out=$tmp/$name-stall-open.json
+  say "open loop at $stall_rate req/s for ${stall_duration}s, frozen ${stall}s ..."
+  with_stall "$name" 1.2 "$load" --base-url "$base" --mode rate --rate "$stall_rate" \
+    --duration "$stall_duration" --warmup 0 --connections "$conns" --codes "$tmp/$name-codes.txt" \
+    --quiet --out "$out" || die "bench/load --mode rate failed during the stall"
+  fig[$name.stall_open_p50]=$(json_get "$out" 'd["latency_ms"]["p50"]')
+  fig[$name.stall_open_p90]=$(json_get "$out" 'd["latency_ms"]["p90"]')
+  fig[$name.stall_open_max]=$(json_get "$out" 'd["latency_ms"]["max"]')
+  out=$tmp/$name-stall-wrk.json
+  say "wrk (closed loop) for ${stall_duration}s, frozen ${stall}s ..."
+  with_stall "$name" 1.2 "$load" --base-url "$base" --mode saturate --duration "$stall_duration" \
+    --warmup 0 --connections "$conns" --codes "$tmp/$name-codes.txt" --mix redirect=1 --quiet \
+    --out "$out" || die "bench/load --mode saturate failed during the stall"
+  # The per-request timing of mix.lua where the server echoes X-Request-Id, else wrk's own.
+  fig[$name.stall_wrk_p50]=$(json_get "$out" 'd["latency_ms"]["p50"]')
+  fig[$name.stall_wrk_p90]=$(json_get "$out" 'd["latency_ms"]["p90"]')
+  fig[$name.stall_wrk_max]=$(json_get "$out" 'd["latency_ms"]["max"]')
+}
+
+for target in $target_list; do
+  if [[ $target == monolith ]]; then
+    start_monolith
+    check_target monolith "$monolith_url"
+    stop_pid "$monolith_pid" TERM
+    monolith_pid=
+  else
+    start_nginx
+    check_target nginx "${nginx_url%/x}"
+    stop_pid "$nginx_pid" TERM
+    nginx_pid=
+  fi
+done
+
+echo
+echo "bench/load check ($(nproc) cores; ${duration}s runs, ${conns} connections; stall ${stall}s)"
+printf '%-9s %10s %12s %12s %8s %9s\n' target "wrk req/s" "mix.lua r/s" "open r/s" "open/wrk" "dropped"
+for target in $target_list; do
+  printf '%-9s %10s %12s %12s %8s %9s\n' "$target" "${fig[$target.wrk_rps]}" "${fig[$target.mix_rps]}" \
+    "${fig[$target.open_rps]}" "${fig[$target.ratio]}" "${fig[$target.open_dropped]}"
+done
+echo "(open loop at 1.5x wrk's rate; goal: open/wrk >= 0.90)"
+echo
+printf '%-9s %-28s %9s %9s %9s\n' target "during a ${stall}s SIGSTOP" p50 p90 max
+for target in $target_list; do
+  printf '%-9s %-28s %9s %9s %9s\n' "$target" "open loop ${stall_rate}/s" "${fig[$target.stall_open_p50]}ms" \
+    "${fig[$target.stall_open_p90]}ms" "${fig[$target.stall_open_max]}ms"
+  printf '%-9s %-28s %9s %9s %9s\n' "$target" "closed loop (wrk)" "${fig[$target.stall_wrk_p50]}ms" \
+    "${fig[$target.stall_wrk_p90]}ms" "${fig[$target.stall_wrk_max]}ms"
+done
+
+results=$KURZ_ROOT/bench/results
+mkdir -p "$results"
+file=$results/load-check-$(date +%Y%m%d-%H%M%S).json
+{
+  printf '{\n  "benchmark": "load-check",\n  "date": "%s",\n  "cores": %s,\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)"
+  printf '  "commit": "%s",\n' "$(git -C "$KURZ_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  printf '  "settings": {"duration_s": %s, "warmup_s": %s, "connections": %s, "stall_s": %s, "stall_rate": %s},\n' \
+    "$duration" "$warmup" "$conns" "$stall" "$stall_rate"
+  first=1
+  printf '  "targets": {'
+  for target in $target_list; do
+    ((first)) || printf ','
+    first=0
+    printf '\n    "%s": {"wrk_rps": %s, "mix_lua_rps": %s, "open_rate": %s, "open_rps": %s, "open_dropped": %s, "ratio_open_wrk": %s,\n' \
+      "$target" "${fig[$target.wrk_rps]}" "${fig[$target.mix_rps]}" "${fig[$target.open_rate]}" \
+      "${fig[$target.open_rps]}" "${fig[$target.open_dropped]}" "${fig[$target.ratio]}"
+    printf '      "stall_open_ms": {"p50": %s, "p90": %s, "max": %s}, "stall_closed_ms": {"p50": %s, "p90": %s, "max": %s}}' \
+      "${fig[$target.stall_open_p50]}" "${fig[$target.stall_open_p90]}" "${fig[$target.stall_open_max]}" \
+      "${fig[$target.stall_wrk_p50]}" "${fig[$target.stall_wrk_p90]}" "${fig[$target.stall_wrk_max]}"
+  done
+  printf '\n  }\n}\n'
+} >"$file"
+say "figures written to ${file#"$KURZ_ROOT"/}"
