@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# scripts/swarm/cluster.sh <command>   a three-node Docker Swarm on this machine, for kurz
+#   up        the node image (swarm/node, from debian:bookworm-slim), a private bridge network, the
+#             registry (Debian's docker-registry), three nodes (one manager, two workers: each a
+#             container running its own dockerd; containers, not machines), the Swarm, and the
+#             kurz images pushed to the registry (`push`)
+#   push [name...]   builds (if missing) and pushes kurz/<name>:$KURZ_TAG to the registry (all images
+#             of swarm/kurz.yml when no name is given)
+#   deploy    `docker stack deploy -c swarm/kurz.yml kurz` on the manager, then waits until every
+#             service runs all its replicas, healthy
+#   status    nodes, services, tasks and the URLs
+#   url       the edge's URL (HAProxy on the manager, published on 127.0.0.1)
+#   docker ARGS...   the docker CLI on the manager node (e.g. `cluster.sh docker service ls`)
+#   down      removes everything `up` made: stack, nodes, their volumes, the registry, the network
+# Every step is bounded in time (KURZ_SWARM_TIMEOUT s for `up` and `deploy`, default 300); when
+# `up` fails half-way, what it made is removed (KURZ_SWARM_KEEP=1 keeps it for a look).
+# Environment: KURZ_SWARM_NAME (kurz-swarm: prefix of every container, volume and the network),
+# KURZ_TAG (dev), KURZ_SWARM_HTTP_PORT (8180), KURZ_SWARM_STATS_PORT (8184),
+# KURZ_SWARM_PROMETHEUS_PORT (9190), KURZ_SWARM_REGISTRY_PORT (5050): host ports on 127.0.0.1,
+# empty = Docker picks a free one. KURZ_SWARM_NODE_IMAGE (kurz/swarm-node:dev).
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$KURZ_ROOT
+
+usage() { sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+
+name=${KURZ_SWARM_NAME:-kurz-swarm}
+[[ $name =~ ^[a-z][a-z0-9-]{0,30}$ ]] || { say "error: KURZ_SWARM_NAME must be [a-z][a-z0-9-]*, at most 31 characters"; exit 2; }
+tag=${KURZ_TAG:-dev}
+node_image=${KURZ_SWARM_NODE_IMAGE:-kurz/swarm-node:dev}
+timeout_s=${KURZ_SWARM_TIMEOUT:-300}
+label=org.kurz.swarm=$name
+network=$name
+registry=$name-registry
+manager=$name-1
+nodes=("$name-1" "$name-2" "$name-3")
+stack=kurz
+# Inside the cluster: the registry's DNS name on the bridge network (nodes trust it over plain HTTP).
+registry_in=registry:5000
+
+port_arg() { # port_arg <host port or empty> <container port>
+  echo "127.0.0.1:${1}:$2"
+}
+host_port() { # host_port <container> <container port>: the 127.0.0.1 port it is published on
+  docker port "$1" "$2/tcp" 2>/dev/null | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -n 1
+}
+mgr() { docker exec -i "$manager" docker "$@"; }
+deadline=0
+start_clock() { deadline=$((SECONDS + timeout_s)); }
+left() { local l=$((deadline - SECONDS)); ((l > 0)) || die "over the time bound of ${timeout_s}s (KURZ_SWARM_TIMEOUT)"; echo "$l"; }
+
+# Waits (bounded) until `docker info` answers in a node.
+wait_engine() {
+  local c=$1 until=$((SECONDS + 60))
+  until docker exec "$c" docker info --format '{{.ID}}' >/dev/null 2>&1; do
+    ((SECONDS < until)) || { docker logs --tail 30 "$c" >&2 || true; die "the engine in $c did not answer within 60 s"; }
+    left >/dev/null
+    sleep 0.5
+  done
+}
+
+# The node's container: every capability but CAP_SYS_RESOURCE (not in this host's bounding set, so
+# --privileged cannot start), no seccomp or AppArmor profile, /proc unmasked, a private cgroup
+# namespace (the node's containers get cgroups below its own). Its dockerd trusts the registry.
+start_node() {
+  local c=$1 i=$2
+  local -a publish=()
+  if ((i == 1)); then
+    publish=(-p "$(port_arg "${KURZ_SWARM_HTTP_PORT-8180}" 8080)" -p "$(port_arg "${KURZ_SWARM_STATS_PORT-8184}" 8404)"
+      -p "$(port_arg "${KURZ_SWARM_PROMETHEUS_PORT-9190}" 9090)")
+  fi
+  docker run -d --name "$c" --hostname "$c" --label "$label" --label org.kurz.swarm.role=node \
+    --network "$network" --cap-add ALL --cap-drop SYS_RESOURCE \
+    --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
+    --cgroupns private --tmpfs /run --tmpfs /tmp \
+    -v "$c-docker:/var/lib/docker" "${publish[@]}" \
+    "$node_image" dockerd --insecure-registry "$registry_in" --log-level warn >/dev/null
+}
+
+node_ip() { docker inspect -f "{{(index .NetworkSettings.Networks \"$network\").IPAddress}}" "$1"; }
+
+cmd_down() {
+  local ids vols
+  ids=$(docker ps -aq --filter "label=$label")
+  if [[ -n $ids ]]; then
+    say "removing the containers of $name ..."
+    # shellcheck disable=SC2086
+    docker rm -f -v $ids >/dev/null
+  fi
+  vols=$(docker volume ls -q --filter "label=$label")
+  for v in "$name-1-docker" "$name-2-docker" "$name-3-docker" "$name-registry-data" $vols; do
+    docker volume rm -f "$v" >/dev/null 2>&1 || true
+  done
+  if docker network inspect "$network" >/dev/null 2>&1; then
+    docker network rm "$network" >/dev/null
+  fi
+  say "$name is down: no container, volume or network of it is left"
+}
+
+# The kurz images of the stack file, in file order.
+stack_images() { grep -oE 'kurz/[a-z0-9-]+:' "$root/swarm/kurz.yml" | sed 's|kurz/||; s|:$||' | awk '!seen[$0]++'; }
+
+cmd_push() {
+  local -a names
+  if (($# > 0)); then names=("$@"); else mapfile -t names < <(stack_images); fi
+  local rport n missing=()
+  rport=$(host_port "$registry" 5000)
+  [[ -n $rport ]] || die "the registry $registry is not running: run 'cluster.sh up' first"
+  for n in "${names[@]}"; do
+    docker image inspect "kurz/$n:$tag" >/dev/null 2>&1 || missing+=("$n")
+  done
+  if ((${#missing[@]} > 0)); then
+    "$root/scripts/docker/base-image.sh"
+    KURZ_TAG=$tag "$root/scripts/docker/build-images.sh" "${missing[@]}"
+  fi
+  # This engine trusts 127.0.0.0/8 registries over plain HTTP; the nodes reach the same registry as
+  # registry:5000 on the cluster network. The repository names are the same.
+  for n in "${names[@]}"; do
+    docker tag "kurz/$n:$tag" "127.0.0.1:$rport/kurz/$n:$tag"
+    timeout 300 docker push -q "127.0.0.1:$rport/kurz/$n:$tag" >/dev/null ||
+      die "pushing kurz/$n:$tag to the registry failed"
+    docker rmi "127.0.0.1:$rport/kurz/$n:$tag" >/dev/null
+    say "pushed kurz/$n:$tag to $registry_in"
+  done
+}
+
+cmd_up() {
+  start_clock
+  command -v docker >/dev/null 2>&1 || die "docker is not installed (Debian package docker.io)"
+  docker info >/dev/null 2>&1 || die "no Docker engine answers: start dockerd"
+  if docker ps -aq --filter "label=$label" | grep -q .; then
+    die "$name exists already: 'cluster.sh status', or 'cluster.sh down' first"
+  fi
+  local t0
+  t0=$(now_ms)
+  if [[ ${KURZ_SWARM_KEEP:-0} != 1 ]]; then
+    trap 'rc=$?; if ((rc != 0)); then say "up failed: removing what it made"; cmd_down || true; fi' EXIT
+  fi
+  "$root/scripts/docker/base-image.sh"
+  say "building the node image $node_image (swarm/node) ..."
+  timeout "$(left)" docker build -q -t "$node_image" "$root/swarm/node" >/dev/null || die "building $node_image failed"
+
+  say "network $network, registry $registry, nodes ${nodes[*]} ..."
+  docker network create --driver bridge --label "$label" "$network" >/dev/null
+  docker run -d --name "$registry" --hostname registry --label "$label" --label org.kurz.swarm.role=registry \
+    --network "$network" --network-alias registry -v "$name-registry-data:/var/lib/docker-registry" \
+    -p "$(port_arg "${KURZ_SWARM_REGISTRY_PORT-5050}" 5000)" --health-cmd 'docker-registry --version' \
+    "$node_image" registry >/dev/null
+  local i
+  for i in 1 2 3; do start_node "${nodes[i - 1]}" "$i"; done
+  for i in 1 2 3; do wait_engine "${nodes[i - 1]}"; done
+
+  say "the Swarm: $manager manager, $name-2 and $name-3 workers ..."
+  local mip token
+  mip=$(node_ip "$manager")
+  # Heartbeat 2 s (default 5 s): a node that stops answering is marked down within seconds.
+  mgr swarm init --advertise-addr "$mip" --dispatcher-heartbeat 2s --task-history-limit 3 >/dev/null
+  token=$(mgr swarm join-token -q worker)
+  for i in 2 3; do
+    timeout "$(left)" docker exec "${nodes[i - 1]}" docker swarm join --token "$token" "$mip:2377" >/dev/null
+  done
+  mgr node update --label-add kurz.redis=true "$manager" >/dev/null
+  local until=$((SECONDS + 60)) ready
+  while :; do
+    ready=$(mgr node ls --format '{{.Status}}' | grep -c '^Ready$' || true)
+    ((ready == 3)) && break
+    ((SECONDS < until)) || die "only $ready of 3 nodes Ready after 60 s"
+    sleep 0.5
+  done
+
+  say "pushing the kurz images to the registry ..."
+  cmd_push
+  trap - EXIT
+  say "$name is up in $((($(now_ms) - t0) / 1000)) s: 3 nodes Ready, images in $registry_in; next: cluster.sh deploy"
+}
+
+# Replicas running and healthy for every service of the stack: "name running/desired" lines.
+converged() {
+  local svc want have
+  mgr service ls --filter "label=com.docker.stack.namespace=$stack" --format '{{.Name}} {{.Replicas}}' |
+    while read -r svc reps; do
+      want=${reps#*/}
+      want=${want%% *}
+      have=$(mgr service ps "$svc" --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running' || true)
+      echo "$svc $have/$want"
+      ((have == want)) || return 1
+    done
+}
+
+cmd_deploy() {
+  start_clock
+  docker inspect "$manager" >/dev/null 2>&1 || die "no cluster $name: run 'cluster.sh up' first"
+  local t0 dir=/kurz
+  t0=$(now_ms)
+  docker exec "$manager" rm -rf "$dir"
+  docker exec "$manager" mkdir -p "$dir"
+  tar -C "$root/swarm" -c kurz.yml haproxy.cfg prometheus.yml | docker exec -i "$manager" tar -C "$dir" -x
+  say "docker stack deploy -c swarm/kurz.yml $stack (KURZ_TAG=$tag) ..."
+  docker exec -w "$dir" -e KURZ_TAG="$tag" -e KURZ_RATE_LIMIT_CREATES="${KURZ_RATE_LIMIT_CREATES:-60}" \
+    -e KURZ_PUBLIC_BASE_URL="${KURZ_PUBLIC_BASE_URL:-http://localhost:${KURZ_SWARM_HTTP_PORT-8180}}" \
+    "$manager" timeout "$(left)" docker stack deploy --prune -c kurz.yml "$stack" >&2
+  local out
+  while ! out=$(converged); do
+    if ((SECONDS >= deadline)); then
+      printf '%s\n' "$out" >&2
+      mgr service ps --no-trunc --filter desired-state=running "$(mgr stack services -q $stack)" >&2 || true
+      die "the stack did not converge within ${timeout_s}s"
+    fi
+    sleep 1
+  done
+  # Healthy = the edge answers through HAProxy with every backend's first server UP.
+  local url
+  url=$(cmd_url)
+  wait_http_200 "$url/health/ready" 60 || die "$url/health/ready is not 200 after 60 s"
+  say "stack $stack converged in $((($(now_ms) - t0) / 1000)) s; open $url"
+  echo "$url"
+}
+
+cmd_url() {
+  local p
+  p=$(host_port "$manager" 8080)
+  [[ -n $p ]] || die "the manager $manager does not publish the edge: is the cluster up?"
+  echo "http://127.0.0.1:$p"
+}
+
+cmd_status() {
+  docker inspect "$manager" >/dev/null 2>&1 || { say "no cluster $name"; return 1; }
+  echo "== nodes"
+  mgr node ls
+  echo "== services"
+  mgr service ls
+  echo "== urls (127.0.0.1 only)"
+  echo "edge        $(cmd_url)"
+  echo "haproxy     http://127.0.0.1:$(host_port "$manager" 8404)/stats"
+  echo "prometheus  http://127.0.0.1:$(host_port "$manager" 9090)"
+  echo "registry    http://127.0.0.1:$(host_port "$registry" 5000)/v2/_catalog"
+}
+
+(($# >= 1)) || usage
+cmd=$1
+shift
+case $cmd in
+  up) (($# == 0)) || usage; cmd_up ;;
+  down) (($# == 0)) || usage; cmd_down ;;
+  push) cmd_push "$@" ;;
+  deploy) (($# == 0)) || usage; cmd_deploy ;;
+  status) (($# == 0)) || usage; cmd_status ;;
+  url) (($# == 0)) || usage; cmd_url ;;
+  docker) mgr "$@" ;;
+  -h | --help | help) usage ;;
+  *) say "error: unknown command '$cmd'"; usage ;;
+esac
