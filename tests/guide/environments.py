@@ -57,6 +57,9 @@ class Environment:
     def __init__(self):
         self.pairs = [("build/release/services/", bin_dir().rstrip("/") + "/")]
         self.extra_env = {}
+        load = os.path.join(os.path.dirname(bin_dir().rstrip("/")), "bench", "kurz-load")
+        if "KURZ_LOAD" not in os.environ and os.path.exists(load):
+            self.extra_env["KURZ_LOAD"] = load  # bench/load's binary: the build under test
 
     def start(self):
         pass
@@ -94,6 +97,16 @@ class Monolith(Environment):
     def stop(self):
         for s in getattr(self, "services", []):
             s.terminate()
+
+
+class MonolithUnlimited(Monolith):
+    """The monolith without the creation rate limit (RATE_LIMIT_CREATES=0), as chapter 6 starts
+    it for the load tool, which creates links: localhost:8080."""
+    kind = "monolith-nolimit"
+
+    def start(self):
+        self.services = [Service(binary("monolith"), {"HOSTNAME": "kurz-1", "RATE_LIMIT_CREATES": "0"})]
+        self.pairs += _url_pairs(8080, self.services[0].port)
 
 
 class MonolithPair(Environment):
@@ -169,8 +182,8 @@ class Stage3Stack(Environment):
     def start(self):
         dockerenv.ensure_dockerd(ARTIFACTS, log)
         self.project = "guide%s" % RUN_ID
-        self.extra_env = {"KURZ_PROJECT": self.project, "KURZ_HTTP_PORT": "", "KURZ_LB_STATS_PORT": "",
-                          "KURZ_PROMETHEUS_PORT": "", "KURZ_TAG": "dev", "KURZ_BUILD_LOGS": ARTIFACTS}
+        self.extra_env = dict(self.extra_env, **{"KURZ_PROJECT": self.project, "KURZ_HTTP_PORT": "", "KURZ_LB_STATS_PORT": "",
+                          "KURZ_PROMETHEUS_PORT": "", "KURZ_TAG": "dev", "KURZ_BUILD_LOGS": ARTIFACTS})
         self.pairs += [("kurz-stage3", self.project)] + _compose_pairs()
         self.up = False
 
@@ -216,7 +229,7 @@ class Marathon(Environment):
             raise AssertionError("the Marathon stand-in did not start: %r" % first)
         port = int(first)
         self.pairs += _url_pairs(8080, port)
-        self.extra_env = {"MARATHON_URL": "http://localhost:%d" % port}
+        self.extra_env["MARATHON_URL"] = "http://localhost:%d" % port
 
     def stop(self):
         if getattr(self, "proc", None):
@@ -226,7 +239,7 @@ class Marathon(Environment):
             self.proc.stdout.close()
 
 
-KINDS = {cls.kind: cls for cls in (Local, Monolith, MonolithPair, Stage2Pair, DockerMonolith, Stage3Stack, Marathon)}
+KINDS = {cls.kind: cls for cls in (Local, Monolith, MonolithUnlimited, MonolithPair, Stage2Pair, DockerMonolith, Stage3Stack, Marathon)}
 
 
 def have_docker():
