@@ -124,7 +124,7 @@ row() { # <label> <side>
 }
 diag() { # <label> <side> <backend prefix> <haproxy name>
   local y=$run_dir/sat-$2.sys.json
-  echo "| $1 | $(jq -r --arg e "${edge_cpus%%-*}" '.cpu_busy_pct[$e]' "$y") | $(jq -r --arg a "$app_cpus" '.cpu_busy_pct[$a]' "$y") | $(cpu_us "sat-$2" "$3") | $(cpu_us "sat-$2" "$4_") | $(cpu_us "sat-$2" redis_) | $(jq -r '.host_cpu_s."docker-proxy" // "n/a"' "$y") |"
+  echo "| $1 | $(jq -r --arg e "${edge_cpus%%-*}" '.cpu_busy_pct[$e]' "$y") | $(jq -r --arg a "$app_cpus" '.cpu_busy_pct[$a]' "$y") | $(cpu_us "sat-$2" "$3") | $(cpu_us "sat-$2" "$4_") | $(cpu_us "sat-$2" redis_) | $(jq -r '.host_cpu_s | "\(."load-tool" // 0) / \(."docker-proxy" // 0) / \((.dockerd // 0) + (.containerd // 0) | . * 100 | round / 100)"' "$y") |"
 }
 
 printf '1 kurz %s %s\n2 nginx %s %s\n' \
@@ -153,7 +153,7 @@ jq -n --argjson rate "$rate" --argjson tr "$tput_ratio" --argjson pr "$p99_ratio
   echo "- throughput kurz / nginx: **$tput_ratio** (target >= 0.8: $(verdict "$tput_ratio" 0.8 '>='))"
   echo "- p99 at $rate req/s (half kurz's maximum, open loop), kurz / nginx: **$p99_ratio** (target <= 2: $(verdict "$p99_ratio" 2 '<='))"
   echo
-  echo "| saturation run | CPU $edge_cpus busy % (edge, load) | CPU $app_cpus busy % (replicas) | replicas' CPU us/request | HAProxy CPU us/request | Redis CPU us/request | docker-proxy CPU s |"
+  echo "| saturation run | CPU $edge_cpus busy % (edge, load) | CPU $app_cpus busy % (replicas) | replicas' CPU us/request | HAProxy CPU us/request | Redis CPU us/request | load tool / docker-proxy / dockerd+containerd CPU s |"
   echo "|---|---|---|---|---|---|---|"
   diag kurz kurz redirect_ haproxy
   diag nginx nginx nginx_ haproxy-nginx

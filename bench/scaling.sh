@@ -114,7 +114,7 @@ for n in "${ns[@]}"; do
     NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
     $c["pxname"] == b && $c["svname"] == "BACKEND" { print $c["qmax"] + 0, $c["econ"] + 0, $c["eresp"] + 0 }' \
     "$run_dir/sat-$n.haproxy.csv")
-  host=$(jq -r '.host_cpu_s | "\((.dockerd // 0) + (.containerd // 0) | . * 100 | round / 100) / \(."docker-proxy" // 0)"' \
+  host=$(jq -r '.host_cpu_s | "\(."load-tool" // 0) / \(."docker-proxy" // 0) / \((.dockerd // 0) + (.containerd // 0) | . * 100 | round / 100)"' \
     "$run_dir/sat-$n.sys.json")
   eff=$(awk -v t="$rps" -v t1="$t1" -v n="$n" 'BEGIN { printf "%.2f", t / (n * t1) }')
   elapsed=$(jq '.elapsed_s' "$run_dir/sat-$n.sys.json")
@@ -145,7 +145,7 @@ plot scaling.gp scaling.png "svc='$service'" "cpus='$cpus'"
 
 marathon_note=
 if [[ -x $KURZ_ROOT/marathon/deploy ]]; then
-  marathon_note="Marathon variant: needs a real Marathon cluster (here marathon/deploy can only drive its stand-in): \`marathon/deploy scale <app id> N\` against MARATHON_URL, then this load against marathon-lb: \`bench/load --base-url http://<marathon-lb>:10000 --mode saturate --mix $mix\`."
+  marathon_note="Marathon variant: needs a real Marathon cluster (on this machine marathon/deploy can only drive a stand-in, not a cluster to measure). With marathon/stage3/kurz.json deployed and the app's \`cpus\` set to $cpus: for each N, \`MARATHON_URL=http://<marathon>:8080 marathon/deploy scale /kurz/$service N\` (it follows the deployment to its end), then \`bench/load --base-url http://kurz.example --mode saturate --mix $mix --links $links\` against marathon-lb (vhost kurz.example on the public agent)."
 fi
 
 {
@@ -157,7 +157,7 @@ fi
   echo
   echo "Efficiency = throughput(N) / (N x throughput(1)); target >= 0.9 at 4 x 0.25 CPU. Fixed rate = half the N=1 maximum x N (open loop; latency from the scheduled send time)."
   echo
-  echo "| N | CPU $edge_cpus busy % (edge, load) | CPU $app_cpus busy % (replicas) | replicas' CPU s | replica CPU us/request | throttled periods | throttled ms | dockerd+containerd / docker-proxy CPU s | HAProxy qmax | HAProxy econ / eresp |"
+  echo "| N | CPU $edge_cpus busy % (edge, load) | CPU $app_cpus busy % (replicas) | replicas' CPU s | replica CPU us/request | throttled periods | throttled ms | load tool / docker-proxy / dockerd+containerd CPU s | HAProxy qmax | HAProxy econ / eresp |"
   echo "|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${diag[@]}"
   echo

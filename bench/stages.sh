@@ -105,7 +105,7 @@ for entry in "${stages[@]}"; do
   rows+=("| $label | $(sf .rps) | $(sf .latency_ms.p50) | $(sf .latency_ms.p90) | $(sf .latency_ms.p99) | $(sf .errors) | $r404 | $wrong | $rate_cols |")
   app_s=$(jq -r --arg a "$app" '[.containers | to_entries[] | select(.key | sub("_[0-9]+$"; "") as $s | ($a | split(" ") | index($s)) != null) | .value.cpu_s] | add * 100 | round / 100' "$sys")
   thr=$(jq -r --arg a "$app" '[.containers | to_entries[] | select(.key | sub("_[0-9]+$"; "") as $s | ($a | split(" ") | index($s)) != null) | .value] | "\(map(.nr_throttled) | add) / \(map(.nr_periods) | add)"' "$sys")
-  diag+=("| $label | $(jq -r --arg e "${edge_cpus%%-*}" '.cpu_busy_pct[$e]' "$sys") | $(jq -r --arg a "$app_cpus" '.cpu_busy_pct[$a]' "$sys") | $app_s | $thr | $(jq -r '.host_cpu_s | "\((.dockerd // 0) + (.containerd // 0) | . * 100 | round / 100) / \(."docker-proxy" // 0)"' "$sys") |")
+  diag+=("| $label | $(jq -r --arg e "${edge_cpus%%-*}" '.cpu_busy_pct[$e]' "$sys") | $(jq -r --arg a "$app_cpus" '.cpu_busy_pct[$a]' "$sys") | $app_s | $thr | $(jq -r '.host_cpu_s | "\(."load-tool" // 0) / \(."docker-proxy" // 0) / \((.dockerd // 0) + (.containerd // 0) | . * 100 | round / 100)"' "$sys") |")
   printf '%d "%s" %s %s %s\n' "$i" "${label%% (*}" "$(jq -r '"\(.rps) \(.latency_ms.p50) \(.latency_ms.p99)"' "$sat")" \
     "$(jq '.wrong_share * 100' "$ver")" \
     "$(jq '.latency_ms.p99' "$run_dir/rate-$stage.json")" >>"$run_dir/stages.dat"
@@ -129,7 +129,7 @@ plot stages.gp stages.png
   echo
   echo "Wrong redirects: a verification pass through the balancer before the load ($verify_links links with generated codes, each looked up $verify_rounds times in shuffled order): a 404 for a link that exists, or a 302 to another link's target. Wrong redirects under load: the load tool checks every redirect to the links it seeded through the balancer (404, or a Location that is not the link's target). Fixed rate: half of that stage's saturation throughput, open loop."
   echo
-  echo "| stage | CPU $edge_cpus busy % (edge, load) | CPU $app_cpus busy % (kurz) | kurz containers' CPU s | throttled periods | dockerd+containerd / docker-proxy CPU s |"
+  echo "| stage | CPU $edge_cpus busy % (edge, load) | CPU $app_cpus busy % (kurz) | kurz containers' CPU s | throttled periods | load tool / docker-proxy / dockerd+containerd CPU s |"
   echo "|---|---|---|---|---|---|"
   printf '%s\n' "${diag[@]}"
   echo

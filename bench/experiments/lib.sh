@@ -278,6 +278,16 @@ host_times() {
       if (c ~ /^containerd/) c = "containerd"; print $1 "/" c, $14 + $15 }'
 }
 
+# children_cpu <variable>: sets it to the CPU seconds (user + system) of this shell's finished
+# children so far (`times`, in this shell: a subshell would count its own); the load tool's own CPU
+# is the difference around its run (wrk included: kurz-load waits for it).
+children_cpu() {
+  times >"$run_dir/.times"
+  printf -v "$1" '%s' "$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/)
+    t += a[1] * 60 + a[2] }; printf "%.2f", t }' "$run_dir/.times")"
+  rm -f "$run_dir/.times"
+}
+
 # cgroup_times <id...>: "id cpu_ns nr_periods nr_throttled throttled_ns" per container (cgroup v1
 # cgroupfs layout, or v2 where it exists; missing files read as 0).
 cgroup_times() {
@@ -320,10 +330,13 @@ measure() {
     --format 'table {{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.NetIO}}' >"$out.docker-stats.txt" 2>&1) &
   local stats_pid=$!
   say "$label: bench/load $* (progress in ${out#"$KURZ_ROOT"/}.log)"
-  local t0=$SECONDS
+  local t0=$SECONDS load_cpu0 load_cpu
+  children_cpu load_cpu0
   run_load "$out.json" "$out.log" --base-url "$base" "$@" ||
     { kill "$stats_pid" 2>/dev/null; tail -n 20 "$out.log" >&2; die "$label: the load tool failed"; }
   local elapsed=$((SECONDS - t0))
+  children_cpu load_cpu
+  load_cpu=$(awk -v a="$load_cpu0" -v b="$load_cpu" 'BEGIN { printf "%.2f", b - a }')
   cpu_times >"$out.cpu1"
   host_times >"$out.host1"
   cgroup_times "${ids[@]}" >"$out.cg1"
@@ -331,18 +344,19 @@ measure() {
   [[ $stats == - ]] || haproxy_csv "$stats" >"$out.haproxy.csv"
   local id names=()
   for id in "${ids[@]}"; do names+=("$id=$(container_name "$id")"); done
-  sys_json "$out" "$elapsed" "${names[@]}" >"$out.sys.json"
+  sys_json "$out" "$elapsed" "$load_cpu" "${names[@]}" >"$out.sys.json"
   rm -f "$out".{cpu,host,cg}[01]
   local j=$out.json
   say "$label: $(jq -r '"\(.rps | floor) req/s, p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms, errors \(.errors)"' "$j"); CPU busy: $(jq -r '.cpu_busy_pct | to_entries | map("\(.key) \(.value)%") | join(", ")' "$out.sys.json")"
 }
 
-# sys_json <prefix> <elapsed s> <id=name...>: the deltas of measure() as JSON.
+# sys_json <prefix> <elapsed s> <load tool CPU s> <id=name...>: the deltas of measure() as JSON.
 sys_json() {
-  local p=$1 elapsed=$2
-  shift 2
+  local p=$1 elapsed=$2 load_cpu=$3
+  shift 3
   {
     echo "elapsed $elapsed"
+    echo "host load-tool $load_cpu"
     join <(sort "$p.cpu0") <(sort "$p.cpu1") | awk '{ printf "cpu %s %.1f\n", $1, 100 * ($4 - $2) / ($5 - $3) }'
     join <(sort "$p.cg0") <(sort "$p.cg1") | awk '{ printf "cg %s %.3f %d %d %.1f\n", $1, ($6 - $2) / 1e9, $7 - $3, $8 - $4, ($9 - $5) / 1e6 }'
     # Per process present at both ends (others' stacks come and go), summed by name.

@@ -138,8 +138,11 @@ class Experiments(unittest.TestCase):
             self.assert_run_sane(step["fixed_rate"], "fixed rate N=%d" % step["n"])
             self.assertEqual(step["saturate"]["redirects"]["wrong"], 0)
             self.assertGreater(step["system"]["containers"]["redirect_1"]["cpu_s"], 0)
-        # Doubling the replicas can neither more than triple nor wipe out the throughput.
-        self.assertTrue(0.2 <= steps[1]["efficiency"] <= 1.5, steps[1]["efficiency"])
+        # A ratio of two measured throughputs, positive and finite; no speed is asserted (on a busy
+        # machine a smoke run can see anything from 0.1 to above 1).
+        self.assertTrue(0 < steps[1]["efficiency"] < 3, steps[1]["efficiency"])
+        self.assertAlmostEqual(steps[1]["efficiency"],
+                               steps[1]["saturate"]["rps"] / (2 * steps[0]["saturate"]["rps"]), delta=0.01)
         # The fixed rate is half the N=1 maximum x N.
         self.assertAlmostEqual(steps[1]["rate"], steps[0]["saturate"]["rps"], delta=1.5)
         log("scaling: efficiency at N=2 %.2f (smoke figures, not a result)" % steps[1]["efficiency"])
