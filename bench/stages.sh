@@ -99,7 +99,9 @@ for entry in "${stages[@]}"; do
   # The load tool checks every redirect to the codes it seeded through the balancer.
   r404=$(jq -r '.redirects | if (.checked // 0) == 0 then "n/a" else
     "\(.wrong_share * 1000 | round / 10) % (\(.not_found) 404 + \(.wrong_target) wrong target of \(.checked))" end' "$sat")
-  wrong=$(jq -r '"\(.wrong_share * 1000 | round / 10) % (\(.not_found) 404 + \(.wrong_target) wrong target of \(.lookups))"' "$ver")
+  wrong=$(jq -r '"\(.wrong_share * 1000 | round / 10) % (\(.not_found) 404 + \(.wrong_target) wrong target of \(.lookups))" +
+    (if .other > 0 then "; \(.other) other answers" else "" end) +
+    (if .create_failed > 0 then "; \(.create_failed) of \(.links + .create_failed) creates failed \(.create_failed_by | tostring)" else "" end)' "$ver")
   rf() { fig "$run_dir/rate-$stage.json" "$1"; }
   rate_cols="$rate | $(rf .rps) | $(rf .latency_ms.p50) | $(rf .latency_ms.p90) | $(rf .latency_ms.p99)"
   rows+=("| $label | $(sf .rps) | $(sf .latency_ms.p50) | $(sf .latency_ms.p90) | $(sf .latency_ms.p99) | $(sf .errors) | $r404 | $wrong | $rate_cols |")

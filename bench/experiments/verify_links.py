@@ -75,19 +75,19 @@ def main():
         p.error(str(e))
     deadline = time.monotonic() + args.max_seconds
     run = uuid.uuid4().hex[:8]
-    links, create_failed = [], 0
+    links, create_failed = [], {}
     for i in range(args.links):
         if time.monotonic() > deadline:
             break
         target = "https://example.com/kurz-verify/%s/%d" % (run, i)
         try:
             status, _, body = edge.request("POST", "/api/links", {"url": target})
-        except (OSError, http.client.HTTPException):
-            status, body = 0, b""
+        except (OSError, http.client.HTTPException) as e:
+            status, body = type(e).__name__, b""
         if status == 201:
             links.append((json.loads(body)["code"], target))
         else:
-            create_failed += 1
+            create_failed[str(status)] = create_failed.get(str(status), 0) + 1
     if not links:
         print("verify_links: no link could be created through %s" % args.base_url, file=sys.stderr)
         return 1
@@ -111,7 +111,8 @@ def main():
                 counts["other"] += 1
     edge.close()
     wrong = counts["not_found"] + counts["wrong_target"]
-    result = {"base_url": args.base_url, "links": len(links), "create_failed": create_failed,
+    result = {"base_url": args.base_url, "links": len(links),
+              "create_failed": sum(create_failed.values()), "create_failed_by": create_failed,
               "distinct_codes": len({c for c, _ in links}), "lookups": lookups, **counts,
               "wrong": wrong, "wrong_share": round(wrong / lookups, 4) if lookups else None}
     text = json.dumps(result, sort_keys=True)
