@@ -1,0 +1,197 @@
+"""k8s/ validated without a cluster (ctest k8s.validate, label k8s).
+
+  * validate.mjs (Node, kubernetes-models pinned in package-lock.json: the Kubernetes API schemas)
+    accepts k8s/ as it is, and fails, naming the file and the field, on each broken copy: a wrong
+    type, a wrong enum value, a missing required field, an unknown kind, a resource missing from the
+    kustomization or not listed in it, an image whose tag the kustomization does not set;
+  * the kurz rules, per stateless service: Deployment + Service + PodDisruptionBudget + HPA;
+    liveness on /health/live, readiness on /health/ready; preStop + SHUTDOWN_DELAY_MS +
+    DRAIN_TIMEOUT_MS inside terminationGracePeriodSeconds; no `exec` preStop (no shell in the
+    images); non-root, read-only root, no capabilities; requests and limits; Prometheus
+    annotations; Redis a StatefulSet with a PersistentVolumeClaim; the Ingress routes every path
+    HAProxy routes to the same service.
+Run: /usr/bin/python3 -m unittest -v test_k8s   (in tests/k8s; runs `npm ci` when node_modules is
+missing or older than package-lock.json)
+"""
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+K8S = os.path.join(ROOT, "k8s")
+STATELESS = ("links", "redirect", "stats", "qr", "web")
+
+
+def npm_ci():
+    stamp = os.path.join(HERE, "node_modules", ".package-lock.json")
+    lock = os.path.join(HERE, "package-lock.json")
+    if os.path.exists(stamp) and os.path.getmtime(stamp) >= os.path.getmtime(lock) and \
+            os.path.isdir(os.path.join(HERE, "node_modules", "kubernetes-models")):
+        return
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            raise AssertionError("%s is missing: install Debian's nodejs and npm" % tool)
+    proc = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE,
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise AssertionError("npm ci failed: %s%s" % (proc.stdout, proc.stderr))
+
+
+def validate(folder):
+    return subprocess.run(["node", os.path.join(HERE, "validate.mjs"), folder], capture_output=True, text=True,
+                          timeout=120, cwd=HERE)
+
+
+def documents(folder=K8S):
+    docs = []
+    for path in sorted(glob.glob(os.path.join(folder, "*.yaml"))):
+        if path.endswith("kustomization.yaml"):
+            continue
+        with open(path) as f:
+            docs += [(os.path.basename(path), d) for d in yaml.safe_load_all(f) if d]
+    return docs
+
+
+def setUpModule():
+    npm_ci()
+
+
+class Schema(unittest.TestCase):
+    def test_k8s_is_valid(self):
+        proc = validate(K8S)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertRegex(proc.stdout, r"valid: \d+ documents in \d+ files")
+
+    def broken(self, edit, expected):
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = os.path.join(tmp, "k8s")
+            shutil.copytree(K8S, copy)
+            edit(copy)
+            proc = validate(copy)
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn(expected, proc.stdout)
+
+    @staticmethod
+    def replace(folder, file, old, new):
+        path = os.path.join(folder, file)
+        with open(path) as f:
+            text = f.read()
+        assert old in text, (file, old)
+        with open(path, "w") as f:
+            f.write(text.replace(old, new, 1))
+
+    def test_wrong_type(self):
+        self.broken(lambda d: self.replace(d, "redirect.yaml", "  replicas: 2\n", "  replicas: two\n"),
+                    "redirect.yaml: Deployment/redirect: /spec/replicas: must be integer")
+
+    def test_wrong_enum(self):
+        self.broken(lambda d: self.replace(d, "qr.yaml", "imagePullPolicy: IfNotPresent", "imagePullPolicy: Sometimes"),
+                    "qr.yaml: Deployment/qr: /spec/template/spec/containers/0/imagePullPolicy: must be equal to one of the allowed values")
+
+    def test_missing_required_field(self):
+        self.broken(lambda d: self.replace(d, "links.yaml", "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: links}\n", ""),
+                    "links.yaml: HorizontalPodAutoscaler/links: /spec: must have required property scaleTargetRef")
+
+    def test_probe_port_type(self):
+        self.broken(lambda d: self.replace(d, "stats.yaml", "httpGet: {path: /health/ready, port: http}",
+                                           "httpGet: {path: /health/ready, port: [8080]}"),
+                    "stats.yaml: Deployment/stats: /spec/template/spec/containers/0/readinessProbe/httpGet/port")
+
+    def test_unknown_kind(self):
+        self.broken(lambda d: self.replace(d, "web.yaml", "kind: PodDisruptionBudget", "kind: PodDisruptionBudgt"),
+                    "unknown apiVersion/kind policy/v1 PodDisruptionBudgt")
+
+    def test_resource_missing_or_unlisted(self):
+        self.broken(lambda d: os.remove(os.path.join(d, "ingress.yaml")), "resource ingress.yaml does not exist")
+        self.broken(lambda d: self.replace(d, "kustomization.yaml", "  - ingress.yaml\n", ""),
+                    "ingress.yaml is not listed in resources")
+
+    def test_image_without_tag_in_kustomization(self):
+        self.broken(lambda d: self.replace(d, "kustomization.yaml",
+                                           "  - {name: kurz/qr, newName: registry.example.com/kurz/qr, newTag: 0.1.0}\n", ""),
+                    "image kurz/qr:dev not in the kustomization's images")
+
+    def test_usage(self):
+        proc = subprocess.run(["node", os.path.join(HERE, "validate.mjs")], capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("usage:", proc.stderr)
+
+
+def env_of(container, config):
+    env = dict(config)
+    for e in container.get("env", []):
+        if "value" in e:
+            env[e["name"]] = e["value"]
+    return env
+
+
+class KurzRules(unittest.TestCase):
+    def setUp(self):
+        self.docs = documents()
+        self.by = {(d["kind"], d["metadata"]["name"]): d for _, d in self.docs}
+        self.config = self.by[("ConfigMap", "kurz-config")]["data"]
+
+    def test_every_stateless_service(self):
+        for name in STATELESS:
+            for kind in ("Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler"):
+                self.assertIn((kind, name), self.by, name)
+            dep = self.by[("Deployment", name)]
+            pod = dep["spec"]["template"]
+            spec = pod["spec"]
+            (c,) = spec["containers"]
+            self.assertEqual(c["image"], "kurz/%s:dev" % name)
+            self.assertEqual(c["livenessProbe"]["httpGet"]["path"], "/health/live", name)
+            self.assertEqual(c["readinessProbe"]["httpGet"]["path"], "/health/ready", name)
+            pre = c["lifecycle"]["preStop"]
+            self.assertNotIn("exec", pre, "%s: the images have no shell" % name)
+            env = env_of(c, self.config)
+            budget = pre["sleep"]["seconds"] + (int(env["SHUTDOWN_DELAY_MS"]) + int(env["DRAIN_TIMEOUT_MS"])) / 1000
+            self.assertGreater(spec["terminationGracePeriodSeconds"], budget, name)
+            self.assertIs(spec["securityContext"]["runAsNonRoot"], True, name)
+            self.assertEqual(spec["securityContext"]["runAsUser"], 10001, name)
+            sc = c["securityContext"]
+            self.assertIs(sc["readOnlyRootFilesystem"], True, name)
+            self.assertIs(sc["allowPrivilegeEscalation"], False, name)
+            self.assertEqual(sc["capabilities"]["drop"], ["ALL"], name)
+            for key in ("requests", "limits"):
+                self.assertEqual(set(c["resources"][key]), {"cpu", "memory"}, name)
+            self.assertEqual(pod["metadata"]["annotations"]["prometheus.io/scrape"], "true", name)
+            self.assertEqual(pod["metadata"]["annotations"]["prometheus.io/port"], "8080", name)
+            self.assertEqual(dep["spec"]["strategy"]["rollingUpdate"], {"maxSurge": 1, "maxUnavailable": 0}, name)
+            hpa = self.by[("HorizontalPodAutoscaler", name)]["spec"]
+            self.assertEqual(hpa["scaleTargetRef"]["name"], name)
+            self.assertGreaterEqual(hpa["minReplicas"], 2, name)
+            pdb = self.by[("PodDisruptionBudget", name)]["spec"]
+            self.assertLess(pdb["minAvailable"], hpa["minReplicas"], "%s: a PDB that blocks every drain" % name)
+            if name != "web":
+                self.assertEqual(env["REDIS_URL"], "redis://redis:6379", name)
+
+    def test_redis_statefulset(self):
+        sts = self.by[("StatefulSet", "redis")]["spec"]
+        self.assertEqual(sts["replicas"], 1)
+        (claim,) = sts["volumeClaimTemplates"]
+        mounts = sts["template"]["spec"]["containers"][0]["volumeMounts"]
+        self.assertIn({"name": claim["metadata"]["name"], "mountPath": "/data"}, mounts)
+        self.assertEqual(sts["template"]["spec"]["securityContext"]["fsGroup"], 10001)
+        self.assertIn(("Service", "redis"), self.by)
+
+    def test_ingress_routes_like_haproxy(self):
+        paths = self.by[("Ingress", "kurz")]["spec"]["rules"][0]["http"]["paths"]
+        table = {(p["path"], p["pathType"]): p["backend"]["service"]["name"] for p in paths}
+        self.assertEqual(table, {("/api/links", "Prefix"): "links", ("/api/stats", "Prefix"): "stats",
+                                 ("/qr", "Prefix"): "qr", ("/", "Exact"): "web", ("/index.html", "Exact"): "web",
+                                 ("/static", "Prefix"): "web", ("/", "Prefix"): "redirect"})
+        with open(os.path.join(ROOT, "docker", "haproxy", "stage3.cfg")) as f:
+            cfg = f.read()
+        for service in STATELESS:
+            self.assertIn("use_backend %s" % service if service != "redirect" else "default_backend redirect", cfg)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
