@@ -3,10 +3,12 @@
 bodies shaped like shared/reference/marathon/examples/ and RUNTIME.md, for testing the tool where
 Marathon and Mesos cannot run.
 
-  python3 tests/marathon/standin.py --port 0 [--tick S] [--token T] [--basic USER:PASS]
+  python3 tests/marathon/standin.py --port 0 [--tick S|0] [--token T] [--basic USER:PASS]
                                     [--hang PATTERN]... [--fail PATTERN]... [--lifetime S]
 prints its port on the first line of stdout, serves until --lifetime seconds passed (default 900)
-or SIGTERM.
+or SIGTERM. Tasks change state every --tick seconds (default 0.1); with --tick 0 the stand-in
+moves one tick per GET /v2/deployments instead (lockstep: the tests see every state, however
+loaded the machine is).
 
 Marathon endpoints: GET /v2/info (name "marathon", version "1.10.26-standin"); PUT /v2/groups/{id}; PUT, GET, DELETE /v2/apps/{id} (PUT: 201 created, 200
 updated; ?partialUpdate=false replaces, otherwise the fields given are merged; {"version": V} rolls
@@ -23,7 +25,8 @@ a --fail pattern makes tasks fail while staging (the deployment fails). Stand-in
 (hold: deployments started from then on never progress, reverting ones too);
 POST /_standin/lock {"app": ID} starts a deployment of that app that never ends (409 for others);
 POST /_standin/kill {"app": ID} fails one running task (Marathon replaces it);
-GET /_standin/requests lists every Marathon request received (method, path, query, body).
+GET /_standin/requests lists every Marathon request received (method, path, query: first value of
+each parameter, rawQuery, body).
 """
 import argparse
 import base64
@@ -63,7 +66,7 @@ class Handler(BaseHTTPRequestHandler):
                                 "(Authorization: token=...)"}, {"WWW-Authenticate": "acsjwt"})
         else:
             try:
-                reply = api.handle(method, parsed.path, query, raw)
+                reply = api.handle(method, parsed.path, query, raw, parsed.query)
             except Exception as e:  # a bug of the stand-in: answer it, as Marathon answers a 500
                 reply = Reply(500, {"message": "stand-in error: %s: %s" % (type(e).__name__, e)})
         body = b"" if reply.body is None else json.dumps(reply.body).encode()
@@ -96,7 +99,8 @@ def main():
     p = argparse.ArgumentParser(description="A stand-in for Marathon's REST API (not Marathon).")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
-    p.add_argument("--tick", type=float, default=0.1, help="seconds per task state change")
+    p.add_argument("--tick", type=float, default=0.1,
+                   help="seconds per task state change; 0: one change per GET /v2/deployments")
     p.add_argument("--token", help="require 'Authorization: token=TOKEN' (DC/OS)")
     p.add_argument("--basic", metavar="USER:PASS", help="require HTTP basic auth")
     p.add_argument("--hang", action="append", default=[], metavar="PATTERN")
@@ -121,7 +125,9 @@ def main():
             with world.lock:
                 world.tick()
 
-    threading.Thread(target=ticker, daemon=True).start()
+    server.api.lockstep = args.tick <= 0
+    if not server.api.lockstep:
+        threading.Thread(target=ticker, daemon=True).start()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(server.server_address[1], flush=True)
     print("Marathon stand-in (not Marathon) on http://%s:%d" % (args.host, server.server_address[1]),

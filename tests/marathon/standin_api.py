@@ -64,12 +64,13 @@ class Api:
     def __init__(self, world, auth):
         self.world, self.auth, self.log = world, auth, []
         self.leader = "127.0.0.1:8080"  # set by standin.py to the address it listens on
+        self.lockstep = False  # True (--tick 0): the world ticks once per GET /v2/deployments
 
     def authorized(self, header):
         return not self.auth or header in self.auth
 
     # -- dispatch
-    def handle(self, method, path, query, raw):
+    def handle(self, method, path, query, raw, raw_query=""):
         body = None
         if raw:
             try:
@@ -80,12 +81,15 @@ class Api:
         force = query.get("force", ["false"])[0] == "true"
         with self.world.lock:
             self.log.append({"method": method, "path": path,
-                             "query": {k: v[0] for k, v in query.items()}, "body": body})
+                             "query": {k: v[0] for k, v in query.items()}, "rawQuery": raw_query,
+                             "body": body})
             if path == "/v2/info" and method == "GET":
                 return Reply(200, {"name": "marathon", "version": "1.10.26-standin",
                                    "leader": self.leader, "frameworkId": "standin-framework",
                                    "standin": "not Marathon: tests/marathon/standin.py"})
             if path == "/v2/deployments" and method == "GET":
+                if self.lockstep:  # one tick per poll: every state is seen, whatever the load
+                    self.world.tick()
                 return Reply(200, self.world.deployments_json())
             if path.startswith("/v2/deployments/") and method == "DELETE":
                 return self.cancel(path[len("/v2/deployments/"):], force)

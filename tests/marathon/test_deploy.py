@@ -20,6 +20,11 @@ sys.path.insert(0, os.path.join(ROOT, "marathon", "lib"))
 
 from kurz_marathon import definitions  # noqa: E402
 
+sys.path.insert(0, os.path.join(ROOT, "tests", "guide"))
+import guidedoc  # noqa: E402  (the guide's block markers and output matching)
+
+CHAPTER = os.path.join(ROOT, "docs", "marathon.md")
+
 MONOLITH = os.path.join(ROOT, "marathon", "stage1", "monolith.json")
 MONOLITH_ID = definitions.absolute_id(definitions.load(MONOLITH)["id"])
 LOCK_ID = "97c136bf-5a28-4821-9d94-480d9fbb01c8"  # the id of Marathon's own 409 example
@@ -28,7 +33,7 @@ CREDENTIALS = ("DCOS_TOKEN", "MARATHON_USER", "MARATHON_PASSWORD", "MARATHON_URL
 
 class StandIn:
     def __init__(self, *args):
-        self.proc = subprocess.Popen([sys.executable, STANDIN, "--port", "0", "--tick", "0.05",
+        self.proc = subprocess.Popen([sys.executable, STANDIN, "--port", "0", "--tick", "0",
                                       "--lifetime", "300"] + list(args),
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline().strip()
@@ -113,8 +118,10 @@ class Finishes(DeployCase):
     def test_deploy_app_follows_to_the_end(self):
         proc = self.ok("deploy", MONOLITH)
         self.assertIn("step 2 of 2: ScaleApplication %s" % MONOLITH_ID, proc.stdout)
-        self.assertIn("1 staged", proc.stdout)
-        self.assertRegex(proc.stdout, r"%s: 1/1 running, 1 healthy" % MONOLITH_ID)
+        for line in ("%s: 0/1 running, 0 healthy, 0 ready, 1 staged",
+                     "%s: 1/1 running, 0 healthy, 0 ready, 1 unhealthy",
+                     "%s: 1/1 running, 1 healthy, 0 ready", "  %s: 1/1 running, 1 healthy\n"):
+            self.assertIn(line % MONOLITH_ID, proc.stdout)
         self.assertRegex(proc.stdout, r"deployment [0-9a-f-]{36} finished")
         (put,) = self.standin.requests("PUT")
         self.assertEqual(put["path"], "/v2/apps" + MONOLITH_ID)
@@ -425,6 +432,36 @@ class Canary(DeployCase):
         self.assertIn("the canary %s is still running" % self.canary_id, proc.stderr)
         self.assertTrue(image_of(self.standin.app(self.main_id)).endswith(":1.0"))
         self.assertIn(self.canary_id, self.standin.apps())
+
+
+class Chapter(DeployCase):
+    """docs/marathon.md kept true: its `<!-- run: marathon -->` blocks, in order, against one
+    stand-in (ticking, as a reader's would), output compared with its `<!-- expect -->` blocks
+    (tests/guide/guidedoc.py rules; the reader's localhost:8080 is the stand-in's port)."""
+    standin_args = ("--tick", "0.2")
+
+    def test_the_chapter(self):
+        with open(CHAPTER, encoding="utf-8") as f:
+            blocks = guidedoc.parse("docs/marathon.md", f.read(), {"marathon"})
+        runs = [b for b in blocks if b.marker == "run"]
+        self.assertGreaterEqual(len(runs), 15)
+        port = self.standin.url.rsplit(":", 1)[1]
+        pairs = [("localhost:8080", "localhost:" + port), ("127.0.0.1:8080", "127.0.0.1:" + port)]
+        env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
+        env["MARATHON_URL"] = "http://localhost:" + port
+        for block in runs:
+            script = block.text.replace("marathon/deploy ", "%s marathon/deploy --interval 0.05 " % sys.executable)
+            for reader, real in pairs:
+                script = script.replace(reader, real)
+            proc = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, env=env, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+            out = proc.stdout
+            for reader, real in pairs:
+                out = out.replace(real, reader)
+            self.assertEqual(proc.returncode, 0, "%s: exit %d\n%s" % (block.where(), proc.returncode, out))
+            if block.expect is not None:
+                problem = guidedoc.mismatch(block.expect.text, out)
+                self.assertIsNone(problem, "%s: %s\n%s" % (block.where(), problem, out))
 
 
 if __name__ == "__main__":

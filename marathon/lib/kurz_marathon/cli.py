@@ -115,7 +115,7 @@ def report(s, e, authorization):
     """The message for an error Marathon (or the network) gave."""
     from . import client
     if isinstance(e, client.Unauthorized):
-        where = "%s %s: HTTP %d" % (e.method, e.path, e.status)
+        where = "%s %s: HTTP %d" % (e.method, e.path.split("?")[0], e.status)
         if authorization:
             s.err("%s: the credentials sent (DCOS_TOKEN or MARATHON_USER/MARATHON_PASSWORD) were "
                   "refused; get a fresh token: dcos config show core.dcos_acs_token" % where)

@@ -43,7 +43,7 @@ class ApiError(MarathonError):
         return str(self.body or "").strip()[:300] or http.client.responses.get(self.status, "")
 
     def describe(self):
-        return "%s %s: HTTP %d: %s" % (self.method, self.path, self.status, self.message())
+        return "%s %s: HTTP %d: %s" % (self.method, self.path.split("?")[0], self.status, self.message())
 
     def details(self):
         """Marathon's `details` entries as (path, [errors]) pairs (400 and 422 bodies carry them)."""

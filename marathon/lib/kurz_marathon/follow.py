@@ -4,7 +4,8 @@ Contract:
 - A deployment is done when `GET /v2/deployments` no longer lists it (there is no GET for one
   deployment). `Follower.follow(id, seconds)` polls that list every `interval` seconds (no fixed
   sleeps: it returns as soon as the deployment is gone) and prints progress only when it changes:
-  "step n of m" with the current actions, then per app from `GET /v2/apps/{id}` the tasks running,
+  "step n of m" with the current actions, then per app of the current step (from
+  `GET /v2/apps/{id}`; every affected app once the deployment is gone) the tasks running,
   healthy (apps with health checks), ready (apps with readiness checks, from the deployment's
   `readinessCheckResults`), staged and unhealthy, and every new `lastTaskFailure`.
 - It returns DONE, TIMEOUT (not gone within `seconds`) or FAILED (`max_failures` distinct tasks of
@@ -82,7 +83,8 @@ class Follower:
                 if step != last_step:
                     self.out("[%5.1fs] %s" % (self.clock() - start, step))
                     last_step = step
-                for app_id in mine.get("affectedApps") or []:
+                acting = [a.get("app") for a in mine.get("currentActions") or [] if a.get("app")]
+                for app_id in acting or mine.get("affectedApps") or []:
                     line, failure = self._app_state(app_id, mine)
                     if line is not None and line != last_counts.get(app_id):
                         self.out("[%5.1fs]   %s: %s" % (self.clock() - start, app_id, line))

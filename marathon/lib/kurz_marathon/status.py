@@ -38,11 +38,18 @@ def task_health(task):
     return "healthy" if all(r.get("alive") for r in results) else "unhealthy"
 
 
+def lb_text(app):
+    group, port, backend = canary.frontend(app)
+    if port is None:
+        return "no service port"
+    return "group %s, service port %s, backend %s" % (group, port, backend)
+
+
 def app_lines(app):
     lines = ["%s  version %s  image %s" % (app["id"], app.get("version"),
                                           definitions.docker_image(app) or "-"),
              "  %s" % follow.app_counts(app),
-             "  marathon-lb %s service port %s, backend %s" % canary.frontend(app)]
+             "  marathon-lb: %s" % lb_text(app)]
     tasks = app.get("tasks") or []
     if tasks:
         rows = [("TASK", "HOST", "PORTS", "STATE", "HEALTH", "VERSION")]
