@@ -140,7 +140,14 @@ cmd_up() {
   fi
   "$root/scripts/docker/base-image.sh"
   say "building the node image $node_image (swarm/node) ..."
-  timeout "$(left)" docker build -q -t "$node_image" "$root/swarm/node" >/dev/null || die "building $node_image failed"
+  local blog
+  blog=$(mktemp /tmp/kurz-swarm-node-build.XXXXXX)
+  if ! timeout "$(left)" docker build -t "$node_image" "$root/swarm/node" >"$blog" 2>&1; then
+    tail -n 30 "$blog" >&2
+    rm -f "$blog"
+    die "building $node_image failed"
+  fi
+  rm -f "$blog"
 
   say "network $network, registry $registry, nodes ${nodes[*]} ..."
   docker network create --driver bridge --label "$label" "$network" >/dev/null

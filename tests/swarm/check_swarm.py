@@ -1,0 +1,115 @@
+"""Static checks of swarm/ (no cluster needed; ctest swarm.static).
+
+  * swarm/kurz.yml: compose format 3.8; the five services, Redis, HAProxy, Prometheus; every service:
+    replicas, resources.limits, a health check, stop_grace_period above its drain
+    (SHUTDOWN_DELAY_MS + DRAIN_TIMEOUT_MS), update_config start-first (stop-first for the single
+    stateful/host-port ones) with failure_action rollback and a monitor window, rollback_config,
+    read-only root, no capabilities, dnsrr; Redis on a named volume with a placement constraint;
+    images from the registry with the tag variable; `docker-compose config` accepts it;
+  * swarm/haproxy.cfg: `haproxy -c` with common.cfg; a server-template on tasks.<service> per service;
+  * swarm/prometheus.yml: `promtool check config`; a dns_sd_configs job on tasks.<service> per service.
+Run: /usr/bin/python3 -m unittest -v check_swarm   (in tests/swarm)
+"""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+SWARM = os.path.join(ROOT, "swarm")
+STATELESS = ("links", "redirect", "stats", "qr", "web")
+
+
+def duration_s(text):
+    total = 0.0
+    for value, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", str(text)):
+        total += float(value) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3}[unit]
+    return total
+
+
+def stack():
+    with open(os.path.join(SWARM, "kurz.yml")) as f:
+        return yaml.safe_load(f)
+
+
+class StackFile(unittest.TestCase):
+    def test_services(self):
+        doc = stack()
+        self.assertEqual(doc["version"], "3.8")
+        services = doc["services"]
+        self.assertEqual(set(services), set(STATELESS) | {"redis", "haproxy", "prometheus"})
+        for name, svc in services.items():
+            d = svc["deploy"]
+            self.assertRegex(svc["image"], r"^\$\{KURZ_REGISTRY:-registry:5000\}/kurz/%s:\$\{KURZ_TAG:-dev\}$" % name)
+            self.assertGreaterEqual(d["replicas"], 2 if name in STATELESS else 1, name)
+            self.assertIn("cpus", d["resources"]["limits"], name)
+            self.assertIn("memory", d["resources"]["limits"], name)
+            self.assertIn("test", svc["healthcheck"], name)
+            self.assertIs(svc["read_only"], True, name)
+            self.assertEqual(svc["cap_drop"], ["ALL"], name)
+            self.assertEqual(d["endpoint_mode"], "dnsrr", name)
+            up, back = d["update_config"], d["rollback_config"]
+            self.assertEqual(up["failure_action"], "rollback", name)
+            self.assertIn("monitor", up, name)
+            self.assertIn("order", back, name)
+            self.assertEqual(up["order"], "start-first" if name in STATELESS else "stop-first", name)
+            env = svc.get("environment") or {}
+            if "SHUTDOWN_DELAY_MS" in env:
+                budget = (int(env["SHUTDOWN_DELAY_MS"]) + int(env["DRAIN_TIMEOUT_MS"])) / 1000
+                self.assertGreater(duration_s(svc["stop_grace_period"]), budget, name)
+            for port in svc.get("ports", []):
+                self.assertEqual(port["mode"], "host", name)
+                self.assertIn("node.role == manager", d["placement"]["constraints"], name)
+        redis = services["redis"]
+        self.assertIn("redis-data:/data", redis["volumes"])
+        self.assertIn("redis-data", doc["volumes"])
+        self.assertEqual(redis["deploy"]["placement"]["constraints"], ["node.labels.kurz.redis == true"])
+
+    def test_docker_compose_accepts_it(self):
+        exe = shutil.which("docker-compose")
+        if exe is None:
+            self.skipTest("docker-compose is not installed")
+        proc = subprocess.run([exe, "-f", os.path.join(SWARM, "kurz.yml"), "config", "-q"], cwd=SWARM,
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
+
+class Configs(unittest.TestCase):
+    def test_haproxy(self):
+        with open(os.path.join(SWARM, "haproxy.cfg")) as f:
+            cfg = f.read()
+        for name in STATELESS:
+            self.assertRegex(cfg, r"\n    server-template %s- 10 tasks\.%s:8080\n" % (name, name))
+        exe = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
+        if exe is None:
+            self.skipTest("haproxy is not installed")
+        proc = subprocess.run([exe, "-c", "-f", os.path.join(ROOT, "docker", "haproxy", "common.cfg"), "-f",
+                               os.path.join(SWARM, "haproxy.cfg")], capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+    def test_prometheus(self):
+        with open(os.path.join(SWARM, "prometheus.yml")) as f:
+            prom = yaml.safe_load(f)
+        jobs = {j["job_name"]: j for j in prom["scrape_configs"]}
+        for name in STATELESS:
+            sd = jobs[name]["dns_sd_configs"][0]
+            self.assertEqual((sd["names"], sd["type"], sd["port"]), (["tasks." + name], "A", 8080))
+        exe = shutil.which("promtool")
+        if exe is None:
+            self.skipTest("promtool is not installed")
+        # As in the image: alerts.yml beside the configuration.
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copy(os.path.join(SWARM, "prometheus.yml"), tmp)
+            shutil.copy(os.path.join(ROOT, "docker", "prometheus", "alerts.yml"), tmp)
+            proc = subprocess.run([exe, "check", "config", os.path.join(tmp, "prometheus.yml")],
+                                  capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
