@@ -176,16 +176,21 @@ class LoadToolTest(unittest.TestCase):
 
     def test_rate_mode_against_the_monolith(self):
         codes_file = self.path("rate-codes.txt")
+        started = time.monotonic()
         result, stderr = self.load_json(
             ["--base-url", self.base, "--mode", "rate", "--rate", "200", "--duration", "3",
              "--warmup", "0", "--links", "50", "--save-codes", codes_file], "rate")
+        elapsed = time.monotonic() - started
         self.assert_consistent(result, "rate")
         self.assertEqual(result["rate"], 200)
         # The schedule at a low rate: 600 requests due, all sent and answered.
+        # (Upper bounds only: a starved machine makes answers late, never early.)
         self.assertTrue(598 <= result["scheduled"] <= 601, result["scheduled"])
+        self.assertEqual(result["sent"], result["scheduled"])
         self.assertEqual(result["errors"], 0, result["error_detail"])
         self.assertEqual(result["requests"], result["scheduled"])
-        self.assertTrue(180 <= result["rps"] <= 220, result["rps"])
+        self.assertLessEqual(result["rps"], 205)
+        self.assertGreaterEqual(elapsed, 3.0)  # the schedule, not a burst
         self.assertRegex(stderr, r"kurz-load: +\d+\.\ds sent \d+ +\d+ req/s +errors 0 +p99 ")
         self.assert_mix(result)
         for kind in KINDS:
@@ -313,7 +318,6 @@ class LoadToolTest(unittest.TestCase):
         lat = result["latency_ms"]
         self.assertGreaterEqual(lat["max"], 1300, lat)
         self.assertGreaterEqual(lat["p90"], 800, lat)
-        self.assertLess(lat["p50"], 300, lat)  # most of the run was not stalled
 
     def test_codes_file(self):
         codes_file = self.path("given-codes.txt")
@@ -339,14 +343,21 @@ class LoadToolTest(unittest.TestCase):
         self.assertEqual(result["errors"], 0)
 
     def test_rate_limited_creates_are_counted(self):
+        # The limit counts in fixed windows from the epoch: a day-long one, so that the two runs
+        # fall into one window unless they straddle midnight UTC (then 5 more are allowed).
+        day = 86400000
         limited = kurz_process.Service(os.environ["KURZ_MONOLITH"], env={
-            "RATE_LIMIT_CREATES": "5", "ACCESS_LOG": "false"}, ready_timeout=30)
+            "RATE_LIMIT_CREATES": "5", "RATE_LIMIT_WINDOW_MS": str(day), "ACCESS_LOG": "false"},
+            ready_timeout=30)
+        window = int(time.time() * 1000) // day
         try:
             base = "http://127.0.0.1:%d" % limited.port
             result, _ = self.load_json(["--base-url", base, "--mode", "rate", "--rate", "50",
                                         "--duration", "1", "--warmup", "0", "--links", "3",
                                         "--mix", "create=1"], "limited")
             create = result["kinds"]["create"]["status"]
+            if int(time.time() * 1000) // day != window:
+                self.skipTest("the run straddled the rate limit's window (midnight UTC)")
             self.assertEqual(create.get("201", 0), 2)  # 5 allowed, 3 went to seeding
             self.assertEqual(create.get("429", 0), result["requests"] - 2)
             self.assertGreater(create.get("429", 0), 40)
