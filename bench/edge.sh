@@ -4,7 +4,7 @@
 # limits) to nginx answering `return 302`, in the same run: the throughput ratio at saturation,
 # then p99 at a fixed rate of half kurz's measured maximum, for both.
 #
-#   bench/edge.sh [--replicas 2] [--duration S] [--warmup S] [--connections C] [--links N]
+#   bench/edge.sh [--replicas 2] [--duration S] [--warmup S] [--connections C] [--links N] [--perf]
 #
 # One stage 3 stack with a compose override (written to the run directory) that adds a second
 # HAProxy (`haproxy-nginx`, its own network) and nginx replicas (bench/experiments/nginx) that
@@ -33,6 +33,10 @@ replicas=2 duration=20 warmup=5 conns=64 links=1000 mix=redirect=100
 while (($#)); do
   case $1 in
     -h | --help) usage; exit 0 ;;
+    --perf)
+      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
+      exp_option --perf 1
+      shift ;;
     --replicas | --duration | --warmup | --connections | --links)
       (($# >= 2)) || usage_error "$1 needs a value"
       if [[ $1 == --replicas ]]; then replicas=$2; else exp_option "$1" "$2"; fi
@@ -46,7 +50,7 @@ fi
 exp_check_options
 
 exp_init edge
-echo "bench/edge.sh --replicas $replicas --duration $duration --warmup $warmup --connections $conns --links $links" >"$run_dir/command.txt"
+echo "bench/edge.sh --replicas $replicas --duration $duration --warmup $warmup --connections $conns --links $links$( ((exp_perf)) && echo " --perf")" >"$run_dir/command.txt"
 
 nginx_image="kurz-bench/nginx:dev"
 say "building $nginx_image (bench/experiments/nginx) ..."
@@ -86,8 +90,8 @@ networks:
 EOF
 
 stack_up stage3 "$ov" --scale "redirect=$replicas"
-lb=$(stack_ids stage3 haproxy | head -n 1)
-lbn=$(stack_ids stage3 haproxy-nginx | head -n 1)
+lb=$(stack_ids stage3 haproxy | sed -n 1p)
+lbn=$(stack_ids stage3 haproxy-nginx | sed -n 1p)
 kurz=$(published "$lb" 8080) kurz_stats=$(published "$lb" 8404)
 nginx=$(published "$lbn" 8080) nginx_stats=$(published "$lbn" 8404)
 pin_docker_proxy "$kurz" "$kurz_stats" "$nginx" "$nginx_stats"

@@ -3,7 +3,7 @@
 # to a CPU share, on the stage 3 compose stack through HAProxy.
 #
 #   bench/scaling.sh [--service redirect] [--instances 1,2,4] [--cpus 0.25] [--duration S]
-#                    [--warmup S] [--connections C] [--links N] [--mix M]
+#                    [--warmup S] [--connections C] [--links N] [--mix M] [--perf]
 #
 # For each N (ascending; 1 must be in the list): `--scale <service>=N` (every replica limited to
 # --cpus with `cpus`), wait until HAProxy's statistics list exactly N servers of the backend UP,
@@ -42,6 +42,10 @@ service=redirect instances=1,2,4 cpus=0.25 duration=20 warmup=5 conns=64 links=1
 while (($#)); do
   case $1 in
     -h | --help) usage; exit 0 ;;
+    --perf)
+      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
+      exp_option --perf 1
+      shift ;;
     --service | --instances | --cpus | --duration | --warmup | --connections | --links | --mix)
       (($# >= 2)) || usage_error "$1 needs a value"
       case $1 in
@@ -72,7 +76,7 @@ fi
 exp_check_options
 
 exp_init scaling
-echo "bench/scaling.sh --service $service --instances $instances --cpus $cpus --duration $duration --warmup $warmup --connections $conns --links $links --mix $mix" >"$run_dir/command.txt"
+echo "bench/scaling.sh --service $service --instances $instances --cpus $cpus --duration $duration --warmup $warmup --connections $conns --links $links --mix $mix$( ((exp_perf)) && echo " --perf")" >"$run_dir/command.txt"
 placement_override stage3 "$run_dir/placement.yml" "$service:$cpus"
 ov=$run_dir/placement.yml
 
@@ -82,7 +86,7 @@ t1=
 for n in "${ns[@]}"; do
   stack_up stage3 "$ov" --no-recreate --scale "$service=$n"
   if [[ -z ${edge:-} ]]; then
-    lb=$(stack_ids stage3 haproxy | head -n 1)
+    lb=$(stack_ids stage3 haproxy | sed -n 1p)
     edge=$(published "$lb" 8080)
     stats=$(published "$lb" 8404)
     pin_docker_proxy "$edge" "$stats"

@@ -3,7 +3,7 @@
 # HAProxy), stage 2 x2 (the monolith twice with Redis) and stage 3 (the services), in one run.
 #
 #   bench/stages.sh [--duration S] [--warmup S] [--connections C] [--links N] [--mix M]
-#                   [--verify-links N] [--verify-rounds R]
+#                   [--verify-links N] [--verify-rounds R] [--perf]
 #
 # For each stage, one after the other (one stack at a time): up with its compose file, wait until
 # HAProxy has both replicas UP, a verification pass through the balancer (bench/experiments/
@@ -39,6 +39,10 @@ verify_links=100 verify_rounds=4
 while (($#)); do
   case $1 in
     -h | --help) usage; exit 0 ;;
+    --perf)
+      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
+      exp_option --perf 1
+      shift ;;
     --duration | --warmup | --connections | --links | --mix | --verify-links | --verify-rounds)
       (($# >= 2)) || usage_error "$1 needs a value"
       case $1 in
@@ -59,7 +63,7 @@ fi
 exp_check_options
 
 exp_init stages
-echo "bench/stages.sh --duration $duration --warmup $warmup --connections $conns --links $links --mix $mix --verify-links $verify_links --verify-rounds $verify_rounds" >"$run_dir/command.txt"
+echo "bench/stages.sh --duration $duration --warmup $warmup --connections $conns --links $links --mix $mix --verify-links $verify_links --verify-rounds $verify_rounds$( ((exp_perf)) && echo " --perf")" >"$run_dir/command.txt"
 
 # stage  label  HAProxy service  backend  replicas  kurz services (on the replicas' CPU)
 stages=(
@@ -76,7 +80,7 @@ for entry in "${stages[@]}"; do
   # shellcheck disable=SC2086 # the services are words
   placement_override "$stage" "$run_dir/placement-$stage.yml" $app
   stack_up "$stage" "$run_dir/placement-$stage.yml"
-  lb=$(stack_ids "$stage" "$lbsvc" | head -n 1)
+  lb=$(stack_ids "$stage" "$lbsvc" | sed -n 1p)
   edge=$(published "$lb" 8080)
   stats=$(published "$lb" 8404)
   pin_docker_proxy "$edge" "$stats"

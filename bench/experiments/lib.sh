@@ -12,6 +12,7 @@
 
 exp_stacks=()  # "stage project overrides" of every stack started and not yet removed
 exp_child=     # a background command to stop at exit (interruptible)
+exp_perf=0     # --perf: perf record -a (cpu-clock) during each measured run
 exp_load_version=
 
 # exp_init <experiment>: the run directory, CPU placement, packages, cleanup trap, images.
@@ -66,6 +67,7 @@ exp_option() {
     --connections) conns=$2 ;;
     --links) links=$2 ;;
     --mix) mix=$2 ;;
+    --perf) exp_perf=$2 ;;
     *) return 1 ;;
   esac
 }
@@ -76,6 +78,8 @@ exp_usage_common() {
   --warmup S        seconds of warm-up load before each measured run (default 5)
   --connections C   connections of the load tool (default 64)
   --links N         links the load tool seeds through the API (default 1000)
+  --perf            sample every CPU with perf (cpu-clock) in each measured run: <run>.perf.txt
+                    has the CPU time by CPU and command, and by CPU, command and binary/kernel
 EOF
 }
 
@@ -329,6 +333,13 @@ measure() {
   (sleep $((warmup + duration / 2 + 1)) && timeout 20 docker stats --no-stream \
     --format 'table {{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.NetIO}}' >"$out.docker-stats.txt" 2>&1) &
   local stats_pid=$!
+  local perf_pid=
+  if ((exp_perf)); then
+    # The measured part only: after seeding and warm-up (about), for most of the duration.
+    (sleep $((warmup + 2)) && timeout $((duration + 20)) perf record -q -a -e cpu-clock -F 499 \
+      -o "$out.perf.data" -- sleep $((duration > 4 ? duration - 3 : 1)) >/dev/null 2>&1) &
+    perf_pid=$!
+  fi
   say "$label: bench/load $* (progress in ${out#"$KURZ_ROOT"/}.log)"
   local t0=$SECONDS load_cpu0 load_cpu
   children_cpu load_cpu0
@@ -341,6 +352,19 @@ measure() {
   host_times >"$out.host1"
   cgroup_times "${ids[@]}" >"$out.cg1"
   wait "$stats_pid" 2>/dev/null || true
+  if [[ -n $perf_pid ]]; then
+    wait "$perf_pid" 2>/dev/null || true
+    if [[ -s $out.perf.data ]]; then
+      {
+        echo "# perf record -a -e cpu-clock -F 499 during $label; share of all samples"
+        echo "## by CPU and command"
+        perf report -i "$out.perf.data" --sort cpu,comm --stdio -q 2>/dev/null | head -n 30 || true
+        echo "## by CPU, command and binary ([kernel.kallsyms] = the kernel: network stack, scheduler)"
+        perf report -i "$out.perf.data" --sort cpu,comm,dso --stdio -q 2>/dev/null | head -n 40 || true
+      } >"$out.perf.txt"
+      rm -f "$out.perf.data"
+    fi
+  fi
   [[ $stats == - ]] || haproxy_csv "$stats" >"$out.haproxy.csv"
   local id names=()
   for id in "${ids[@]}"; do names+=("$id=$(container_name "$id")"); done
@@ -401,7 +425,12 @@ machine_md() {
   echo "- machine: $(nproc) CPUs ($model), $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
   echo "- Docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $(docker info -f 'cgroup v{{.CgroupVersion}}, {{.CgroupDriver}}' 2>/dev/null), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
   echo "- HAProxy $(docker run --rm "kurz/haproxy:${KURZ_TAG:-dev}" -v 2>/dev/null | awk 'NR == 1 { print $3 }') (kurz/haproxy image), load tool bench/load (kurz-load; saturation by $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }'))"
-  echo "- commit $(git -C "$KURZ_ROOT" rev-parse --short HEAD 2>/dev/null)$([[ -n $(git -C "$KURZ_ROOT" status --porcelain 2>/dev/null | head -n 1) ]] && echo ' (working tree with uncommitted changes)'), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  # What was measured: the services, the images, the stacks and the load tool (others may edit
+  # other parts of the tree meanwhile).
+  local dirty
+  dirty=$(git -C "$KURZ_ROOT" status --porcelain -- services platform health docker docker-compose.yml \
+    'docker-compose.*.yml' scripts/docker bench 2>/dev/null | grep -v '^?? bench/results' | wc -l) || dirty=0
+  echo "- commit $(git -C "$KURZ_ROOT" rev-parse --short HEAD 2>/dev/null)$( ((dirty == 0)) || echo " ($dirty uncommitted changes under services/, platform/, docker/, bench/ ...)"), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 
 # fig <json file> <jq path>: one figure, rounded (rps to an integer, ms to 2 decimals).
