@@ -7,7 +7,6 @@ command into the one that reaches it; the same pairs, reversed, turn the output 
 reader would have seen, so that expected blocks are written with the default ports too.
 """
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -182,8 +181,8 @@ class Stage3Stack(Environment):
     def start(self):
         dockerenv.ensure_dockerd(ARTIFACTS, log)
         self.project = "guide%s" % RUN_ID
-        self.extra_env = dict(self.extra_env, **{"KURZ_PROJECT": self.project, "KURZ_HTTP_PORT": "", "KURZ_LB_STATS_PORT": "",
-                          "KURZ_PROMETHEUS_PORT": "", "KURZ_TAG": "dev", "KURZ_BUILD_LOGS": ARTIFACTS})
+        self.extra_env.update({"KURZ_PROJECT": self.project, "KURZ_HTTP_PORT": "", "KURZ_LB_STATS_PORT": "",
+                               "KURZ_PROMETHEUS_PORT": "", "KURZ_TAG": "dev", "KURZ_BUILD_LOGS": ARTIFACTS})
         self.pairs += [("kurz-stage3", self.project)] + _compose_pairs()
         self.up = False
 
@@ -241,6 +240,3 @@ class Marathon(Environment):
 
 KINDS = {cls.kind: cls for cls in (Local, Monolith, MonolithUnlimited, MonolithPair, Stage2Pair, DockerMonolith, Stage3Stack, Marathon)}
 
-
-def have_docker():
-    return shutil.which("docker") is not None and dockerenv.compose_command() is not None

@@ -18,7 +18,6 @@ import sys
 import time
 import unittest
 
-import environments
 import guidedoc
 from environments import KINDS, ROOT, log
 
