@@ -183,16 +183,19 @@ cmd_up() {
   say "$name is up in $((($(now_ms) - t0) / 1000)) s: 3 nodes Ready, images in $registry_in; next: cluster.sh deploy"
 }
 
-# Replicas running and healthy for every service of the stack: "name running/desired" lines.
+# Every service of the stack runs all its replicas, healthy, and no update is in progress:
+# "name running/desired update-state" lines; fails on the first service that is not there yet.
 converged() {
-  local svc want have
+  local svc reps want have state
   mgr service ls --filter "label=com.docker.stack.namespace=$stack" --format '{{.Name}} {{.Replicas}}' |
     while read -r svc reps; do
       want=${reps#*/}
       want=${want%% *}
       have=$(mgr service ps "$svc" --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running' || true)
-      echo "$svc $have/$want"
+      state=$(mgr service inspect -f '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "$svc")
+      echo "$svc $have/$want ${state:-new}"
       ((have == want)) || return 1
+      [[ $state != updating && $state != rollback_started ]] || return 1
     done
 }
 
