@@ -2,7 +2,10 @@
 Marathon: Marathon cannot run here): every command and every outcome — finished, hung (timeout ->
 DELETE -> reverting deployment), failing tasks, locked (409, --force), refused (422), 401, 404,
 network errors, bad usage — and every definition file under marathon/, also with --registry/--tag.
-The stand-in's request log proves the exact requests the tool sends."""
+The stand-in's request log proves the exact requests the tool sends. Chapter runs the `marathon`
+blocks of docs/marathon.md and compares their output with the chapter's.
+Most cases run the stand-in in lockstep (--tick 0: one task state change per GET /v2/deployments),
+so the progress lines do not depend on how loaded the machine is."""
 import json
 import os
 import socket

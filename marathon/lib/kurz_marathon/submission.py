@@ -7,6 +7,7 @@ kurz's own rules, which Marathon does not know. Paths are written the way Marath
 from the top of the submitted document: `/apps(0)/healthChecks(1)/portIndex`.
 Used by the Marathon stand-in (tests/marathon/standin.py).
 """
+import importlib.util
 import re
 
 from . import definitions, validation
@@ -15,11 +16,8 @@ _TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
 
 
 def schema_available():
-    try:
-        import jsonschema  # noqa: F401  (Debian's python3-jsonschema)
-    except ImportError:
-        return False
-    return True
+    """Whether Debian's python3-jsonschema is installed (validation.py needs it for the schema)."""
+    return importlib.util.find_spec("jsonschema") is not None
 
 
 def _parts(text):
