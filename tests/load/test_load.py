@@ -102,6 +102,61 @@ http {{
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class HAProxy:
+    """A real HAProxy in front of a server, with the stage 3 frontend's request-id rule (it keeps
+    the client's X-Request-Id, and sends header names lower-case)."""
+
+    def __init__(self, backend_port):
+        self.dir = tempfile.mkdtemp(prefix="kurz-load-haproxy-")
+        self.port = kurz_process.free_port()
+        conf = os.path.join(self.dir, "haproxy.cfg")
+        with open(conf, "w") as f:
+            f.write("""global
+    maxconn 1000
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    option http-keep-alive
+frontend http
+    bind 127.0.0.1:{p}
+    http-request set-header X-Request-Id %[uuid()] unless {{ req.hdr(X-Request-Id) -m found }}
+    default_backend kurz
+backend kurz
+    server kurz 127.0.0.1:{b}
+""".format(p=self.port, b=backend_port))
+        binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
+        self.proc = subprocess.Popen([binary, "-f", conf, "-db"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/health/live", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError("haproxy did not start")
+            time.sleep(0.05)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
@@ -277,6 +332,31 @@ class LoadToolTest(unittest.TestCase):
         self.assertEqual(rate["kinds"]["redirect"]["checked"], 0)
         self.assertEqual(rate["kinds"]["create"]["sent"] + rate["kinds"]["stats"]["sent"], 0)
         self.assert_mix(rate, {"redirect": 1, "qr": 1})
+
+    def test_through_haproxy(self):
+        # The stage 3 stack's edge: X-Request-Id passes through, header names arrive lower-case.
+        proxy = HAProxy(self.monolith.port)
+        try:
+            sat, _ = self.load_json(["--base-url", proxy.url, "--mode", "saturate", "--duration",
+                                     "1", "--warmup", "0", "--connections", "4", "--links", "30"],
+                                    "haproxy-saturate")
+            self.assert_consistent(sat, "saturate")
+            self.assertEqual(sat["unmatched"]["requests"], 0)
+            self.assertEqual(sat["errors"], 0, sat["error_detail"])
+            redirect = sat["kinds"]["redirect"]
+            self.assertIsNotNone(redirect["latency_ms"])
+            self.assertEqual(redirect["checked"], redirect["requests"])
+            self.assertEqual(redirect["wrong_target"] + redirect["not_found"], 0)
+            rate, _ = self.load_json(["--base-url", proxy.url, "--mode", "rate", "--rate", "200",
+                                      "--duration", "1", "--warmup", "0", "--links", "30"],
+                                     "haproxy-rate")
+            self.assert_consistent(rate, "rate")
+            self.assertEqual(rate["errors"], 0, rate["error_detail"])
+            redirect = rate["kinds"]["redirect"]
+            self.assertEqual(redirect["checked"], redirect["requests"])
+            self.assertEqual(redirect["wrong_target"] + redirect["not_found"], 0)
+        finally:
+            proxy.stop()
 
     def test_a_frozen_server_shows_in_p90_and_max(self):
         # 200/s for 3 s with the monolith stopped for 1.5 s of it. Requests due during the stall
