@@ -173,8 +173,9 @@ void Engine::open(Conn& c, int64_t now) {
   const auto& a = *plan_.address;
   c.fd = socket(a.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c.fd < 0) {
-    if (plan_.index == 0 && tally_.fatal.empty())
-      tally_.fatal = std::string("socket: ") + std::strerror(errno);
+    if (tally_.fatal.empty())
+      tally_.fatal = std::string("cannot open a socket: ") + std::strerror(errno) +
+                     (errno == EMFILE ? " (fewer --connections, or raise ulimit -n)" : "");
     c.retry_at = now + 100 * kMs;
     return;
   }
@@ -380,6 +381,7 @@ Tally Engine::run() {
       tally_.fatal = "interrupted";
       break;
     }
+    if (!tally_.fatal.empty()) break;
     while (next_ < planned_ && scheduled_ns(next_) <= now) {
       const int64_t at = scheduled_ns(next_);
       if (in_window(at)) ++tally_.scheduled;
