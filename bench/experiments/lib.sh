@@ -25,6 +25,7 @@ exp_init() {
   run_dir=${KURZ_RESULTS_DIR:-$KURZ_ROOT/bench/results}/$exp_name-$(date -u +%Y%m%d-%H%M%S)
   mkdir -p "$run_dir"
   exp_cpus
+  exp_loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
   trap exp_cleanup EXIT
   trap 'exit 130' INT TERM HUP
   exp_load_cmd
@@ -422,7 +423,7 @@ run_load() {
 machine_md() {
   local model
   model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-  echo "- machine: $(nproc) CPUs ($model), $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
+  echo "- machine: $(nproc) CPUs ($model), $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r); load average at the start $exp_loadavg0, at the end $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: others' work shows here and in the CPU busy figures)"
   echo "- Docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $(docker info -f 'cgroup v{{.CgroupVersion}}, {{.CgroupDriver}}' 2>/dev/null), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
   echo "- HAProxy $(docker run --rm "kurz/haproxy:${KURZ_TAG:-dev}" -v 2>/dev/null | awk 'NR == 1 { print $3 }') (kurz/haproxy image), load tool bench/load (kurz-load; saturation by $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }'))"
   # What was measured: the services, the images, the stacks and the load tool (others may edit
