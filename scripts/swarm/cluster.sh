@@ -8,7 +8,7 @@
 #             of swarm/kurz.yml when no name is given)
 #   deploy    `docker stack deploy -c swarm/kurz.yml kurz` on the manager, then waits until every
 #             service runs all its replicas, healthy
-#   status    nodes, services, tasks and the URLs
+#   status    nodes, services and the URLs
 #   url       the edge's URL (HAProxy on the manager, published on 127.0.0.1)
 #   docker ARGS...   the docker CLI on the manager node (e.g. `cluster.sh docker service ls`)
 #   down      removes everything `up` made: stack, nodes, their volumes, the registry, the network
@@ -21,7 +21,6 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$KURZ_ROOT
 
 usage() { sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
@@ -137,6 +136,7 @@ cmd_up() {
   t0=$(now_ms)
   if [[ ${KURZ_SWARM_KEEP:-0} != 1 ]]; then
     trap 'rc=$?; if ((rc != 0)); then say "up failed: removing what it made"; cmd_down || true; fi' EXIT
+    trap 'exit 130' INT TERM HUP
   fi
   "$root/scripts/docker/base-image.sh"
   say "building the node image $node_image (swarm/node) ..."
@@ -179,7 +179,7 @@ cmd_up() {
 
   say "pushing the kurz images to the registry ..."
   cmd_push
-  trap - EXIT
+  trap - EXIT INT TERM HUP
   say "$name is up in $((($(now_ms) - t0) / 1000)) s: 3 nodes Ready, images in $registry_in; next: cluster.sh deploy"
 }
 
