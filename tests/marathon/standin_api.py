@@ -1,8 +1,10 @@
 """The routes of the Marathon stand-in (NOT Marathon; see standin.py for the endpoint list): each turns
-a request into a change of the World (standin_world.py) and a reply shaped like Marathon's."""
+a request into a change of the World (standin_world.py) and a reply shaped like Marathon's. The
+stand-in's own control endpoints (/_standin/...) are in standin_control.py."""
 import copy
 import json
 
+import standin_control
 from kurz_marathon import definitions, submission
 from standin_world import App
 
@@ -68,6 +70,9 @@ class Api:
 
     def authorized(self, header):
         return not self.auth or header in self.auth
+
+    def control(self, method, path, raw):
+        return standin_control.control(self, method, path, raw)
 
     # -- dispatch
     def handle(self, method, path, query, raw, raw_query=""):
@@ -276,37 +281,3 @@ class Api:
         if force:
             return Reply(202)
         return self.result(w.revert(dep))
-
-    # -- stand-in control (not Marathon)
-    def control(self, method, path, raw):
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            return Reply(400, {"message": "not JSON"})
-        w = self.world
-        with w.lock:
-            if path == "/_standin/requests" and method == "GET":
-                return Reply(200, self.log)
-            if path == "/_standin/scenario" and method == "POST":
-                w.hang, w.fail = list(body.get("hang", w.hang)), list(body.get("fail", w.fail))
-                w.hold = bool(body.get("hold", w.hold))
-                return Reply(200, {"hang": w.hang, "fail": w.fail, "hold": w.hold})
-            app = w.apps.get(definitions.absolute_id(body.get("app", "")))
-            if app is None:
-                return Reply(404, {"message": "no app %s" % body.get("app")})
-            if path == "/_standin/lock" and method == "POST":
-                dep = w.start([[{"action": "ScaleApplication", "app": app.id}]], {}, hold=True,
-                              dep_id=body.get("id"))
-                return self.result(dep)
-            if path == "/_standin/kill" and method == "POST":
-                running = [t for t in app.alive() if t.state == "TASK_RUNNING"]
-                if not running:
-                    return Reply(409, {"message": "no running task"})
-                task = running[0]
-                app.tasks.remove(task)
-                app.last_failure = {"appId": app.id, "host": task.host, "state": "TASK_KILLED",
-                                    "message": "stand-in: killed on request", "taskId": task.id,
-                                    "timestamp": w.timestamp(), "version": task.version}
-                return Reply(200, {"killed": task.id})
-        return Reply(404, {"message": "no such stand-in endpoint"})
-
