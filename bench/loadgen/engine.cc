@@ -18,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cores.h"
 #include "http_response.h"
 #include "mix.h"
 #include "requests.h"
@@ -447,7 +448,7 @@ Tally Engine::run() {
 std::optional<Result> run_rate(const Options& o, const BaseUrl& url, const Address& address,
                                const std::vector<Link>& links, const std::string& run_id,
                                std::string& error) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = usable_cores();
   int threads =
       o.threads > 0 ? o.threads : std::clamp(static_cast<int>(std::ceil(o.rate / 20000)), 1, cores);
   threads = std::max(1, std::min(threads, o.connections));

@@ -51,7 +51,8 @@ Options:
   --duration S        seconds measured (10)
   --warmup S          seconds of the same load before measuring, not recorded (1)
   --connections C     keep-alive HTTP/1.1 connections (64)
-  --threads T         sending threads (wrk: min(cores, C); rate mode: 1 per 20000 req/s, at most cores)
+  --threads T         sending threads (wrk: min(cores, C); rate mode: 1 per 20000 req/s, at most
+                      cores; cores: the CPUs this process may use, so taskset counts)
   --mix SPEC          kind=weight list; kinds left out weigh 0 (redirect=90,create=3,stats=4,qr=3)
   --links N           links created through POST /api/links before measuring (1000). The target must
                       allow that many creates (RATE_LIMIT_CREATES=0): a 429 while seeding stops with

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cores.h"
 #include "shared_counts.h"
 #include "stop_flag.h"
 
@@ -181,7 +182,7 @@ std::optional<Result> run_saturate(const Options& o, const BaseUrl& url,
   SharedCounts counts;
   if (!counts.create(dir.file("counts"), error)) return std::nullopt;
 
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = usable_cores();
   const int threads = std::min<int>(
       {o.threads > 0 ? o.threads : cores, o.connections, static_cast<int>(SlotLayout::kMaxSlots)});
   const std::string summary_path = dir.file("wrk-summary.json");
