@@ -47,6 +47,7 @@ class Nginx:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="kurz-load-nginx-")
         self.port = kurz_process.free_port()
+        self.closing_port = kurz_process.free_port()  # closes every second connection's answer
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
             f.write("""worker_processes 1;
@@ -66,8 +67,13 @@ http {{
     listen 127.0.0.1:{p};
     location / {{ return 302 https://example.com/; }}
   }}
+  server {{
+    listen 127.0.0.1:{c};
+    keepalive_requests 2;
+    location / {{ return 302 https://example.com/; }}
+  }}
 }}
-""".format(d=self.dir, p=self.port))
+""".format(d=self.dir, p=self.port, c=self.closing_port))
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
         self.proc = subprocess.Popen([binary, "-p", self.dir + "/", "-c", conf, "-e",
                                       os.path.join(self.dir, "error.log")],
@@ -332,6 +338,18 @@ class LoadToolTest(unittest.TestCase):
         self.assertEqual(rate["kinds"]["redirect"]["checked"], 0)
         self.assertEqual(rate["kinds"]["create"]["sent"] + rate["kinds"]["stats"]["sent"], 0)
         self.assert_mix(rate, {"redirect": 1, "qr": 1})
+
+    def test_a_server_that_closes_connections(self):
+        # nginx with keepalive_requests 2 answers every second request with Connection: close:
+        # kurz-load reconnects and keeps the schedule without losing a request.
+        result, _ = self.load_json(["--base-url", "http://127.0.0.1:%d" % self.nginx.closing_port,
+                                    "--mode", "rate", "--rate", "300", "--duration", "1",
+                                    "--warmup", "0", "--links", "0", "--connections", "8"],
+                                   "closing")
+        self.assert_consistent(result, "rate")
+        self.assertEqual(result["errors"], 0, result["error_detail"])
+        self.assertTrue(298 <= result["scheduled"] <= 301, result["scheduled"])
+        self.assertEqual(result["status"], {"302": result["scheduled"]})
 
     def test_through_haproxy(self):
         # The stage 3 stack's edge: X-Request-Id passes through, header names arrive lower-case.
