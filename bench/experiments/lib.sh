@@ -12,6 +12,7 @@
 
 exp_stacks=()  # "stage project overrides" of every stack started and not yet removed
 exp_child=     # a background command to stop at exit (interruptible)
+declare -A exp_built=()  # stages whose images this run has built (stack.sh up builds them)
 exp_perf=0     # --perf: perf record -a (cpu-clock) during each measured run
 exp_load_version=
 
@@ -119,16 +120,19 @@ exp_load_cmd() {
 # project of this run for that stage and waits until every container is healthy. The overrides
 # (':'-separated compose files) are kept for later calls on the same stage.
 stack_up() {
-  local stage=$1 ov=$2 project entry found=0
+  local stage=$1 ov=$2 project entry found=0 no_build=0
   shift 2
   project=$(stack_project "$stage")
   for entry in "${exp_stacks[@]}"; do [[ $entry == "$stage $project "* ]] && found=1; done
   ((found)) || exp_stacks+=("$stage $project $ov")
+  # The images of a stage are built once per run; later calls on it only change the stack.
+  [[ -v exp_built[$stage] ]] && no_build=1
   say "stack $stage (project $project): up $*"
-  KURZ_PROJECT=$project KURZ_COMPOSE_OVERRIDES=$ov KURZ_HTTP_PORT='' KURZ_LB_STATS_PORT='' \
+  KURZ_NO_BUILD=$no_build KURZ_PROJECT=$project KURZ_COMPOSE_OVERRIDES=$ov KURZ_HTTP_PORT='' KURZ_LB_STATS_PORT='' \
     KURZ_PROMETHEUS_PORT='' KURZ_RATE_LIMIT_CREATES=0 KURZ_UP_TIMEOUT=${KURZ_UP_TIMEOUT:-240} \
     interruptible "$KURZ_ROOT/scripts/docker/stack.sh" up "$stage" "$@" >>"$run_dir/stack.log" 2>&1 ||
     { tail -n 40 "$run_dir/stack.log" >&2; die "stack $stage did not come up (see $run_dir/stack.log)"; }
+  exp_built[$stage]=1
 }
 
 # stack_down <stage>: removes the stack of this run for that stage (and forgets it).

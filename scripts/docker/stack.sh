@@ -16,13 +16,14 @@
 # KURZ_HTTP_PORT: host port of the edge on 127.0.0.1 (default 8080; empty: Docker picks one).
 # KURZ_COMPOSE_OVERRIDES: extra compose files (':'-separated, relative to the repository root),
 # merged over the stage's file in order (the experiments of bench/ pin CPUs this way).
+# KURZ_NO_BUILD=1: `up` skips the image builds (a stack changed again in the same run).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 say() { printf 'kurz: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
-usage() { sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 (($# >= 2)) || usage
 cmd=$1 stage=$2
@@ -106,7 +107,7 @@ wait_healthy() {
 
 case $cmd in
   up)
-    build
+    [[ ${KURZ_NO_BUILD:-0} == 1 ]] || build
     say "starting $stage (project $project, $file) ..."
     t0=$SECONDS
     dc up -d --no-build "$@"
