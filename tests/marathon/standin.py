@@ -19,6 +19,8 @@ holds the app (?force=true overrides: the holder is dropped), 422 with Marathon'
 submission rules (kurz_marathon.submission, i.e. validation.py's first two layers), 400 on a body that is not JSON, 404 for unknown apps,
 401 when --token/--basic is set and the request has no matching Authorization header.
 
+With --docker every task is a real container (standin_docker.py: the contract harness's executor
+and probes); the states below are then the container's own.
 Scenarios: tasks of an image containing a --hang pattern never get healthy (the deployment hangs);
 a --fail pattern makes tasks fail while staging (the deployment fails). Stand-in control endpoints
 (no auth, not Marathon): POST /_standin/scenario {"hang": [...], "fail": [...], "hold": bool}
@@ -35,6 +37,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -106,8 +109,13 @@ def main():
     p.add_argument("--hang", action="append", default=[], metavar="PATTERN")
     p.add_argument("--fail", action="append", default=[], metavar="PATTERN")
     p.add_argument("--lifetime", type=float, default=900.0)
+    p.add_argument("--docker", action="store_true",
+                   help="tasks are real containers (standin_docker.py); use local images")
     args = p.parse_args()
     world = standin_world.World(args.hang, args.fail)
+    if args.docker:
+        import standin_docker
+        world.driver = standin_docker.Driver(world)
     auth = []
     if args.token:
         auth.append("token=" + args.token)
@@ -117,8 +125,12 @@ def main():
     server.daemon_threads = True
     server.api = Api(world, auth)
     server.api.leader = "%s:%d" % (args.host, server.server_address[1])
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop = threading.Event()  # set by the main thread only (never from a signal handler: deadlock)
+
+    def on_sigterm(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
     def ticker():
         while not stop.wait(args.tick):
@@ -133,10 +145,14 @@ def main():
     print("Marathon stand-in (not Marathon) on http://%s:%d" % (args.host, server.server_address[1]),
           file=sys.stderr, flush=True)
     try:
-        stop.wait(args.lifetime)
-    except KeyboardInterrupt:
+        time.sleep(args.lifetime)
+    except KeyboardInterrupt:  # SIGINT or SIGTERM
         pass
+    stop.set()
     server.shutdown()
+    if world.driver is not None:
+        with world.lock:
+            world.driver.close()
     return 0
 
 

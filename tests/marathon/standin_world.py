@@ -31,6 +31,8 @@ class Task:
         self.host, self.port = host, port
         self.state, self.healthy, self.ready = "TASK_STAGING", False, False
         self.staged_at = self.started_at = None
+        self.real = None  # a standin_docker.RealTask when the stand-in runs real containers
+        self.failure_message = "Container exited with status 1 (stand-in: the image matches a fail pattern)"
 
     def ok(self, app):
         return (self.state == "TASK_RUNNING" and (self.healthy or not app.definition.get("healthChecks"))
@@ -86,6 +88,7 @@ class World:
         self.apps, self.deployments, self.stopping = {}, {}, []
         self.hang, self.fail = list(hang), list(fail)
         self.hold = False  # scenario: every deployment started from now on never progresses
+        self.driver = None  # standin_docker.Driver: tasks are real containers (--docker)
         self._last_ts, self._hosts = None, 0
 
     # -- time and names
@@ -109,6 +112,13 @@ class World:
         task = Task(app.id, version, self.behaviour(app), "agent-%d.standin" % (self._hosts % 3 + 1),
                     31000 + self._hosts % 1000)
         task.staged_at = self.timestamp()
+        if self.driver is not None:
+            try:
+                task.real = self.driver.launch(app.definition, version)
+                task.host, task.port = self.driver.gateway, task.real.host_port
+                task.id = task.real.task.task_id  # the container's MESOS_TASK_ID
+            except Exception as e:  # a definition the executor cannot run: the task fails
+                task.behaviour, task.failure_message = "fail", "stand-in --docker: %s" % e
         app.tasks.append(task)
 
     # -- deployments
@@ -182,17 +192,33 @@ class World:
                 while len(app.alive()) < app.definition.get("instances", 1):
                     self.launch(app, app.version)
 
+    def _fail(self, app, task, message):
+        app.tasks.remove(task)
+        app.last_failure = {"appId": app.id, "host": task.host, "message": message,
+                            "state": "TASK_FAILED", "taskId": task.id, "timestamp": self.timestamp(),
+                            "version": task.version, "slaveId": "standin-agent"}
+
+    def _advance_real(self, app, task):
+        real = task.real
+        if task.state == "TASK_KILLING":
+            if real.gone:
+                app.tasks.remove(task)
+        elif real.failure:
+            self._fail(app, task, real.failure)
+            real.kill()
+        elif task.state == "TASK_STAGING" and real.pid:
+            task.state, task.started_at = "TASK_RUNNING", self.timestamp()
+        elif task.state == "TASK_RUNNING":
+            task.healthy, task.ready = real.healthy, real.ready and real.healthy
+
     def _advance(self, app, task):
+        if task.real is not None:
+            return self._advance_real(app, task)
         if task.state == "TASK_KILLING":
             app.tasks.remove(task)
         elif task.state == "TASK_STAGING":
             if task.behaviour == "fail":
-                app.tasks.remove(task)
-                app.last_failure = {"appId": app.id, "host": task.host, "message": "Container exited "
-                                    "with status 1 (stand-in: the image matches a fail pattern)",
-                                    "state": "TASK_FAILED", "taskId": task.id,
-                                    "timestamp": self.timestamp(), "version": task.version,
-                                    "slaveId": "standin-agent"}
+                self._fail(app, task, task.failure_message)
             else:
                 task.state, task.started_at = "TASK_RUNNING", self.timestamp()
         elif task.state == "TASK_RUNNING" and task.behaviour == "ok":
@@ -203,6 +229,8 @@ class World:
 
     def _kill(self, task):
         task.state = "TASK_KILLING"
+        if task.real is not None:
+            task.real.kill()
 
     def _act(self, action):
         kind, app_id = action["action"], action["app"]
@@ -222,7 +250,7 @@ class World:
             for _ in range(target - len(alive)):
                 self.launch(app, app.version)
             alive = app.alive()
-            return len(alive) == target and all(t.ok(app) for t in alive)
+            return len(alive) == target and all(t.ok(app) for t in alive) and not self._killing(app)
         return self._restart(app, action.get("version", app.version), target)
 
     def _restart(self, app, version, n):
@@ -252,4 +280,9 @@ class World:
             total += 1
         alive = app.alive()
         return (not [t for t in alive if t.version != version] and len(alive) == n
-                and all(t.ok(app) for t in alive))
+                and all(t.ok(app) for t in alive) and not self._killing(app))
+
+    @staticmethod
+    def _killing(app):
+        """A step ends when its killed tasks are gone (TASK_KILLED), not when the kill was sent."""
+        return any(t.state == "TASK_KILLING" for t in app.tasks)

@@ -45,13 +45,14 @@ class StandIn:
             raise AssertionError("the stand-in did not print its port: %r" % line)
         self.url = "http://127.0.0.1:%s" % line
 
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+    def stop(self, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
         self.proc.stdout.close()
 
     def call(self, method, path, body=None, auth=None):
