@@ -152,13 +152,13 @@ def _compose_pairs():
 
 
 class DockerMonolith(Environment):
-    """A Docker engine and the image kurz/monolith:dev. Containers the guide names `kurz-demo...`
-    get a unique name here (and are removed at the end); the port 8080 it publishes is a free one."""
+    """A Docker engine (started when none answers). The guide's own blocks build kurz/monolith:dev
+    (chapter 1, before any block uses it). Containers the guide names `kurz-demo...` get a unique
+    name here (and are removed at the end); the port 8080 it publishes is a free one."""
     kind = "docker"
 
     def start(self):
         dockerenv.ensure_dockerd(ARTIFACTS, log)
-        dockerenv.build_images(["monolith"], "dev", ARTIFACTS, log)
         port = free_port()
         self.prefix = "guide%s-" % RUN_ID
         self.pairs += [("kurz-demo", self.prefix + "kurz-demo"),

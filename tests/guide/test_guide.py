@@ -22,7 +22,7 @@ import guidedoc
 from environments import KINDS, ROOT, log
 
 GUIDE = os.path.join(ROOT, "docs", "guide")
-BLOCK_TIMEOUT_S = 180
+BLOCK_TIMEOUT_S = 600  # a block may build an image (chapter 1) on a machine whose cache is cold
 SETUP_TIMEOUT_S = 1200  # a cold machine builds the images first
 
 
