@@ -48,14 +48,17 @@ host_port() { # host_port <container> <container port>: the 127.0.0.1 port it is
 mgr() { docker exec -i "$manager" docker "$@"; }
 deadline=0
 start_clock() { deadline=$((SECONDS + timeout_s)); }
-left() { local l=$((deadline - SECONDS)); ((l > 0)) || die "over the time bound of ${timeout_s}s (KURZ_SWARM_TIMEOUT)"; echo "$l"; }
+# check_time: dies (in the main shell) once the bound is over; left: the seconds that remain, at
+# least 1, for `timeout "$(left)" ...` (a die inside $(...) would only end the subshell).
+check_time() { ((SECONDS < deadline)) || die "over the time bound of ${timeout_s}s (KURZ_SWARM_TIMEOUT)"; }
+left() { local l=$((deadline - SECONDS)); echo $((l > 0 ? l : 1)); }
 
 # Waits (bounded) until `docker info` answers in a node.
 wait_engine() {
   local c=$1 until=$((SECONDS + 60))
   until docker exec "$c" docker info --format '{{.ID}}' >/dev/null 2>&1; do
     ((SECONDS < until)) || { docker logs --tail 30 "$c" >&2 || true; die "the engine in $c did not answer within 60 s"; }
-    left >/dev/null
+    check_time
     sleep 0.5
   done
 }
@@ -102,6 +105,7 @@ cmd_down() {
 stack_images() { grep -oE 'kurz/[a-z0-9-]+:' "$root/swarm/kurz.yml" | sed 's|kurz/||; s|:$||' | awk '!seen[$0]++'; }
 
 cmd_push() {
+  ((deadline > 0)) || start_clock
   local -a names
   if (($# > 0)); then names=("$@"); else mapfile -t names < <(stack_images); fi
   local rport n missing=()
@@ -118,7 +122,7 @@ cmd_push() {
   # registry:5000 on the cluster network. The repository names are the same.
   for n in "${names[@]}"; do
     docker tag "kurz/$n:$tag" "127.0.0.1:$rport/kurz/$n:$tag"
-    timeout 300 docker push -q "127.0.0.1:$rport/kurz/$n:$tag" >/dev/null ||
+    timeout "$(left)" docker push -q "127.0.0.1:$rport/kurz/$n:$tag" >/dev/null ||
       die "pushing kurz/$n:$tag to the registry failed"
     docker rmi "127.0.0.1:$rport/kurz/$n:$tag" >/dev/null
     say "pushed kurz/$n:$tag to $registry_in"
@@ -159,12 +163,13 @@ cmd_up() {
   for i in 1 2 3; do start_node "${nodes[i - 1]}" "$i"; done
   for i in 1 2 3; do wait_engine "${nodes[i - 1]}"; done
 
+  check_time
   say "the Swarm: $manager manager, $name-2 and $name-3 workers ..."
   local mip token
   mip=$(node_ip "$manager")
   # Heartbeat 2 s (default 5 s): a node that stops answering is marked down within seconds.
-  mgr swarm init --advertise-addr "$mip" --dispatcher-heartbeat 2s --task-history-limit 3 >/dev/null
-  token=$(mgr swarm join-token -q worker)
+  timeout "$(left)" docker exec "$manager" docker swarm init --advertise-addr "$mip" --dispatcher-heartbeat 2s --task-history-limit 3 >/dev/null
+  token=$(timeout "$(left)" docker exec "$manager" docker swarm join-token -q worker)
   for i in 2 3; do
     timeout "$(left)" docker exec "${nodes[i - 1]}" docker swarm join --token "$token" "$mip:2377" >/dev/null
   done
@@ -174,9 +179,11 @@ cmd_up() {
     ready=$(mgr node ls --format '{{.Status}}' | grep -c '^Ready$' || true)
     ((ready == 3)) && break
     ((SECONDS < until)) || die "only $ready of 3 nodes Ready after 60 s"
+    check_time
     sleep 0.5
   done
 
+  check_time
   say "pushing the kurz images to the registry ..."
   cmd_push
   trap - EXIT INT TERM HUP
@@ -208,8 +215,10 @@ cmd_deploy() {
   docker exec "$manager" mkdir -p "$dir"
   tar -C "$root/swarm" -c kurz.yml haproxy.cfg prometheus.yml | docker exec -i "$manager" tar -C "$dir" -x
   say "docker stack deploy -c swarm/kurz.yml $stack (KURZ_TAG=$tag) ..."
+  local public
+  public=${KURZ_PUBLIC_BASE_URL:-$(cmd_url | sed 's/127\.0\.0\.1/localhost/')}
   docker exec -w "$dir" -e KURZ_TAG="$tag" -e KURZ_RATE_LIMIT_CREATES="${KURZ_RATE_LIMIT_CREATES:-60}" \
-    -e KURZ_PUBLIC_BASE_URL="${KURZ_PUBLIC_BASE_URL:-http://localhost:${KURZ_SWARM_HTTP_PORT-8180}}" \
+    -e KURZ_PUBLIC_BASE_URL="$public" \
     "$manager" timeout "$(left)" docker stack deploy --prune -c kurz.yml "$stack" >&2
   local out
   while ! out=$(converged); do

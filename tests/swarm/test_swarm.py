@@ -18,7 +18,7 @@ not built):
   6 kill        a worker's container SIGKILLed: its tasks are rescheduled; failed requests bounded
                 and reported, time until every service runs all its replicas again; no link lost,
                 clicks counted for every redirect answered (bounded by the click buffer)
-Each prints `swarm <scenario>: sent=... failed=... recover_s=...`; figures in
+Each prints `swarm <scenario>: sent=... failed=... recover_s=... <figures>`; figures in
 test-artifacts/swarm/report.json. KURZ_SWARM_KEEP=1 leaves the cluster up.
 """
 import atexit
@@ -271,13 +271,16 @@ def tearDownModule():
 class Swarm(unittest.TestCase):
     maxDiff = None
 
-    def record(self, scenario, load, **figures):
+    def record(self, scenario, load, recover_s, **figures):
+        """The scenario's result line: sent, failed, recover_s (the time until the scenario's end
+        state: converged, 4 answering, update or rollback completed, tasks moved, stack whole)."""
         entry = dict(load)
-        entry.update(figures)
+        entry.update(figures, recover_s=recover_s)
         REPORT[scenario] = entry
         write_report()
         extra = " ".join("%s=%s" % kv for kv in figures.items())
-        log("swarm %s: sent=%d failed=%d %s (%s)" % (scenario, load["sent"], load["failed"], extra, load["tool"]))
+        log("swarm %s: sent=%d failed=%d recover_s=%s %s (%s)" % (scenario, load["sent"], load["failed"], recover_s,
+                                                                 extra, load["tool"]))
 
     def wait(self, what, predicate, timeout, interval=0.5):
         td.wait_until(what, predicate, timeout, interval)
@@ -309,7 +312,7 @@ class Swarm(unittest.TestCase):
             return sum(1 for t in active if t["health"] == "up") == want == len(active)
         self.wait("Prometheus: %d targets up" % want, targets_up, 40, 1)
         result = load.result()
-        self.record("deploy", result, cluster_up_s=REPORT["cluster_up_s"], converged_s=REPORT["deploy_converged_s"],
+        self.record("deploy", result, REPORT["deploy_converged_s"], cluster_up_s=REPORT["cluster_up_s"], converged_s=REPORT["deploy_converged_s"],
                     prometheus_targets_up=want)
         self.assertEqual(result["failed"], 0, result)
 
@@ -338,7 +341,7 @@ class Swarm(unittest.TestCase):
         # Back to 2 for the next scenarios (the load has ended).
         mgr("service", "scale", "--detach", svc + "=2")
         self.assertEqual([t[3] for t in running_tasks("kurz_haproxy")], haproxy_task, "the edge was restarted")
-        self.record("scale", result, replicas="1->4", to_4_answering_s=round(to_traffic, 1), instances_seen=len(seen))
+        self.record("scale", result, round(to_traffic, 1), replicas="1->4", to_4_answering_s=round(to_traffic, 1), instances_seen=len(seen))
         self.assertEqual(result["failed"], 0, result)
 
     def _update(self, image, end_states, timeout):
@@ -361,7 +364,7 @@ class Swarm(unittest.TestCase):
         states, took = self._update("swarm-v2", ("completed", "paused", "rollback_completed", "rollback_paused"), 120)
         result = load.result()
         images = {t[1] for t in running_tasks("kurz_redirect")}
-        self.record("update", result, update_s=round(took, 1), states=states)
+        self.record("update", result, round(took, 1), update_s=round(took, 1), states=states)
         self.assertEqual(states[-1][0], "completed", states)
         self.assertEqual(images, {"registry:5000/kurz/redirect:swarm-v2"})
         self.assertEqual(result["failed"], 0, result)
@@ -374,7 +377,7 @@ class Swarm(unittest.TestCase):
         images = {t[1] for t in running_tasks("kurz_redirect")}
         started = [s for s, t in states if s == "rollback_started"]
         detect = next((t for s, t in states if s == "rollback_started"), None)
-        self.record("rollback", result, rollback_started_s=detect, rollback_completed_s=round(took, 1), states=states)
+        self.record("rollback", result, round(took, 1), rollback_started_s=detect, rollback_completed_s=round(took, 1), states=states)
         self.assertTrue(started, states)
         self.assertEqual(states[-1][0], "rollback_completed", states)
         self.assertEqual(images, {"registry:5000/kurz/redirect:swarm-v2"})
@@ -392,7 +395,7 @@ class Swarm(unittest.TestCase):
         took = time.monotonic() - t0
         result = load.result()
         mgr("node", "update", "--availability", "active", node)
-        self.record("drain", result, tasks_moved=moved, moved_s=round(took, 1))
+        self.record("drain", result, round(took, 1), tasks_moved=moved, moved_s=round(took, 1))
         self.assertEqual(result["failed"], 0, result)
 
     def test_6_kill(self):
@@ -431,7 +434,7 @@ class Swarm(unittest.TestCase):
             return counted[-1] >= answered or (len(counted) > 3 and counted[-1] == counted[-2] == counted[-3])
         self.wait("stats caught up", caught_up, 30, 1)
         lost_clicks = max(0, answered - counted[-1])
-        self.record("kill", result, placement_before=placement, tasks_on_node=on_node, node_state=down, whole_again_s=round(whole_s, 1),
+        self.record("kill", result, round(whole_s, 1), placement_before=placement, tasks_on_node=on_node, node_state=down, whole_again_s=round(whole_s, 1),
                     links_checked=checked, links_lost=lost_links, clicks_counted=counted[-1], clicks_lost=lost_clicks)
         self.assertEqual(lost_links, 0)
         # A killed replica loses what its click buffer held (flushed every 20 ms): a handful at most.
