@@ -527,6 +527,21 @@ class ValidatorTest(unittest.TestCase):
                 shown = paths[broken_rel or rels[-1]]
                 self.assert_fails([paths[r] for r in rels], shown, app_id, message)
 
+    def test_legacy_ports_declare_ports_for_health_checks(self):
+        # Marathon's own examples/group.json: host networking, the legacy `ports` array, and a
+        # health check with portIndex 0. Marathon accepts it, so the Marathon layers must too.
+        from kurz_marathon import validation
+        app = {"id": "/tools/oauth-server", "cmd": "./oauth-server", "ports": [0], "cpus": 0.1, "mem": 64,
+               "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0}]}
+        checker = validation.Checker(app)
+        checker.schema()
+        checker.marathon()
+        self.assertEqual(checker.problems, [])
+        app["healthChecks"][0]["portIndex"] = 1
+        checker = validation.Checker(app)
+        checker.marathon()
+        self.assertTrue(any("portIndex" in p.path for p in checker.problems), checker.problems)
+
     def test_the_untouched_copies_pass(self):
         # The cases above start from these files: written the same way, they are valid.
         files = [self.write(rel, original(rel)) for rel in (S1, S2, S3, REDIS, LB, CANARY)]

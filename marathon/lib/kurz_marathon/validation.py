@@ -206,7 +206,9 @@ class Checker:
             self.add(app_id, (), "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.")
         if item.get("cmd") is not None and len(str(item.get("cmd"))) <= 1:
             self.add(app_id, ("cmd",), "must not be an empty string")
-        ports = mappings if mappings else port_defs
+        # The legacy `ports` array (Marathon < 1.0 style, still accepted) declares ports too.
+        legacy = [{"port": p} for p in item.get("ports") or [] if isinstance(p, int)]
+        ports = mappings or port_defs or legacy
         self._health_rules(app_id, item, ports)
         self._readiness_rules(app_id, item, mappings, port_defs)
         self._constraint_rules(app_id, item)
