@@ -2,10 +2,10 @@
 # Checks bench/load's two modes against each other and against a stall, and prints the figures.
 # Not a test (the load tool's correctness is tests/load/test_load.py): it fails only when it cannot
 # measure. For each target (the monolith, nginx `return 302`):
-#   1. throughput at saturation, all redirects: plain wrk on one code (before and after the open
-#      loop: the machine is shared); bench/load --mode saturate
-#      (wrk + bench/wrk/mix.lua); bench/load --mode rate at 1.5x wrk's rate (above capacity, open
-#      loop). Goal: the open-loop tool reaches wrk's throughput within 10 % (ratio >= 0.90).
+#   1. throughput at saturation, all redirects: bench/load --mode saturate (wrk + mix.lua), then
+#      ROUNDS pairs of plain wrk on one code and bench/load --mode rate at 1.5x that rate (above
+#      capacity, open loop) right after it. Goal: the open-loop tool reaches wrk's throughput
+#      within 10 % (the median ratio >= 0.90).
 #   2. a stall: the server frozen with SIGSTOP for STALL seconds while each mode runs. The open
 #      loop measures from each request's scheduled time, so its p90 and max must show the stall;
 #      wrk's closed loop stops sending while it waits and hides it from p90 (only max shows it;
@@ -15,7 +15,7 @@
 #
 # Everything runs on 127.0.0.1 with free ports; the processes are stopped and the temp directory
 # removed on exit. Env: DURATION (s, 5), WARMUP (s, 1), CONNECTIONS (64), STALL (s, 1),
-# STALL_RATE (req/s, 1000), TARGETS ("monolith nginx").
+# STALL_RATE (req/s, 1000), ROUNDS (3 pairs of wrk and open-loop runs), TARGETS ("monolith nginx").
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -27,9 +27,10 @@ warmup=${WARMUP:-1}
 conns=${CONNECTIONS:-64}
 stall=${STALL:-1}
 stall_rate=${STALL_RATE:-1000}
+rounds=${ROUNDS:-3}
 target_list=${TARGETS:-monolith nginx}
 threads=2
-for v in duration warmup conns stall stall_rate; do
+for v in duration warmup conns stall stall_rate rounds; do
   [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || die "$v must be a positive integer, got '${!v}'"
 done
 for t in $target_list; do [[ $t == monolith || $t == nginx ]] || die "unknown target '$t' (monolith, nginx)"; done
@@ -122,29 +123,30 @@ check_target() {
   fig[$name.mix_rps]=$(json_get "$out" 'd["rps"]')
   code=$(head -n 1 "$tmp/$name-codes.txt" | cut -f 1)
   path=/$code
-  say "plain wrk on $path ..."
   interruptible timeout $((warmup + 30)) wrk -t"$threads" -c"$conns" -d"${warmup}s" "$base$path" >/dev/null ||
     die "wrk warm-up failed against $name"
-  interruptible timeout $((duration + 30)) wrk -t"$threads" -c"$conns" -d"${duration}s" --latency \
-    "$base$path" >"$tmp/$name-wrk.txt" || die "wrk failed against $name"
-  wrk_figures "$name" "$tmp/$name-wrk.txt"
-  fig[$name.wrk_rps]=$rps
-  rate=$((rps * 3 / 2))
-  fig[$name.open_rate]=$rate
-  out=$tmp/$name-open.json
-  say "kurz-load open loop at $rate req/s (1.5x wrk) ..."
-  interruptible "$load" --base-url "$base" --mode rate --rate "$rate" --mix redirect=1 \
-    --duration "$duration" --warmup "$warmup" --connections "$conns" \
-    --codes "$tmp/$name-codes.txt" --quiet --out "$out" || die "bench/load --mode rate failed against $name"
-  fig[$name.open_rps]=$(json_get "$out" 'd["rps"]')
-  fig[$name.open_dropped]=$(json_get "$out" 'd["error_detail"]["dropped"]')
-  # wrk once more: the machine is shared, so the open loop is compared with wrk before and after.
-  interruptible timeout $((duration + 30)) wrk -t"$threads" -c"$conns" -d"${duration}s" --latency \
-    "$base$path" >"$tmp/$name-wrk2.txt" || die "wrk failed against $name"
-  wrk_figures "$name" "$tmp/$name-wrk2.txt"
-  fig[$name.wrk2_rps]=$rps
-  fig[$name.ratio]=$(awk -v a="${fig[$name.open_rps]}" -v b="${fig[$name.wrk_rps]}" -v c="$rps" \
-    'BEGIN { printf "%.2f", 2 * a / (b + c) }')
+  # The machine is shared and its load moves: pairs of runs, each open loop right after its wrk
+  # run and at 1.5x that rate; the ratio is the median of the pairs'.
+  local r ratios=() pairs=()
+  for ((r = 1; r <= rounds; r++)); do
+    say "round $r of $rounds: plain wrk on $path ..."
+    interruptible timeout $((duration + 30)) wrk -t"$threads" -c"$conns" -d"${duration}s" --latency \
+      "$base$path" >"$tmp/$name-wrk.txt" || die "wrk failed against $name"
+    wrk_figures "$name" "$tmp/$name-wrk.txt"
+    rate=$((rps * 3 / 2))
+    out=$tmp/$name-open-$r.json
+    say "round $r of $rounds: kurz-load open loop at $rate req/s (1.5x wrk) ..."
+    interruptible "$load" --base-url "$base" --mode rate --rate "$rate" --mix redirect=1 \
+      --duration "$duration" --warmup "$warmup" --connections "$conns" \
+      --codes "$tmp/$name-codes.txt" --quiet --out "$out" || die "bench/load --mode rate failed against $name"
+    open_rps=$(json_get "$out" 'd["rps"]')
+    pairs+=("$rps/$open_rps")
+    ratios+=("$(awk -v a="$open_rps" -v b="$rps" 'BEGIN { printf "%.2f", a / b }')")
+  done
+  fig[$name.pairs]=${pairs[*]}
+  fig[$name.ratios]=${ratios[*]}
+  fig[$name.ratio]=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END {
+    print (NR % 2) ? v[(NR + 1) / 2] : sprintf("%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
 
   # 2. The stall, in both modes: the server frozen from 1 s into the measurement.
   local stall_duration=$((stall + 3))
@@ -165,6 +167,7 @@ check_target() {
   fig[$name.stall_wrk_p50]=$(json_get "$out" 'd["latency_ms"]["p50"]')
   fig[$name.stall_wrk_p90]=$(json_get "$out" 'd["latency_ms"]["p90"]')
   fig[$name.stall_wrk_max]=$(json_get "$out" 'd["latency_ms"]["max"]')
+  fig[$name.stall_wrk_from]=$(json_get "$out" '"per request (mix.lua)" if "mix.lua" in d["latency_from"] else "wrk histogram"')
 }
 
 for target in $target_list; do
@@ -185,19 +188,22 @@ load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
 echo
 echo "bench/load check ($(nproc) cores; ${duration}s runs, ${conns} connections; stall ${stall}s;" \
   "load average $load_before before, $load_after after)"
-printf '%-9s %16s %12s %12s %8s %9s\n' target "wrk req/s (2x)" "mix.lua r/s" "open r/s" "open/wrk" "dropped"
+printf '%-9s %12s %8s  %s\n' target "mix.lua r/s" "open/wrk" "pairs: wrk req/s / open-loop req/s (ratio)"
 for target in $target_list; do
-  printf '%-9s %16s %12s %12s %8s %9s\n' "$target" "${fig[$target.wrk_rps]} ${fig[$target.wrk2_rps]}" \
-    "${fig[$target.mix_rps]}" "${fig[$target.open_rps]}" "${fig[$target.ratio]}" "${fig[$target.open_dropped]}"
+  read -r -a p <<<"${fig[$target.pairs]}"
+  read -r -a q <<<"${fig[$target.ratios]}"
+  line=
+  for i in "${!p[@]}"; do line+="${p[$i]} (${q[$i]})  "; done
+  printf '%-9s %12s %8s  %s\n' "$target" "${fig[$target.mix_rps]}" "${fig[$target.ratio]}" "$line"
 done
-echo "(plain wrk on one code before and after the open loop at 1.5x its rate; open/wrk against"
-echo " their mean, goal >= 0.90; mix.lua: bench/load --mode saturate, redirects only)"
+echo "(open loop at 1.5x the wrk run just before it, all redirects; open/wrk: the median ratio,"
+echo " goal >= 0.90; mix.lua: bench/load --mode saturate, redirects only, for comparison)"
 echo
 printf '%-9s %-28s %9s %9s %9s\n' target "during a ${stall}s SIGSTOP" p50 p90 max
 for target in $target_list; do
   printf '%-9s %-28s %9s %9s %9s\n' "$target" "open loop ${stall_rate}/s" "${fig[$target.stall_open_p50]}ms" \
     "${fig[$target.stall_open_p90]}ms" "${fig[$target.stall_open_max]}ms"
-  printf '%-9s %-28s %9s %9s %9s\n' "$target" "closed loop (wrk)" "${fig[$target.stall_wrk_p50]}ms" \
+  printf '%-9s %-28s %9s %9s %9s\n' "$target" "closed, ${fig[$target.stall_wrk_from]}" "${fig[$target.stall_wrk_p50]}ms" \
     "${fig[$target.stall_wrk_p90]}ms" "${fig[$target.stall_wrk_max]}ms"
 done
 
@@ -215,12 +221,11 @@ file=$results/load-check-$(date +%Y%m%d-%H%M%S).json
   for target in $target_list; do
     ((first)) || printf ','
     first=0
-    printf '\n    "%s": {"wrk_rps": [%s, %s], "mix_lua_rps": %s, "open_rate": %s, "open_rps": %s, "open_dropped": %s, "ratio_open_wrk": %s,\n' \
-      "$target" "${fig[$target.wrk_rps]}" "${fig[$target.wrk2_rps]}" "${fig[$target.mix_rps]}" "${fig[$target.open_rate]}" \
-      "${fig[$target.open_rps]}" "${fig[$target.open_dropped]}" "${fig[$target.ratio]}"
-    printf '      "stall_open_ms": {"p50": %s, "p90": %s, "max": %s}, "stall_closed_ms": {"p50": %s, "p90": %s, "max": %s}}' \
+    printf '\n    "%s": {"mix_lua_rps": %s, "pairs_wrk_open_rps": "%s", "ratios": "%s", "ratio_open_wrk_median": %s,\n' \
+      "$target" "${fig[$target.mix_rps]}" "${fig[$target.pairs]}" "${fig[$target.ratios]}" "${fig[$target.ratio]}"
+    printf '      "stall_open_ms": {"p50": %s, "p90": %s, "max": %s}, "stall_closed_ms": {"p50": %s, "p90": %s, "max": %s, "from": "%s"}}' \
       "${fig[$target.stall_open_p50]}" "${fig[$target.stall_open_p90]}" "${fig[$target.stall_open_max]}" \
-      "${fig[$target.stall_wrk_p50]}" "${fig[$target.stall_wrk_p90]}" "${fig[$target.stall_wrk_max]}"
+      "${fig[$target.stall_wrk_p50]}" "${fig[$target.stall_wrk_p90]}" "${fig[$target.stall_wrk_max]}" "${fig[$target.stall_wrk_from]}"
   done
   printf '\n  }\n}\n'
 } >"$file"
