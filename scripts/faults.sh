@@ -51,6 +51,16 @@ else
 fi
 # The load tool (built here when missing), and usage errors before anything starts.
 "$KURZ_ROOT/bench/load" --help >/dev/null 2>&1 || die "bench/load does not run (see bench/load --help)"
+# A private copy of the binary: a rebuild of the tree during the run cannot take it away.
+load_bin=${KURZ_LOAD:-}
+for candidate in "$KURZ_ROOT/build/release/bench/kurz-load" "$KURZ_ROOT/build/ci/bench/kurz-load"; do
+  [[ -n $load_bin ]] && break
+  [[ -x $candidate ]] && load_bin=$candidate
+done
+[[ -x $load_bin ]] || die "no kurz-load binary (bench/load builds it: build/release/bench/kurz-load)"
+private=$(mktemp -d)
+cp "$load_bin" "$private/kurz-load"
+export KURZ_LOAD=$private/kurz-load
 "$python" "$KURZ_ROOT/scripts/faults/faults.py" --project x --compose x --check-usage "${args[@]}" || exit $?
 
 export KURZ_PROJECT=${KURZ_PROJECT:-kurz-faults}
@@ -64,11 +74,16 @@ if [[ -z $(docker ps -q --filter "label=com.docker.compose.project=$KURZ_PROJECT
   KURZ_PROMETHEUS_PORT=${KURZ_PROMETHEUS_PORT:-$(free_port)}
   export KURZ_HTTP_PORT KURZ_LB_STATS_PORT KURZ_PROMETHEUS_PORT
   say "bringing up stage 3 as project $KURZ_PROJECT ..."
-  down() { ((keep)) && { say "--keep: $KURZ_PROJECT left up"; return; }; "$stack" down stage3 >/dev/null 2>&1 || true; }
+  down() {
+    rm -rf "$private"
+    ((keep)) && { say "--keep: $KURZ_PROJECT left up"; return; }
+    "$stack" down stage3 >/dev/null 2>&1 || true
+  }
   trap down EXIT
   trap 'exit 130' INT TERM
   "$stack" up stage3 --scale redirect=3 >/dev/null
 else
+  trap 'rm -rf "$private"' EXIT
   say "using the running stack $KURZ_PROJECT (left up)"
 fi
 rc=0

@@ -161,6 +161,10 @@ ServiceConfig load_service_config(const std::string& service, EnvReader& env) {
   config.max_request_bytes = static_cast<std::size_t>(
       env.integer("MAX_REQUEST_BYTES", static_cast<std::int64_t>(config.max_request_bytes), 1024,
                   16 * 1024 * 1024));
+  config.request_read_timeout =
+      env.millis("REQUEST_READ_TIMEOUT_MS", config.request_read_timeout, std::chrono::minutes(10));
+  config.max_connections = static_cast<std::size_t>(env.integer(
+      "MAX_CONNECTIONS", static_cast<std::int64_t>(config.max_connections), 16, 1000000));
   config.api_key = env.string("API_KEY", "");
   config.trusted_proxies = env.string("TRUSTED_PROXIES", "");
   if (!TrustedProxies::parse(config.trusted_proxies)) {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "kurz/platform/log.h"
+#include "request_guard.h"
 #include "server_state.h"
 
 // Pistache::Http::Handler::onInput (the HTTP parser) is private, so a subclass that needs to see
@@ -28,9 +29,30 @@ void pistache_http_handler_on_input(
     Pistache::Http::Handler* self, const char* buffer, std::size_t len,
     const std::shared_ptr<Pistache::Tcp::Peer>&
         peer) __asm__("_ZN8Pistache4Http7Handler7onInputEPKcmRKSt10shared_ptrINS_3Tcp4PeerEE");
+// Likewise its onConnection (it gives the connection its parser), for the connection bound.
+void pistache_http_handler_on_connection(
+    Pistache::Http::Handler* self,
+    const std::shared_ptr<Pistache::Tcp::Peer>&
+        peer) __asm__("_ZN8Pistache4Http7Handler12onConnectionERKSt10shared_ptrINS_3Tcp4PeerEE");
 
 namespace kurz::platform {
 namespace {
+
+// No reply may put CR, LF or NUL into a header (response splitting: a stored or echoed value that
+// starts a header or a body of its own). Such a reply is replaced by a 500 and logged; the
+// route's code has a bug or its data was tampered with.
+bool header_safe(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+void refuse_header_injection(Reply& reply, const std::string& request_id) {
+  bool safe = header_safe(reply.content_type);
+  for (const auto& [name, value] : reply.headers) {
+    safe = safe && header_safe(name) && header_safe(value) && !name.empty();
+  }
+  if (safe) return;
+  log::error("reply refused: CR, LF or NUL in a header", {{"request_id", request_id}});
+  reply = Reply::error(500, "internal", "internal error");
+}
 
 namespace Http = Pistache::Http;
 using Clock = std::chrono::steady_clock;
@@ -93,6 +115,7 @@ class PistacheHeaders : public HeaderSource {
 struct PeerState {
   std::size_t bytes = 0;
   bool rejected = false;
+  RequestGuard framing;  // request smuggling and header tricks: refused before Pistache parses
   std::atomic<int> unanswered{0};
   std::string peer_ip;  // formatted once per connection
 };
@@ -147,8 +170,12 @@ std::string_view reason_phrase(int status) {
       return "Unsupported Media Type";
     case 429:
       return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
     case 503:
       return "Service Unavailable";
     default:
@@ -183,9 +210,27 @@ class KurzHandler : public Http::Handler {
     guard->bytes += len;
     if (guard->bytes > state_->options.max_request_bytes) {
       guard->rejected = true;
-      reject_oversized(peer);
+      reject(peer, 413, "payload_too_large",
+             "the request exceeds " + std::to_string(state_->options.max_request_bytes) + " bytes");
       return;
     }
+    const auto verdict = guard->framing.feed(std::string_view(buffer, len));
+    if (verdict.status != 0) {
+      // The requests before the refused head are parsed and answered; nothing after it is.
+      if (verdict.pass > 0) parse(buffer, verdict.pass, peer, guard);
+      guard->rejected = true;
+      log::info("request refused", {{"status", std::to_string(verdict.status)},
+                                    {"reason", verdict.message},
+                                    {"client", peer->address().host()}});
+      reject(peer, verdict.status, verdict.code, verdict.message);
+      return;
+    }
+    parse(buffer, len, peer, guard);
+  }
+
+  // Pistache's parser on bytes the guards let through.
+  void parse(const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer,
+             const std::shared_ptr<PeerState>& guard) {
     t_request_completed = false;
     t_peer = guard;
     pistache_http_handler_on_input(this, buffer, len, peer);
@@ -193,7 +238,28 @@ class KurzHandler : public Http::Handler {
     if (t_request_completed) guard->bytes = 0;
   }
 
+  // The connection bound: one over max_connections is closed at once (no request read), so
+  // that a flood of idle or slow clients cannot exhaust file descriptors and memory; the ones
+  // already open (health checks over keep-alive among them) keep being served.
+  void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    const auto open = state_->connections.fetch_add(1) + 1;
+    state_->connections_open->Set(static_cast<double>(open));
+    if (open > state_->options.max_connections) {
+      state_->connections_refused->Increment();
+      const auto now =
+          std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
+      if (state_->connection_limit_logged.exchange(now) != now) {  // at most one line a second
+        log::warn("connection limit reached: closing new connections",
+                  {{"max_connections", std::to_string(state_->options.max_connections)},
+                   {"client", peer->address().host()}});
+      }
+      ::shutdown(peer->fd(), SHUT_RDWR);
+    }
+    pistache_http_handler_on_connection(this, peer);
+  }
+
   void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    state_->connections_open->Set(static_cast<double>(state_->connections.fetch_sub(1) - 1));
     if (auto guard = std::static_pointer_cast<PeerState>(peer->tryGetData(kPeerStateKey))) {
       state_->in_flight.fetch_sub(static_cast<std::size_t>(guard->unanswered.exchange(0)));
     }
@@ -225,6 +291,7 @@ class KurzHandler : public Http::Handler {
       Request view(method_of(request.method()), request.resource(), query, request.body(), headers,
                    client, request_id);
       reply = state_->dispatch(view, route);
+      refuse_header_injection(reply, request_id);
       send(request, std::move(response), reply, request_id, connection);
       state_->record(view, *route, reply,
                      std::chrono::duration<double>(Clock::now() - started).count());
@@ -283,17 +350,18 @@ class KurzHandler : public Http::Handler {
   }
 
   // Answers 413 in the JSON error shape and half-closes: the client reads the answer, then EOF.
-  void reject_oversized(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  // Answers `status` on a connection whose request is not parsed (too big, badly framed) and
+  // closes it: the rest of what the client sends is discarded.
+  void reject(const std::shared_ptr<Pistache::Tcp::Peer>& peer, int status, const std::string& code,
+              const std::string& message_text) {
     const auto request_id = request_id_for(std::nullopt);
-    const auto body = Reply::error(413, "payload_too_large",
-                                   "the request exceeds " +
-                                       std::to_string(state_->options.max_request_bytes) + " bytes")
-                          .body;
-    const std::string head =
-        "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
-        "Connection: close\r\nX-Instance-Id: " +
-        state_->options.instance_id + "\r\nX-Request-Id: " + request_id +
-        "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    const auto body = Reply::error(status, code, message_text).body;
+    const std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
+                             std::string(reason_phrase(status)) +
+                             "\r\nContent-Type: application/json\r\n"
+                             "Connection: close\r\nX-Instance-Id: " +
+                             state_->options.instance_id + "\r\nX-Request-Id: " + request_id +
+                             "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
     const std::string message = head + body;
     // A few hundred bytes into a socket that has not been answered yet: fits its buffer.
     [[maybe_unused]] const auto sent =
@@ -356,6 +424,8 @@ ServerOptions ServerOptions::from(const ServiceConfig& config, std::string stage
   options.port = config.port;
   options.threads = config.http_threads;
   options.max_request_bytes = config.max_request_bytes;
+  options.request_read_timeout = config.request_read_timeout;
+  options.max_connections = config.max_connections;
   options.shutdown_delay = config.shutdown_delay;
   options.drain_timeout = config.drain_timeout;
   options.access_log = config.access_log;
@@ -394,6 +464,8 @@ void Server::start() {
                               .flags(Pistache::Tcp::Options::ReuseAddr)
                               .maxRequestSize(options.max_request_bytes + 4096)
                               .maxResponseSize(64 * 1024 * 1024)
+                              .headerTimeout(options.request_read_timeout)
+                              .bodyTimeout(options.request_read_timeout)
                               .backlog(1024);
   state_->endpoint->init(endpoint_options);
   state_->endpoint->setHandler(Http::make_handler<KurzHandler>(state_));

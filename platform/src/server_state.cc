@@ -43,6 +43,16 @@ std::string join_methods(const std::vector<Method>& methods) {
 Server::State::State(ServerOptions opts, Router r, Metrics& m, health::Registry& h)
     : options(std::move(opts)), router(std::move(r)), metrics(m), health(h) {
   info_json = info_body(options);
+  connections_open = &prometheus::BuildGauge()
+                          .Name("kurz_http_connections_open")
+                          .Help("Client connections open now.")
+                          .Register(metrics.registry())
+                          .Add({});
+  connections_refused = &prometheus::BuildCounter()
+                             .Name("kurz_http_connections_refused_total")
+                             .Help("Connections closed at accept: MAX_CONNECTIONS were open.")
+                             .Register(metrics.registry())
+                             .Add({});
   health.add("http", health::Probe::Liveness, [] { return health::CheckResult{true, "serving"}; });
   health.add("lifecycle", health::Probe::Readiness, [lifecycle = lifecycle] {
     if (lifecycle->draining.load()) return health::CheckResult{false, "shutting down"};

@@ -3,6 +3,8 @@
 // Transport-agnostic: the Pistache glue lives in pistache_handler.cc.
 
 #include <pistache/endpoint.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 
 #include <atomic>
 #include <memory>
@@ -31,6 +33,10 @@ struct Server::State {
   std::shared_ptr<Lifecycle> lifecycle = std::make_shared<Lifecycle>();
   std::atomic<bool> closing{false};  // every response carries Connection: close
   std::atomic<std::size_t> in_flight{0};
+  std::atomic<std::size_t> connections{0};            // open client connections
+  std::atomic<long long> connection_limit_logged{0};  // second of the last "limit reached" line
+  prometheus::Gauge* connections_open = nullptr;
+  prometheus::Counter* connections_refused = nullptr;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint;
   std::uint16_t port = 0;
   bool stopped = false;

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <future>
+#include <memory>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "http_client.h"
 
@@ -19,7 +22,7 @@ using namespace std::chrono_literals;
 
 class ServerTest : public ::testing::Test {
  protected:
-  void start(ServerOptions options = {}) {
+  void start(ServerOptions options = {}, const std::function<void(Router&)>& more = {}) {
     options.service = "test";
     options.version = "0";
     options.stage = "1";
@@ -39,6 +42,10 @@ class ServerTest : public ::testing::Test {
       std::this_thread::sleep_for(600ms);
       return Reply::text(200, "slow done");
     });
+    router.get("/split", [](const Request& request) {
+      return Reply::redirect("http://example.com/" + request.query("to").value_or(""));
+    });
+    if (more) more(router);
     server_ = std::make_unique<Server>(options, std::move(router), metrics_, health_);
     server_->start();
   }
@@ -93,6 +100,101 @@ TEST_F(ServerTest, HandlerExceptionIs500WithoutDetails) {
   EXPECT_EQ(response.body.find("secret"), std::string::npos);
   EXPECT_NE(response.body.find("\"internal\""), std::string::npos);
   EXPECT_EQ(http(port(), "GET", "/echo/alive").status, 200);
+}
+
+TEST_F(ServerTest, HeaderValuesWithCrLfOrNulAreRefused) {
+  start();
+  EXPECT_EQ(http(port(), "GET", "/split?to=fine").status, 302);
+  for (const std::string query : {"%0D%0ASet-Cookie:%20a=b", "%0ASet-Cookie:%20a=b", "a%00b"}) {
+    const auto response = http(port(), "GET", "/split?to=" + query);
+    EXPECT_EQ(response.status, 500) << query;
+    EXPECT_FALSE(response.header("Set-Cookie")) << query;
+    EXPECT_FALSE(response.header("Location")) << query;
+  }
+  EXPECT_EQ(http(port(), "GET", "/echo/alive").status, 200);
+}
+
+TEST_F(ServerTest, SmugglingAndHeaderTricksGetA4xxAndReachNoHandler) {
+  std::atomic<int> posts{0};
+  ServerOptions options;
+  start(options, [&posts](Router& router) {
+    router.post("/count", [&posts](const Request&) {
+      ++posts;
+      return Reply::text(200, "counted");
+    });
+  });
+  const std::string body = "hello";
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "0\r\n\r\nPOST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+       400},
+      {"POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+       501},
+      {"POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 0\r\n\r\nhello",
+       400},
+      {"POST /count HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n", 400},
+      {"POST /count HTTP/1.1\nHost: x\nContent-Length: 0\n\n", 400},
+      {std::string("POST /count HTTP/1.1\r\nHost: x\r\nX: a") + '\0' +
+           "\r\nContent-Length: 0\r\n\r\n",
+       400},
+      {"POST /count HTTP/1.1\r\nHost: x\r\nContent-Length : 0\r\n\r\n", 400},
+      {"POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400},
+  };
+  for (const auto& [raw, status] : cases) {
+    HttpConnection connection(port());
+    connection.send_raw(raw);
+    const auto response = connection.read_response();
+    EXPECT_EQ(response.status, status) << raw;
+    EXPECT_EQ(response.header("Content-Type"), "application/json");
+    EXPECT_TRUE(connection.closed_by_peer(2s)) << raw;
+  }
+  std::string many = "GET /echo/x HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 500; ++i) many += "X-" + std::to_string(i) + ": y\r\n";
+  HttpConnection connection(port());
+  connection.send_raw(many + "\r\n");
+  EXPECT_EQ(connection.read_response().status, 431);
+  EXPECT_EQ(posts.load(), 0);
+  // A good request on the same server still counts once.
+  EXPECT_EQ(http(port(), "POST", "/count", "x").status, 200);
+  EXPECT_EQ(posts.load(), 1);
+}
+
+TEST_F(ServerTest, ASlowClientGets408AndOthersAreServedMeanwhile) {
+  ServerOptions options;
+  options.request_read_timeout = 400ms;
+  start(options);
+  HttpConnection slow_head(port());
+  slow_head.send_raw("GET /echo/x HTTP/1.1\r\nHost: x\r\n");  // never finished
+  HttpConnection slow_body(port());
+  slow_body.send_raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+  EXPECT_EQ(http(port(), "GET", "/health/live").status, 200);
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(slow_head.read_response().status, 408);
+  EXPECT_EQ(slow_body.read_response().status, 408);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);
+  EXPECT_TRUE(slow_head.closed_by_peer(2s));
+  EXPECT_TRUE(slow_body.closed_by_peer(2s));
+}
+
+TEST_F(ServerTest, ConnectionsBeyondTheBoundAreClosedAndCounted) {
+  ServerOptions options;
+  options.max_connections = 16;
+  start(options);
+  HttpConnection health(port());  // opened first: kept and served throughout
+  EXPECT_EQ(health.request("GET", "/health/live").status, 200);
+  std::vector<std::unique_ptr<HttpConnection>> idle;
+  for (int i = 0; i < 15; ++i) idle.push_back(std::make_unique<HttpConnection>(port()));
+  std::this_thread::sleep_for(200ms);
+  HttpConnection one_too_many(port());
+  EXPECT_TRUE(one_too_many.closed_by_peer(2s));
+  EXPECT_EQ(health.request("GET", "/health/live").status, 200);
+  const auto metrics = health.request("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("kurz_http_connections_refused_total 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("kurz_http_connections_open 16"), std::string::npos) << metrics;
+  idle.clear();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(http(port(), "GET", "/echo/again").status, 200);  // room again
 }
 
 TEST_F(ServerTest, HeadHasNoBody) {

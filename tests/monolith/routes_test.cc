@@ -149,6 +149,9 @@ TEST_F(MonolithTest, WebUiWithRevalidation) {
   EXPECT_NE(csp.find("script-src 'self'"), std::string::npos);
   EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos);
   EXPECT_EQ(page.header("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(page.header("X-Frame-Options"), "DENY");
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_EQ(page.header("Referrer-Policy"), "no-referrer");
   const auto etag = page.header("ETag");
   ASSERT_TRUE(etag);
   const auto cached = get("/", {{"If-None-Match", *etag}});
@@ -167,6 +170,12 @@ TEST_F(MonolithTest, ApiKeyGuardsListingAndDeleting) {
   EXPECT_EQ(denied.status, 401);
   EXPECT_EQ(error_code(denied), "unauthorized");
   EXPECT_EQ(get("/api/links", {{"Authorization", "Bearer wrong"}}).status, 401);
+  // Prefixes, extensions, other case, empty, other schemes: all refused.
+  for (const std::string key : {"s3cre", "s3cret2", "S3CRET", "", "s3cret ", "s"}) {
+    EXPECT_EQ(get("/api/links", {{"X-API-Key", key}}).status, 401) << key;
+    EXPECT_EQ(get("/api/links", {{"Authorization", "Bearer " + key}}).status, 401) << key;
+  }
+  EXPECT_EQ(get("/api/links", {{"Authorization", "Basic s3cret"}}).status, 401);
   EXPECT_EQ(get("/api/links", {{"Authorization", "Bearer s3cret"}}).status, 200);
   EXPECT_EQ(get("/api/links", {{"X-API-Key", "s3cret"}}).status, 200);
   EXPECT_EQ(http(port(), "DELETE", "/api/links/" + code).status, 401);

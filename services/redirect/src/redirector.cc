@@ -4,6 +4,7 @@
 
 #include "kurz/common/utf8.h"
 #include "kurz/links/slug.h"
+#include "kurz/links/url.h"
 
 namespace kurz::redirect {
 
@@ -22,6 +23,11 @@ common::Result<std::string> Redirector::resolve(std::string_view code, std::stri
 
   const common::TimePoint now = clock_.now();
   if (link->expired_at(now)) return Error{ErrorKind::Gone, "gone", "this link has expired"};
+  // Location only ever carries a valid absolute http(s) URL: what the store holds is checked
+  // again (it may predate a rule, or have been written by something else), never trusted.
+  if (links::validate_url(link->url)) {
+    return Error{ErrorKind::Internal, "invalid_target", "this link's target is not a valid URL"};
+  }
 
   // The link is ours: move its code and URL out instead of copying them.
   clicks_.record(common::ClickEvent{now, std::move(link->code),

@@ -92,5 +92,31 @@ TEST_F(RedirectorTest, BoundsAndSanitizesHeaderValues) {
   EXPECT_EQ(sink_.events[1].user_agent, "");
 }
 
+TEST_F(RedirectorTest, StoredTargetsThatAreNotHttpUrlsNeverReachLocation) {
+  // Written past the API (another tool, an old rule, a tampered Redis): checked again here.
+  const std::vector<std::string> hostile = {"http://example.com/\r\nSet-Cookie: a=b",
+                                            "http://example.com/\nX: y",
+                                            std::string("http://example.com/\0x", 20),
+                                            "javascript:alert(1)",
+                                            "JAVASCRIPT:alert(1)",
+                                            "data:text/html,<script>",
+                                            "//evil.example/",
+                                            "http:evil.example",
+                                            "/relative",
+                                            "https://",
+                                            "http://exa mple.com/",
+                                            "http://example.com/\xE2\x80\xAE"};
+  int i = 0;
+  for (const auto& url : hostile) {
+    const std::string code = "bad" + std::to_string(i++);
+    ASSERT_TRUE(store_.insert({code, url, kStart, std::nullopt}));
+    const auto target = redirector_.resolve(code, "", "");
+    ASSERT_FALSE(target.ok()) << url;
+    EXPECT_EQ(target.error().kind, ErrorKind::Internal) << url;
+    EXPECT_EQ(target.error().code, "invalid_target");
+  }
+  EXPECT_TRUE(sink_.events.empty());
+}
+
 }  // namespace
 }  // namespace kurz::redirect

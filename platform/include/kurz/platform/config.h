@@ -64,6 +64,8 @@ struct ServiceConfig {
   std::chrono::milliseconds drain_timeout{10000};
   std::size_t http_threads = 2;
   std::size_t max_request_bytes = 65536;
+  std::chrono::milliseconds request_read_timeout{10000};  // a request's head and body, each
+  std::size_t max_connections = 4096;                     // open client connections at once
   std::string api_key;          // when set, listing and deleting links require it
   std::string instance_id;      // MESOS_TASK_ID, else HOSTNAME, else gethostname()
   std::string trusted_proxies;  // CIDRs whose X-Forwarded-For is believed; empty: none

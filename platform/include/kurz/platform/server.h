@@ -32,6 +32,11 @@ struct ServerOptions {
   std::uint16_t port = 0;  // 0: any free port, see Server::port()
   std::size_t threads = 1;
   std::size_t max_request_bytes = 65536;  // request line, headers and body together
+  // A client gets this long to send a request's head, and again its body: then 408 and closed.
+  std::chrono::milliseconds request_read_timeout{10000};
+  // Open connections at once; one more is closed at accept (logged, counted in
+  // kurz_http_connections_refused_total). kurz_http_connections_open shows how many are open.
+  std::size_t max_connections = 4096;
   std::chrono::milliseconds shutdown_delay{0};
   std::chrono::milliseconds drain_timeout{10000};
   bool access_log = true;

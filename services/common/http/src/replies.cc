@@ -34,12 +34,15 @@ bool is_json_media_type(const std::string& content_type) {
   return type == "application/json";
 }
 
-// The key's length is not a secret; its bytes are compared without an early exit.
+// Every byte of the key is compared, whatever was presented and wherever it first differs: the
+// time depends on the key's length only, never on how much of it a guess got right (nor on the
+// guess's length).
 bool constant_time_equals(const std::string& presented, const std::string& key) {
-  if (presented.size() != key.size()) return false;
-  unsigned char diff = 0;
+  unsigned char diff = presented.size() == key.size() ? 0 : 1;
+  const std::size_t n = presented.size();
   for (std::size_t i = 0; i < key.size(); ++i) {
-    diff |= static_cast<unsigned char>(presented[i] ^ key[i]);
+    const unsigned char got = n == 0 ? 0 : static_cast<unsigned char>(presented[i % n]);
+    diff |= static_cast<unsigned char>(got ^ static_cast<unsigned char>(key[i]));
   }
   return diff == 0;
 }

@@ -1,0 +1,154 @@
+#include "request_guard.h"
+
+#include <cctype>
+#include <utility>
+
+namespace kurz::platform {
+namespace {
+
+constexpr std::size_t kMaxHeadBytes = 1 << 20;  // MAX_REQUEST_BYTES bounds it first
+
+bool ieq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+}  // namespace
+
+RequestGuard::Verdict RequestGuard::refuse(std::size_t pass, int status, std::string code,
+                                           std::string message) {
+  refused_ = true;
+  return Verdict{pass, status, std::move(code), std::move(message)};
+}
+
+RequestGuard::Verdict RequestGuard::check_head(std::size_t pass) {
+  // head_ holds "request-line CRLF (field CRLF)*": every LF must follow a CR, no lone CR.
+  std::size_t fields = 0;
+  std::size_t lengths = 0;
+  bool chunked_or_te = false;
+  unsigned long long length = 0;
+  std::size_t start = 0;
+  while (head_.compare(start, 2, "\r\n") == 0) start += 2;  // CRLFs before the request line
+  bool first = true;
+  while (start < head_.size()) {
+    const std::size_t lf = head_.find('\n', start);
+    const std::size_t end = lf == std::string::npos ? head_.size() : lf;
+    if (lf == std::string::npos || end == start || head_[end - 1] != '\r') {
+      return refuse(pass, 400, "bad_request", "every line of the request head must end with CRLF");
+    }
+    const std::string_view line(head_.data() + start, end - 1 - start);
+    start = end + 1;
+    for (const char c : line) {
+      const auto u = static_cast<unsigned char>(c);
+      if ((u < 0x20 && c != '\t') || u == 0x7F) {
+        return refuse(pass, 400, "bad_request", "control characters in the request head");
+      }
+    }
+    if (first) {  // the request line; Pistache checks its shape
+      first = false;
+      continue;
+    }
+    if (line.empty()) continue;  // cannot happen: the blank line is not part of head_
+    if (line.front() == ' ' || line.front() == '\t') {
+      return refuse(pass, 400, "bad_request", "obsolete line folding in a header");
+    }
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return refuse(pass, 400, "bad_request", "a header line without a field name");
+    }
+    const std::string_view name = line.substr(0, colon);
+    for (const char c : name) {
+      if (c == ' ' || c == '\t') {
+        return refuse(pass, 400, "bad_request", "whitespace in a header field name");
+      }
+    }
+    if (++fields > kMaxHeaders) {
+      return refuse(pass, 431, "headers_too_large",
+                    "more than " + std::to_string(kMaxHeaders) + " header fields");
+    }
+    const std::string_view value = trim(line.substr(colon + 1));
+    if (ieq(name, "Content-Length")) {
+      if (++lengths > 1) return refuse(pass, 400, "bad_request", "Content-Length more than once");
+      if (value.empty() || value.size() > 15) {
+        return refuse(pass, 400, "bad_request", "Content-Length is not a length");
+      }
+      length = 0;
+      for (const char c : value) {
+        if (c < '0' || c > '9') {
+          return refuse(pass, 400, "bad_request", "Content-Length is not a length");
+        }
+        length = length * 10 + static_cast<unsigned>(c - '0');
+      }
+    } else if (ieq(name, "Transfer-Encoding")) {
+      chunked_or_te = true;
+    }
+  }
+  if (chunked_or_te) {
+    if (lengths > 0) {
+      return refuse(pass, 400, "bad_request", "both Content-Length and Transfer-Encoding");
+    }
+    return refuse(pass, 501, "not_implemented",
+                  "Transfer-Encoding is not supported: send the body with a Content-Length");
+  }
+  body_left_ = static_cast<std::size_t>(length);
+  in_body_ = body_left_ > 0;
+  head_.clear();
+  return Verdict{pass, 0, {}, {}};
+}
+
+RequestGuard::Verdict RequestGuard::feed(std::string_view bytes) {
+  if (refused_) return Verdict{0, 400, "bad_request", "the connection is closing"};
+  std::size_t at = 0;
+  while (at < bytes.size()) {
+    if (in_body_) {
+      const std::size_t take = std::min(body_left_, bytes.size() - at);
+      at += take;
+      body_left_ -= take;
+      in_body_ = body_left_ > 0;
+      continue;
+    }
+    // In a head: look for its end, the blank line. Leading CRLFs before a request are allowed
+    // (RFC 9112 2.2), anything else is the head.
+    if (head_.empty()) {
+      while (at + 1 < bytes.size() && bytes[at] == '\r' && bytes[at + 1] == '\n') at += 2;
+      if (at >= bytes.size()) break;
+    }
+    const std::size_t before = head_.size();
+    head_.append(bytes.substr(at));
+    const std::size_t search_from = before >= 3 ? before - 3 : 0;
+    const std::size_t end = head_.find("\r\n\r\n", search_from);
+    if (end == std::string::npos) {
+      if (head_.find("\n\n", before >= 1 ? before - 1 : 0) != std::string::npos) {
+        return refuse(at, 400, "bad_request", "every line of the request head must end with CRLF");
+      }
+      if (head_.size() > kMaxHeadBytes)
+        return refuse(at, 431, "headers_too_large", "head too large");
+      // A NUL or bare-LF line is refused as soon as it is seen, not only at the blank line.
+      if (head_.find('\0', before) != std::string::npos) {
+        return refuse(at, 400, "bad_request", "control characters in the request head");
+      }
+      return Verdict{bytes.size(), 0, {}, {}};
+    }
+    const std::size_t consumed = end + 4 - before;  // bytes of this input that ended the head
+    const std::size_t head_start = at;
+    head_.resize(end + 2);  // keep the last field's CRLF
+    at += consumed;
+    auto verdict = check_head(head_start);
+    if (verdict.status != 0) return verdict;
+  }
+  return Verdict{bytes.size(), 0, {}, {}};
+}
+
+}  // namespace kurz::platform

@@ -1,0 +1,48 @@
+#pragma once
+// The request framing guard: sees a connection's raw bytes before Pistache's parser does and
+// refuses, with a clear 4xx, every request head whose framing could be read two ways (request
+// smuggling) or that Pistache 0.0.5 would hang on or misread:
+//   - a line not ended by CRLF (bare LF or CR), obs-fold (a line starting with space or tab),
+//     a NUL or another control character in a header, whitespace before a field's colon, an
+//     empty field name                                                     -> 400 bad_request
+//   - more than kMaxHeaders header fields                                  -> 431
+//   - Content-Length more than once, or not a plain decimal number         -> 400
+//   - any Transfer-Encoding (kurz's API bodies are small JSON with a length; chunked framing next
+//     to a length is the classic smuggling vector)                         -> 501 (400 with CL)
+// It tracks each request's end from its Content-Length, so pipelined requests are each checked;
+// bytes after a refused head never reach the parser (the connection is closed after the 4xx).
+// Not thread-safe: one per connection, fed in order.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace kurz::platform {
+
+inline constexpr std::size_t kMaxHeaders = 100;
+
+class RequestGuard {
+ public:
+  struct Verdict {
+    // How many bytes of the input may go to the parser (all of them when `status` is 0).
+    std::size_t pass = 0;
+    int status = 0;  // 0: fine so far; else the 4xx/5xx to answer, then close
+    std::string code, message;
+  };
+
+  // Feeds the next bytes of the connection. Once a verdict has a status, the guard refuses
+  // everything after it (the caller closes the connection).
+  Verdict feed(std::string_view bytes);
+
+ private:
+  Verdict refuse(std::size_t pass, int status, std::string code, std::string message);
+  // Checks a complete head (request line and fields, without the blank line); sets body_left_.
+  Verdict check_head(std::size_t pass);
+
+  std::string head_;           // the current request's head so far
+  std::size_t body_left_ = 0;  // bytes of the current request's body still to come
+  bool in_body_ = false;
+  bool refused_ = false;
+};
+
+}  // namespace kurz::platform
