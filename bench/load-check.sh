@@ -123,7 +123,11 @@ check_target() {
   fig[$name.mix_rps]=$(json_get "$out" 'd["rps"]')
   code=$(head -n 1 "$tmp/$name-codes.txt" | cut -f 1)
   path=/$code
-  interruptible timeout $((warmup + 30)) wrk -t"$threads" -c"$conns" -d"${warmup}s" "$base$path" >/dev/null ||
+  # The headers kurz-load sends, so that both tools send the same request (kurz counts the
+  # User-Agent of every click).
+  local same_headers=(-H "User-Agent: kurz-load" -H "Accept: */*")
+  interruptible timeout $((warmup + 30)) wrk -t"$threads" -c"$conns" -d"${warmup}s" \
+    "${same_headers[@]}" "$base$path" >/dev/null ||
     die "wrk warm-up failed against $name"
   # The machine is shared and its load moves: pairs of runs, each open loop right after its wrk
   # run and at 1.5x that rate; the ratio is the median of the pairs'.
@@ -131,7 +135,7 @@ check_target() {
   for ((r = 1; r <= rounds; r++)); do
     say "round $r of $rounds: plain wrk on $path ..."
     interruptible timeout $((duration + 30)) wrk -t"$threads" -c"$conns" -d"${duration}s" --latency \
-      "$base$path" >"$tmp/$name-wrk.txt" || die "wrk failed against $name"
+      "${same_headers[@]}" "$base$path" >"$tmp/$name-wrk.txt" || die "wrk failed against $name"
     wrk_figures "$name" "$tmp/$name-wrk.txt"
     rate=$((rps * 3 / 2))
     out=$tmp/$name-open-$r.json

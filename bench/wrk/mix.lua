@@ -168,7 +168,8 @@ function request()
   ring_seq[i] = seq
   ring_kind[i] = kind
   ring_rank[i] = rank
-  local headers = {["Host"] = host, ["X-Request-Id"] = id_prefix .. seq, ["User-Agent"] = "kurz-load"}
+  local headers = {["Host"] = host, ["X-Request-Id"] = id_prefix .. seq, ["User-Agent"] = "kurz-load",
+    ["Accept"] = "*/*"}
   words[0] = words[0] + 1
   words[1 + kind] = words[1 + kind] + 1
   local req
