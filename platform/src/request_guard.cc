@@ -119,30 +119,33 @@ RequestGuard::Verdict RequestGuard::feed(std::string_view bytes) {
       in_body_ = body_left_ > 0;
       continue;
     }
-    // In a head: look for its end, the blank line. Leading CRLFs before a request are allowed
-    // (RFC 9112 2.2), anything else is the head.
-    if (head_.empty()) {
-      while (at + 1 < bytes.size() && bytes[at] == '\r' && bytes[at + 1] == '\n') at += 2;
-      if (at >= bytes.size()) break;
-    }
-    const std::size_t before = head_.size();
+    // In a head: look for its end, the blank line. CRLFs before a request line are dropped
+    // (RFC 9112 2.2), however the bytes are split into reads.
+    const std::size_t head_start = head_.empty() ? at : 0;
+    const std::size_t appended_at = head_.size();
     head_.append(bytes.substr(at));
-    const std::size_t search_from = before >= 3 ? before - 3 : 0;
-    const std::size_t end = head_.find("\r\n\r\n", search_from);
+    std::size_t lead = 0;
+    while (head_.compare(lead, 2, "\r\n") == 0) lead += 2;
+    head_.erase(0, lead);
+    const std::size_t before = appended_at > lead ? appended_at - lead : 0;
+    const std::size_t end = head_.find("\r\n\r\n", before >= 3 ? before - 3 : 0);
     if (end == std::string::npos) {
       if (head_.find("\n\n", before >= 1 ? before - 1 : 0) != std::string::npos) {
-        return refuse(at, 400, "bad_request", "every line of the request head must end with CRLF");
+        return refuse(head_start, 400, "bad_request",
+                      "every line of the request head must end with CRLF");
       }
-      if (head_.size() > kMaxHeadBytes)
-        return refuse(at, 431, "headers_too_large", "head too large");
-      // A NUL or bare-LF line is refused as soon as it is seen, not only at the blank line.
+      if (head_.size() > kMaxHeadBytes) {
+        return refuse(head_start, 431, "headers_too_large", "head too large");
+      }
+      // A NUL is refused as soon as it is seen, not only at the blank line.
       if (head_.find('\0', before) != std::string::npos) {
-        return refuse(at, 400, "bad_request", "control characters in the request head");
+        return refuse(head_start, 400, "bad_request", "control characters in the request head");
       }
       return Verdict{bytes.size(), 0, {}, {}};
     }
-    const std::size_t consumed = end + 4 - before;  // bytes of this input that ended the head
-    const std::size_t head_start = at;
+    // Bytes of this input up to the end of the head: head_ holds what was kept of earlier
+    // inputs (appended_at bytes), then this input from `at`, less the `lead` dropped in front.
+    const std::size_t consumed = end + 4 + lead - appended_at;
     head_.resize(end + 2);  // keep the last field's CRLF
     at += consumed;
     auto verdict = check_head(head_start);

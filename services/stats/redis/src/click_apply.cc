@@ -1,5 +1,6 @@
 #include "kurz/stats/redis/click_apply.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 
@@ -101,10 +102,17 @@ std::optional<common::ClickEvent> parse_fields(const kurz::redis::Reply& fields)
     const std::string& name = fields.elements[i].str;
     const std::string& value = fields.elements[i + 1].str;
     if (name == "t") {
+      // Milliseconds since the epoch that the clock (nanoseconds: years 1678..2262) can hold:
+      // anything else is malformed. Found by fuzzing (fuzz/regressions/click_decoder/): a huge
+      // value overflowed the conversion to the clock's nanoseconds.
+      constexpr long long kMaxMs =
+          std::chrono::duration_cast<std::chrono::milliseconds>(common::TimePoint::duration::max())
+              .count();
       char* end = nullptr;
+      errno = 0;
       const long long ms = std::strtoll(value.c_str(), &end, 10);
-      has_time = !value.empty() && *end == '\0';
-      event.at = common::TimePoint(std::chrono::milliseconds(ms));
+      has_time = !value.empty() && *end == '\0' && errno == 0 && ms >= -kMaxMs && ms <= kMaxMs;
+      if (has_time) event.at = common::TimePoint(std::chrono::milliseconds(ms));
     } else if (name == "c") {
       event.code = value;
     } else if (name == "r") {
