@@ -179,5 +179,41 @@ TEST(ClickStreamTest, TrimmingNeverRemovesWhatAGroupStillNeeds) {
   EXPECT_EQ(all_clicks(client), 100u);
 }
 
+// Found by fuzzing (fuzz/regressions/click_decoder/): a click time the clock cannot hold was
+// converted anyway (signed overflow, UB). Such an entry is malformed: acknowledged, not counted.
+TEST(ClickStreamTest, ClickTimesTheClockCannotHoldAreMalformed) {
+  using kurz::redis::Reply;
+  const auto str = [](std::string v) {
+    Reply r;
+    r.type = Reply::Type::String;
+    r.str = std::move(v);
+    return r;
+  };
+  const auto entry = [&](const std::string& t) {
+    Reply fields;
+    fields.type = Reply::Type::Array;
+    fields.elements = {str("t"), str(t), str("c"), str("abc1234")};
+    Reply e;
+    e.type = Reply::Type::Array;
+    e.elements = {str("1-0"), fields};
+    return e;
+  };
+  Reply all;
+  all.type = Reply::Type::Array;
+  for (const auto* t :
+       {"9999999999999", "99999999999999999999", "-9999999999999", "1700000000000", "-1", "12x"}) {
+    all.elements.push_back(entry(t));
+  }
+  const auto entries = parse_stream_entries(all);
+  ASSERT_EQ(entries.size(), 6u);
+  EXPECT_FALSE(entries[0].event);
+  EXPECT_FALSE(entries[1].event);
+  EXPECT_FALSE(entries[2].event);
+  ASSERT_TRUE(entries[3].event);
+  EXPECT_EQ(entries[3].event->at.time_since_epoch(), std::chrono::milliseconds(1700000000000));
+  EXPECT_TRUE(entries[4].event);
+  EXPECT_FALSE(entries[5].event);
+}
+
 }  // namespace
 }  // namespace kurz::stats::redis
