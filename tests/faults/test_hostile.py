@@ -1,0 +1,117 @@
+"""faults.hostile: slow and hostile clients against the real monolith binary, directly and
+through Debian's HAProxy with kurz's common.cfg (no Docker): scripts/faults/smuggle.py (request
+smuggling and header tricks: one clear 4xx, never a second request reaching a handler) and
+scripts/faults/slowclients.py (slowloris and idle connections: health answered while they are
+held, the read timeout closes them, the connection bound refuses and counts).
+Environment: KURZ_MONOLITH (the binary)."""
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+MONOLITH = os.environ.get("KURZ_MONOLITH", os.path.join(ROOT, "build", "ci", "services", "monolith", "kurz-monolith"))
+TOOLS = os.path.join(ROOT, "scripts", "faults")
+PY = "/usr/bin/python3"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("nothing listens on %d" % port)
+
+
+class Hostile(unittest.TestCase):
+    def start_monolith(self):
+        port = free_port()
+        env = dict(os.environ, MONOLITH_PORT=str(port), LOG_LEVEL="warn", ACCESS_LOG="false")
+        env.pop("REDIS_URL", None)
+        proc = subprocess.Popen([MONOLITH], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: (proc.terminate(), proc.wait(20)))
+        wait_port(port)
+        return port
+
+    def smuggle(self, port, *extra):
+        return subprocess.run([PY, os.path.join(TOOLS, "smuggle.py"), *extra, "127.0.0.1:%d" % port], text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+
+    def test_smuggling_and_header_tricks_directly(self):
+        out = self.smuggle(self.start_monolith())
+        print(out.stdout)
+        self.assertEqual(out.returncode, 0, out.stdout)
+        self.assertEqual(out.stdout.count(" ok"), 9, out.stdout)
+
+    def test_smuggling_and_header_tricks_through_haproxy(self):
+        if shutil.which("haproxy") is None:
+            self.skipTest("haproxy is not installed (Debian package haproxy)")
+        backend = self.start_monolith()
+        edge = free_port()
+        # kurz's common.cfg (its statistics port moved to a free one), then a one-server backend.
+        with open(os.path.join(ROOT, "docker", "haproxy", "common.cfg")) as f:
+            common = f.read().replace("bind :8404", "bind 127.0.0.1:%d" % free_port())
+        # Its maxconn 4096 needs about 8200 file descriptors: raise the soft limit, else lower it.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < 8300:
+            if hard == resource.RLIM_INFINITY or hard >= 8300:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (8300, hard))
+            else:
+                common = common.replace("maxconn 4096", "maxconn %d" % max(64, hard // 2 - 100))
+        with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as f:
+            f.write(common + "\nfrontend http\n    bind 127.0.0.1:%d\n    default_backend kurz\n"
+                    "backend kurz\n    server k1 127.0.0.1:%d\n" % (edge, backend))
+        self.addCleanup(os.remove, f.name)
+        log = open(os.path.join(tempfile.gettempdir(), "kurz-hostile-haproxy.log"), "w")
+        self.addCleanup(log.close)
+        proc = subprocess.Popen(["haproxy", "-db", "-f", f.name], stdout=log, stderr=subprocess.STDOUT)
+        self.addCleanup(lambda: (proc.terminate(), proc.wait(20)))
+        wait_port(edge)
+        out = self.smuggle(edge, "--proxy")
+        print(out.stdout)
+        self.assertEqual(out.returncode, 0, out.stdout)
+
+    def slowclients(self, *args):
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+            path = f.name
+        self.addCleanup(os.remove, path)
+        out = subprocess.run([PY, os.path.join(TOOLS, "slowclients.py"), MONOLITH, "--json", path, *args], text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        print(out.stdout)
+        self.assertEqual(out.returncode, 0, out.stdout)
+        with open(path) as f:
+            return json.load(f)
+
+    def test_slow_and_idle_clients_do_not_take_it_down(self):
+        r = self.slowclients("--clients", "300", "--timeout-ms", "1500")
+        self.assertEqual(r["health_status"], ["200"], r)
+        self.assertEqual(r["normal_request_status"], 200, r)
+        self.assertEqual(r["connections_open_metric"], 601, r)
+        self.assertEqual(r["slow_closed_by_timeout"], 300, r)
+        self.assertTrue(r["server_alive"])
+
+    def test_the_connection_bound_refuses_and_counts(self):
+        r = self.slowclients("--clients", "100", "--timeout-ms", "1500", "--max-connections", "150")
+        self.assertEqual(r["health_status"], ["refused"], r)  # new connections beyond the bound
+        self.assertGreaterEqual(r["connections_refused_metric"], 50, r)
+        self.assertTrue(r["server_alive"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
