@@ -68,6 +68,7 @@ cat >>"$ov" <<EOF
     scale: $replicas
     cpus: 1.0
     cpuset: "$app_cpus"
+    cpu_shares: $exp_cpu_shares
     mem_limit: 128m
     networks:
       nginx-edge:
@@ -82,6 +83,7 @@ cat >>"$ov" <<EOF
     ports: ["127.0.0.1::8080", "127.0.0.1::8404"]
     cpus: 1.0
     cpuset: "$edge_cpus"
+    cpu_shares: $exp_cpu_shares
     mem_limit: 128m
     networks: [nginx-edge]
     depends_on: [nginx]

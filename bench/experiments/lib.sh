@@ -12,6 +12,8 @@
 
 exp_stacks=()  # "stage project overrides" of every stack started and not yet removed
 exp_child=     # a background command to stop at exit (interruptible)
+exp_cpu_shares=${KURZ_EXP_CPU_SHARES:-8192}  # CFS weight of every container of the stacks
+exp_nice=${KURZ_EXP_NICE:--10}  # the load tool's niceness (root only; others' work runs at 0)
 declare -A exp_built=()  # stages whose images this run has built (stack.sh up builds them)
 exp_perf=0     # --perf: perf record -a (cpu-clock) during each measured run
 exp_load_version=
@@ -175,7 +177,8 @@ published() {
 }
 
 # pin_docker_proxy <url...>: docker-proxy copies every byte between a published 127.0.0.1 port and
-# the container; it is on the load path, so it goes to the edge CPUs like HAProxy.
+# the container; it is on the load path, so it goes to the edge CPUs like HAProxy, with the load
+# tool's niceness.
 pin_docker_proxy() {
   local url port pid
   for url in "$@"; do
@@ -183,6 +186,7 @@ pin_docker_proxy() {
     port=${port%%/*}
     for pid in $(ps -eo pid=,args= | awk -v p="$port" '$2 ~ /docker-proxy$/ && index($0, "-host-port " p " ") { print $1 }'); do
       taskset -a -pc "$edge_cpus" "$pid" >/dev/null || say "could not pin docker-proxy $pid"
+      ((EUID == 0)) && { renice -n "$exp_nice" -p "$pid" >/dev/null || say "could not renice docker-proxy $pid"; }
     done
   done
 }
@@ -228,6 +232,9 @@ placement_override() {
     echo 'services:'
     for svc in $(stage_services "$stage"); do
       echo "  $svc:"
+      # The machine is shared: a high CFS weight (default 1024) keeps other containers from
+      # starving this stack below its CPU limits while it is measured; the limits still cap it.
+      echo "    cpu_shares: $exp_cpu_shares"
       if [[ -v measured[$svc] ]]; then
         echo "    cpuset: \"$app_cpus\""
         cpus=${measured[$svc]}
@@ -416,7 +423,9 @@ run_load() {
   shift 2
   rm -f "$json"
   # Seeding, warm-up and measurement: a generous bound, the tool stops by itself well before.
-  interruptible timeout $((warmup + duration + 180)) taskset -c "$edge_cpus" "${load_cmd[@]}" "$@" \
+  local -a nice=()
+  ((EUID == 0)) && nice=(nice -n "$exp_nice")
+  interruptible timeout $((warmup + duration + 180)) "${nice[@]}" taskset -c "$edge_cpus" "${load_cmd[@]}" "$@" \
     --warmup "$warmup" --duration "$duration" --connections "$conns" --out "$json" 2> >(tee "$log" >&2)
   [[ -s $json ]]
 }
@@ -428,6 +437,7 @@ machine_md() {
   local model
   model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   echo "- machine: $(nproc) CPUs ($model), $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r); load average at the start $exp_loadavg0, at the end $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: others' work shows here and in the CPU busy figures)"
+  echo "- priority on the shared machine: every container of the stacks cpu_shares $exp_cpu_shares (Docker's default 1024), the load tool and docker-proxy nice $exp_nice; dockerd and containerd are left alone"
   echo "- Docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $(docker info -f 'cgroup v{{.CgroupVersion}}, {{.CgroupDriver}}' 2>/dev/null), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
   echo "- HAProxy $(docker run --rm "kurz/haproxy:${KURZ_TAG:-dev}" -v 2>/dev/null | awk 'NR == 1 { print $3 }') (kurz/haproxy image), load tool bench/load (kurz-load; saturation by $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }'))"
   # What was measured: the services, the images, the stacks and the load tool (others may edit
