@@ -110,7 +110,7 @@ for n in "${ns[@]}"; do
   # Diagnostics: the replicas' CPU and throttling, the CPUs' busy share, HAProxy's queue/errors.
   read -r rep_cpu rep_periods rep_throttled rep_throttled_ms < <(jq -r --arg s "${service}_" '
     [.containers | to_entries[] | select(.key | startswith($s)) | .value] |
-    "\(map(.cpu_s) | add) \(map(.nr_periods) | add) \(map(.nr_throttled) | add) \(map(.throttled_ms) | add)"' \
+    "\(map(.cpu_s) | add * 100 | round / 100) \(map(.nr_periods) | add) \(map(.nr_throttled) | add) \(map(.throttled_ms) | add)"' \
     "$run_dir/sat-$n.sys.json")
   read -r busy0 busy1 < <(jq -r --arg e "${edge_cpus%%-*}" --arg a "$app_cpus" \
     '"\(.cpu_busy_pct[$e]) \(.cpu_busy_pct[$a])"' "$run_dir/sat-$n.sys.json")
