@@ -60,7 +60,7 @@ _ACTIVE = []
 
 def _stop_all():
     while _ACTIVE:
-        env = _ACTIVE.pop()
+        env = _ACTIVE.pop()  # popped first: a signal during stop() does not stop it twice
         try:
             env.stop()
         except Exception as e:  # teardown must go on for the others
@@ -68,8 +68,15 @@ def _stop_all():
 
 
 atexit.register(_stop_all)
+def _on_signal(signum, _frame):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)  # a second signal must not cut the teardown short
+    _stop_all()
+    sys.exit(128 + signum)
+
+
 for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    signal.signal(_sig, lambda signum, _frame: (_stop_all(), sys.exit(128 + signum)))
+    signal.signal(_sig, _on_signal)
 
 
 class MarkerRulesTest(unittest.TestCase):
@@ -211,8 +218,9 @@ class GuideBlocksTest(unittest.TestCase):
                 if code != 0 and b.role == "setup":
                     break
         finally:
-            _ACTIVE.remove(env)
-            env.stop()
+            if env in _ACTIVE:
+                _ACTIVE.remove(env)
+                env.stop()
         return ran, expected, time.monotonic() - t0
 
 
