@@ -276,6 +276,12 @@ wait_backend() {
   done
 }
 
+# redis_commandstats <container id>: "command calls usec" of Redis's INFO commandstats.
+redis_commandstats() {
+  docker exec "$1" redis-cli INFO commandstats 2>/dev/null | tr -d '\r' |
+    sed -nE 's/^cmdstat_([^:]+):calls=([0-9]+),usec=([0-9]+).*/\1 \2 \3/p'
+}
+
 # --- measuring --------------------------------------------------------------------------------
 
 # cpu_times: "cpuN busy total" per CPU from /proc/stat (jiffies; busy excludes idle and iowait).
@@ -339,6 +345,9 @@ measure() {
   shift 4
   local -a ids
   mapfile -t ids < <(stack_ids "$stage")
+  local redis_id
+  redis_id=$(stack_ids "$stage" redis | sed -n 1p)
+  [[ -z $redis_id ]] || redis_commandstats "$redis_id" >"$out.redis0"
   cpu_times >"$out.cpu0"
   host_times >"$out.host0"
   cgroup_times "${ids[@]}" >"$out.cg0"
@@ -364,6 +373,15 @@ measure() {
   host_times >"$out.host1"
   cgroup_times "${ids[@]}" >"$out.cg1"
   wait "$stats_pid" 2>/dev/null || true
+  if [[ -n $redis_id ]]; then
+    # Redis's own count of what the run cost it: calls and CPU (usec) per command, per request.
+    redis_commandstats "$redis_id" >"$out.redis1"
+    join -a 2 <(sort "$out.redis0") <(sort "$out.redis1") | awk -v n="$(jq '.requests' "$out.json")" '
+      NF == 3 { $4 = $2; $5 = $3; $2 = 0; $3 = 0 }
+      { c = $4 - $2; u = $5 - $3; if (c > 0) printf "%s %d %d %.3f %.2f\n", $1, c, u, c / n, u / n }' |
+      sort -k3,3nr >"$out.redis.txt" || true
+    rm -f "$out.redis0" "$out.redis1"
+  fi
   if [[ -n $perf_pid ]]; then
     wait "$perf_pid" 2>/dev/null || true
     if [[ -s $out.perf.data ]]; then
