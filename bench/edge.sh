@@ -165,9 +165,9 @@ jq -n --argjson rate "$rate" --argjson tr "$tput_ratio" --argjson pr "$p99_ratio
   diag nginx nginx nginx_ haproxy-nginx
   echo
   if [[ -s $run_dir/sat-kurz.redis.txt ]]; then
-    echo "Redis's own count (INFO commandstats) over kurz's saturation run, per request answered: $(awk '
-      { c += $4; u += $5; if (NR <= 5) top = top sprintf("%s%s %.2f calls / %.1f us", (NR > 1 ? ", " : ""), toupper($1), $4, $5) }
-      END { printf "%.2f commands, %.1f us of Redis CPU (%s)", c, u, top }' "$run_dir/sat-kurz.redis.txt") — the click stream (the redirect publishes, kurz-stats consumes and counts), which nginx does not have; Redis runs on CPU $edge_cpus with HAProxy."
+    echo "Redis's own count (INFO commandstats) over kurz's saturation run, per request answered, the costliest commands: $(awk '
+      NR <= 5 { top = top sprintf("%s%s %.2f calls / %.1f us", (NR > 1 ? ", " : ""), toupper($1), $4, $5) }
+      END { print top }' "$run_dir/sat-kurz.redis.txt") (EVALSHA is kurz-stats' batch script; the commands it runs count under their own names too) — the click stream (the redirect publishes, kurz-stats consumes and counts), which nginx does not have; Redis runs on CPU $edge_cpus with HAProxy."
     echo
   fi
   echo "Load: bench/load --mix redirect=100, warm-up ${warmup}s + ${duration}s, $conns connections; kurz seeded $links links (Zipf popularity) and nginx got the same paths. CPU per request: the containers' cgroup CPU over the whole load-tool run / the requests scaled to it (an estimate). Placement: redirect and nginx replicas on CPU $app_cpus (cpuset, cpus 1.0 each), both HAProxys, Redis, the other services and Prometheus on CPU $edge_cpus, the load tool and docker-proxy too (taskset)."
