@@ -40,7 +40,35 @@ def binomial_ok(k, n, p, sigmas=5.0):
     return abs(k - n * p) <= sigmas * math.sqrt(n * p * (1 - p)) + 2
 
 
-class Nginx:
+class _ServerProcess:
+    """A reference server started by a test: waits (bounded) until `ready()` holds, then serves on
+    127.0.0.1:`port` until stop(), which also removes its folder."""
+
+    def _start(self, argv, ready, what):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not ready():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError(what + " did not start")
+            time.sleep(0.05)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Nginx(_ServerProcess):
     """nginx answering `return 302` on every path (as bench/lib.sh's start_nginx does): it does
     not echo X-Request-Id and has no kurz API."""
 
@@ -75,40 +103,20 @@ http {{
 }}
 """.format(d=self.dir, p=self.port, c=self.closing_port))
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.proc = subprocess.Popen([binary, "-p", self.dir + "/", "-c", conf, "-e",
-                                      os.path.join(self.dir, "error.log")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                conn = urllib.request.build_opener(NoRedirect).open(self.url + "/x", timeout=1)
-                conn.close()
-            except urllib.error.HTTPError as e:
-                if e.code == 302:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.stop()
-                raise RuntimeError("nginx did not start")
-            time.sleep(0.05)
+        self._start([binary, "-p", self.dir + "/", "-c", conf, "-e", os.path.join(self.dir, "error.log")],
+                    self._answers_302, "nginx")
 
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d" % self.port
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def _answers_302(self):
+        try:
+            urllib.request.build_opener(NoRedirect).open(self.url + "/x", timeout=1).close()
+        except urllib.error.HTTPError as e:
+            return e.code == 302
+        except OSError:
+            pass
+        return False
 
 
-class HAProxy:
+class HAProxy(_ServerProcess):
     """A real HAProxy in front of a server, with the stage 3 frontend's request-id rule (it keeps
     the client's X-Request-Id, and sends header names lower-case)."""
 
@@ -133,34 +141,14 @@ backend kurz
     server kurz 127.0.0.1:{b}
 """.format(p=self.port, b=backend_port))
         binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
-        self.proc = subprocess.Popen([binary, "-f", conf, "-db"], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/health/live", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.stop()
-                raise RuntimeError("haproxy did not start")
-            time.sleep(0.05)
+        self._start([binary, "-f", conf, "-db"], self._backend_live, "haproxy")
 
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d" % self.port
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def _backend_live(self):
+        try:
+            with urllib.request.urlopen(self.url + "/health/live", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
