@@ -33,31 +33,24 @@ RequestGuard::Verdict RequestGuard::refuse(std::size_t pass, int status, std::st
   return Verdict{pass, status, std::move(code), std::move(message)};
 }
 
-RequestGuard::Verdict RequestGuard::check_head(std::size_t pass) {
-  // head_ holds "request-line CRLF (field CRLF)*": every LF must follow a CR, no lone CR.
-  std::size_t fields = 0;
-  std::size_t lengths = 0;
-  bool chunked_or_te = false;
-  unsigned long long length = 0;
-  std::size_t start = 0;
-  while (head_.compare(start, 2, "\r\n") == 0) start += 2;  // CRLFs before the request line
-  bool first = true;
-  while (start < head_.size()) {
-    const std::size_t lf = head_.find('\n', start);
-    const std::size_t end = lf == std::string::npos ? head_.size() : lf;
-    if (lf == std::string::npos || end == start || head_[end - 1] != '\r') {
+RequestGuard::Verdict RequestGuard::check_lines(std::size_t pass) {
+  // Every LF must follow a CR; no lone CR (a control character).
+  for (;;) {
+    const std::size_t lf = head_.find('\n', checked_);
+    if (lf == std::string::npos) break;
+    if (lf == checked_ || head_[lf - 1] != '\r') {
       return refuse(pass, 400, "bad_request", "every line of the request head must end with CRLF");
     }
-    const std::string_view line(head_.data() + start, end - 1 - start);
-    start = end + 1;
+    const std::string_view line(head_.data() + checked_, lf - 1 - checked_);
+    checked_ = lf + 1;
     for (const char c : line) {
       const auto u = static_cast<unsigned char>(c);
       if ((u < 0x20 && c != '\t') || u == 0x7F) {
         return refuse(pass, 400, "bad_request", "control characters in the request head");
       }
     }
-    if (first) {  // the request line; Pistache checks its shape
-      first = false;
+    if (request_line_) {  // Pistache checks its shape
+      request_line_ = false;
       continue;
     }
     if (line.empty()) continue;  // cannot happen: the blank line is not part of head_
@@ -74,37 +67,50 @@ RequestGuard::Verdict RequestGuard::check_head(std::size_t pass) {
         return refuse(pass, 400, "bad_request", "whitespace in a header field name");
       }
     }
-    if (++fields > kMaxHeaders) {
+    if (++fields_ > kMaxHeaders) {
       return refuse(pass, 431, "headers_too_large",
                     "more than " + std::to_string(kMaxHeaders) + " header fields");
     }
     const std::string_view value = trim(line.substr(colon + 1));
     if (ieq(name, "Content-Length")) {
-      if (++lengths > 1) return refuse(pass, 400, "bad_request", "Content-Length more than once");
+      if (++lengths_ > 1) return refuse(pass, 400, "bad_request", "Content-Length more than once");
       if (value.empty() || value.size() > 15) {
         return refuse(pass, 400, "bad_request", "Content-Length is not a length");
       }
-      length = 0;
+      length_ = 0;
       for (const char c : value) {
         if (c < '0' || c > '9') {
           return refuse(pass, 400, "bad_request", "Content-Length is not a length");
         }
-        length = length * 10 + static_cast<unsigned>(c - '0');
+        length_ = length_ * 10 + static_cast<unsigned>(c - '0');
       }
     } else if (ieq(name, "Transfer-Encoding")) {
-      chunked_or_te = true;
+      transfer_encoding_ = true;
     }
   }
-  if (chunked_or_te) {
-    if (lengths > 0) {
+  // A NUL is refused as soon as it is seen, not only when its line is complete: whatever the
+  // rest of that line, its first problem is a control character.
+  if (head_.find('\0', checked_) != std::string::npos) {
+    return refuse(pass, 400, "bad_request", "control characters in the request head");
+  }
+  return Verdict{pass, 0, {}, {}};
+}
+
+RequestGuard::Verdict RequestGuard::finish_head(std::size_t pass) {
+  if (transfer_encoding_) {
+    if (lengths_ > 0) {
       return refuse(pass, 400, "bad_request", "both Content-Length and Transfer-Encoding");
     }
     return refuse(pass, 501, "not_implemented",
                   "Transfer-Encoding is not supported: send the body with a Content-Length");
   }
-  body_left_ = static_cast<std::size_t>(length);
+  body_left_ = static_cast<std::size_t>(length_);
   in_body_ = body_left_ > 0;
   head_.clear();
+  checked_ = 0;
+  request_line_ = true;
+  fields_ = lengths_ = 0;
+  length_ = 0;
   return Verdict{pass, 0, {}, {}};
 }
 
@@ -126,20 +132,14 @@ RequestGuard::Verdict RequestGuard::feed(std::string_view bytes) {
     head_.append(bytes.substr(at));
     std::size_t lead = 0;
     while (head_.compare(lead, 2, "\r\n") == 0) lead += 2;
-    head_.erase(0, lead);
+    head_.erase(0, lead);  // only ever before the request line, so nothing checked moves
     const std::size_t before = appended_at > lead ? appended_at - lead : 0;
     const std::size_t end = head_.find("\r\n\r\n", before >= 3 ? before - 3 : 0);
     if (end == std::string::npos) {
-      if (head_.find("\n\n", before >= 1 ? before - 1 : 0) != std::string::npos) {
-        return refuse(head_start, 400, "bad_request",
-                      "every line of the request head must end with CRLF");
-      }
+      auto verdict = check_lines(head_start);
+      if (verdict.status != 0) return verdict;
       if (head_.size() > kMaxHeadBytes) {
         return refuse(head_start, 431, "headers_too_large", "head too large");
-      }
-      // A NUL is refused as soon as it is seen, not only at the blank line.
-      if (head_.find('\0', before) != std::string::npos) {
-        return refuse(head_start, 400, "bad_request", "control characters in the request head");
       }
       return Verdict{bytes.size(), 0, {}, {}};
     }
@@ -148,7 +148,8 @@ RequestGuard::Verdict RequestGuard::feed(std::string_view bytes) {
     const std::size_t consumed = end + 4 + lead - appended_at;
     head_.resize(end + 2);  // keep the last field's CRLF
     at += consumed;
-    auto verdict = check_head(head_start);
+    auto verdict = check_lines(head_start);
+    if (verdict.status == 0) verdict = finish_head(head_start);
     if (verdict.status != 0) return verdict;
   }
   return Verdict{bytes.size(), 0, {}, {}};

@@ -36,10 +36,21 @@ class RequestGuard {
 
  private:
   Verdict refuse(std::size_t pass, int status, std::string code, std::string message);
-  // Checks a complete head (request line and fields, without the blank line); sets body_left_.
-  Verdict check_head(std::size_t pass);
+  // Checks the lines of head_ that are complete (ended by LF) and not checked yet, in order, and
+  // refuses a NUL in the line still arriving. Checking line by line as the bytes come gives the
+  // same verdict however the bytes are split into reads.
+  Verdict check_lines(std::size_t pass);
+  // After the blank line: the framing decision (Content-Length, Transfer-Encoding); sets
+  // body_left_ and starts the next head.
+  Verdict finish_head(std::size_t pass);
 
-  std::string head_;           // the current request's head so far
+  std::string head_;          // the current request's head so far
+  std::size_t checked_ = 0;   // head_ bytes already checked (whole lines)
+  bool request_line_ = true;  // the next complete line is the request line
+  std::size_t fields_ = 0;    // header fields so far
+  std::size_t lengths_ = 0;   // Content-Length fields so far
+  unsigned long long length_ = 0;
+  bool transfer_encoding_ = false;
   std::size_t body_left_ = 0;  // bytes of the current request's body still to come
   bool in_body_ = false;
   bool refused_ = false;

@@ -37,7 +37,9 @@ TEST(RequestGuardTest, PlainRequestsPipelinesAndBodiesPass) {
   EXPECT_EQ(verdict("\r\n" + kGet), 0);  // a stray CRLF before a request is allowed
   // Found by fuzzing (fuzz/regressions/request_guard/): CRLFs were dropped only when they came in
   // one read, so the same bytes got a different verdict split differently.
-  EXPECT_EQ(verdict("\r\n\n\r\r\n"), 0);  // an unfinished head, whole or byte by byte
+  // Unfinished, but its first line is a bare LF: no later byte can make it valid, so it is
+  // refused at once, whole or byte by byte.
+  EXPECT_EQ(verdict("\r\n\n\r\r\n"), 400);
   const std::string post =
       "POST /api/links HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n{\"url\":\"x\"}\n";
   EXPECT_EQ(verdict(post + kGet), 0);
@@ -46,6 +48,18 @@ TEST(RequestGuardTest, PlainRequestsPipelinesAndBodiesPass) {
       verdict(std::string("POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\n\n\n") + '\0' + "\n" + kGet),
       0);
   EXPECT_EQ(verdict("GET / HTTP/1.1\r\nX-Tab:\tvalue\t\r\n\r\n"), 0);
+}
+
+// Found by fuzzing (fuzz/regressions/request_guard/split-after-many-fields-*): a bare LF was
+// looked for in the whole unfinished head, so a head with too many fields before its bare LF got
+// 400 byte by byte and 431 whole. The lines are now checked in order as they arrive.
+TEST(RequestGuardTest, TheFirstProblemInLineOrderWinsHoweverTheBytesAreSplit) {
+  std::string fields;
+  for (int i = 0; i < 101; ++i) fields += "X-" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(verdict("GET / HTTP/1.1\r\n" + fields + "Bad: lf\n\r\n\r\n"), 431);
+  EXPECT_EQ(verdict("GET / HTTP/1.1\r\nBad: lf\n" + fields + "\r\n"), 400);
+  EXPECT_EQ(verdict("GET / HTTP/1.1\r\n" + fields + "Nul: a" + std::string(1, '\0') + "\r\n\r\n"),
+            431);
 }
 
 TEST(RequestGuardTest, SmugglingFramingIsRefused) {
