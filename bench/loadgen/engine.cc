@@ -522,16 +522,8 @@ std::optional<Result> run_rate(const Options& o, const BaseUrl& url, const Addre
   }
   for (auto& w : workers) w.join();
 
-  Result r;
-  r.mode = "rate";
+  Result r = start_result("rate", o, url, threads);
   r.rate = o.rate;
-  r.duration_s = o.duration_s;
-  r.warmup_s = o.warmup_s;
-  r.connections = o.connections;
-  r.threads = threads;
-  r.base_url = url.text;
-  r.mix = o.mix;
-  r.zipf_s = o.zipf_s;
   r.latency_from = "each request's scheduled send time (open loop, kurz-load)";
   r.rank_hits.assign(links.size(), 0);
   for (const auto& link : links) r.rank_codes.push_back(link.code);

@@ -3,8 +3,22 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 namespace kurz::load {
+
+Result start_result(std::string mode, const Options& o, const BaseUrl& url, int threads) {
+  Result r;
+  r.mode = std::move(mode);
+  r.duration_s = o.duration_s;
+  r.warmup_s = o.warmup_s;
+  r.connections = o.connections;
+  r.threads = threads;
+  r.base_url = url.text;
+  r.mix = o.mix;
+  r.zipf_s = o.zipf_s;
+  return r;
+}
 
 namespace {
 

@@ -12,6 +12,8 @@
 
 #include "histogram.h"
 #include "mix.h"
+#include "options.h"
+#include "url.h"
 
 namespace kurz::load {
 
@@ -59,6 +61,9 @@ struct Result {
   uint64_t errors() const;
   double rps() const;
 };
+
+// A result of `mode` ("rate" or "saturate") with the run's settings filled in from the options.
+Result start_result(std::string mode, const Options& o, const BaseUrl& url, int threads);
 
 nlohmann::json to_json(const Result& result);
 std::string summary(const Result& result);

@@ -264,15 +264,8 @@ std::optional<Result> run_saturate(const Options& o, const BaseUrl& url,
     error = "wrk wrote no summary: " + read_file(dir.file("wrk-out.txt"));
     return std::nullopt;
   }
-  Result r;
-  r.mode = "saturate";
-  r.duration_s = summary.value("duration_us", 0.0) / 1e6;
-  r.warmup_s = o.warmup_s;
-  r.connections = o.connections;
-  r.threads = threads;
-  r.base_url = url.text;
-  r.mix = o.mix;
-  r.zipf_s = o.zipf_s;
+  Result r = start_result("saturate", o, url, threads);
+  r.duration_s = summary.value("duration_us", 0.0) / 1e6;  // wrk's own measured window
   for (int k = 0; k < kKinds; ++k) {
     auto& kind = r.kinds[static_cast<size_t>(k)];
     kind.sent = static_cast<uint64_t>(counts.sum(SlotLayout::kSentKind + static_cast<size_t>(k)));
