@@ -16,7 +16,7 @@ namespace {
 struct Redirect {
   Redirect(kurz::redis::Client& redis, kurz::platform::ServiceContext& context,
            std::chrono::milliseconds ttl, std::size_t capacity,
-           kurz::redirect::ClickBuffer::Options buffer)
+           kurz::redirect::redis::ClickPipelineOptions buffer)
       : store(redis),
         cache(store, clock, ttl, capacity),
         clicks(redis, context.config.instance_id, context.metrics, std::move(buffer)),
@@ -35,15 +35,14 @@ int main() {
     const auto ttl =
         context.env.millis("LINK_CACHE_TTL_MS", std::chrono::seconds(30), std::chrono::hours(1));
     const auto capacity = context.env.integer("LINK_CACHE_SIZE", 10000, 1, 10'000'000);
-    auto buffer = kurz::redirect::redis::read_click_buffer_options(context.env);
+    auto buffer = kurz::redirect::redis::read_click_pipeline_options(context.env);
     auto redis = kurz::redis::connect(context);
     auto redirect = std::make_shared<Redirect>(*redis, context, ttl,
                                                static_cast<std::size_t>(capacity), buffer);
     kurz::redirect::http::add_routes(router, redirect->redirector, context.metrics);
     kurz::links::http::add_cache_metrics(context.metrics, redirect->cache);
-    // After the server drained: publish the clicks still buffered.
-    context.shutdown_hooks.push_back(
-        [redirect] { redirect->clicks.stop(std::chrono::seconds(3)); });
+    // After the server drained: publish the clicks still buffered (CLICK_SHUTDOWN_FLUSH_MS).
+    context.shutdown_hooks.push_back([redirect] { redirect->clicks.stop(); });
     context.owned.push_back(redirect);
   });
 }

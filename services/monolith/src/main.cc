@@ -23,7 +23,7 @@ kurz::monolith::Backend redis_backend(ServiceContext& context, const kurz::commo
       context.env.millis("LINK_CACHE_TTL_MS", options.cache_ttl, std::chrono::hours(1));
   options.cache_size =
       static_cast<std::size_t>(context.env.integer("LINK_CACHE_SIZE", 10000, 1, 10'000'000));
-  options.buffer = kurz::redirect::redis::read_click_buffer_options(context.env);
+  options.clicks = kurz::redirect::redis::read_click_pipeline_options(context.env);
   options.consumer =
       kurz::stats::redis::read_consumer_options(context.env, context.config.instance_id);
   auto redis = kurz::redis::connect(context);

@@ -17,7 +17,7 @@ struct RedisBackend::Parts {
         cache(links, clock, options.cache_ttl, options.cache_size),
         limiter(client, options.create_limit, clock),
         stats(client),
-        clicks(client, options.instance, metrics, std::move(options.buffer)),
+        clicks(client, options.instance, metrics, std::move(options.clicks)),
         worker(client.options(), metrics, std::move(options.consumer)) {}
 
   links::redis::RedisLinkStore links;
@@ -42,7 +42,7 @@ Backend RedisBackend::backend() {
 }
 
 void RedisBackend::stop() {
-  parts_->clicks.stop(std::chrono::seconds(3));
+  parts_->clicks.stop();
   parts_->worker.stop();
 }
 

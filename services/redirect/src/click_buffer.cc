@@ -118,7 +118,10 @@ void ClickBuffer::publish_taken(std::vector<common::ClickEvent>& taken) {
         taken.clear();
         return;
       }
-      backoff = std::min(backoff * 2, options_.max_backoff);
+      // Once stop() is flushing, the shutdown deadline bounds the retries, not the backoff: a
+      // store that comes back (Redis restarting with the rest of the stack) is used at once.
+      backoff =
+          stop_requested_ ? options_.min_backoff : std::min(backoff * 2, options_.max_backoff);
     }
   }
   taken.clear();

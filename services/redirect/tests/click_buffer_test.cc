@@ -148,6 +148,30 @@ TEST(ClickBufferTest, StopIsBoundedWhenThePublisherKeepsFailing) {
   EXPECT_EQ(buffer.pending(), 0u);
 }
 
+// The publisher was down long enough for the backoff to reach its maximum, and comes back just
+// after stop() begins (Redis restarting with the whole stack): stop() must not sit out the long
+// backoff and run out of time, it retries every min_backoff until its deadline.
+TEST(ClickBufferTest, StopRetriesPromptlyWhenThePublisherComesBack) {
+  FakePublisher publisher;
+  publisher.always_fail = true;
+  auto options = fast();
+  options.min_backoff = 10ms;
+  options.max_backoff = 5s;
+  ClickBuffer buffer(publisher, options);
+  for (int i = 0; i < 200; ++i) buffer.record(event(i));
+  std::this_thread::sleep_for(700ms);  // retries at 0, 10, 30, 70, 150, 310, 630 ms: backoff 640 ms
+  std::thread recover([&] {
+    std::this_thread::sleep_for(150ms);
+    publisher.always_fail = false;
+  });
+  const auto started = SteadyClock::now();
+  buffer.stop(1s);
+  recover.join();
+  EXPECT_LT(SteadyClock::now() - started, 700ms);
+  EXPECT_EQ(buffer.published(), 200u);
+  EXPECT_EQ(buffer.dropped(), 0u);
+}
+
 TEST(ClickBufferTest, ObserverSeesTheCounters) {
   FakePublisher publisher;
   std::atomic<std::uint64_t> seen_published{0};

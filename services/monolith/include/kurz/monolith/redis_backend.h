@@ -9,7 +9,7 @@
 #include <string>
 
 #include "kurz/monolith/monolith.h"
-#include "kurz/redirect/click_buffer.h"
+#include "kurz/redirect/redis/click_pipeline.h"
 #include "kurz/redis/client.h"
 #include "kurz/stats/redis/click_consumer.h"
 
@@ -20,7 +20,7 @@ struct RedisBackendOptions {
   links::RateLimit create_limit;
   std::chrono::milliseconds cache_ttl{30000};
   std::size_t cache_size = 10000;
-  redirect::ClickBuffer::Options buffer;
+  redirect::redis::ClickPipelineOptions clicks;
   stats::redis::ConsumerOptions consumer;
 };
 

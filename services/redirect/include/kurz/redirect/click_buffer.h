@@ -71,8 +71,10 @@ class ClickBuffer final : public common::ClickSink {
   // before the call is still pending. The buffer keeps working afterwards.
   bool flush(std::chrono::milliseconds timeout);
 
-  // For shutdown: flush(timeout), then stop the flusher. Events still pending after that are
-  // counted as dropped; later record() calls are refused and counted as dropped. Idempotent.
+  // For shutdown: flush(timeout), retrying a failing batch every min_backoff instead of backing
+  // off (the store may be restarting along with this process), then stop the flusher. Events
+  // still pending after that are counted as dropped; later record() calls are refused and counted
+  // as dropped. Idempotent.
   void stop(std::chrono::milliseconds timeout);
 
   std::uint64_t pending() const;

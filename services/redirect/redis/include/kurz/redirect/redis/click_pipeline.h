@@ -5,6 +5,9 @@
 //   CLICK_BUFFER_SIZE  100000   events held while Redis is away; beyond, counted as dropped
 //   CLICK_BATCH_SIZE   512      events per XADD round trip
 //   CLICK_FLUSH_MS     20       longest wait before a partial batch is sent
+//   CLICK_SHUTDOWN_FLUSH_MS 5000 at shutdown, after the drain: the longest wait for the buffered
+//                                clicks to reach Redis (which may be restarting too); the grace
+//                                period before SIGKILL must cover delay + drain + this
 
 #include <chrono>
 #include <memory>
@@ -17,18 +20,23 @@
 
 namespace kurz::redirect::redis {
 
-ClickBuffer::Options read_click_buffer_options(platform::EnvReader& env);
+struct ClickPipelineOptions {
+  ClickBuffer::Options buffer;
+  std::chrono::milliseconds shutdown_flush{5000};
+};
+
+ClickPipelineOptions read_click_pipeline_options(platform::EnvReader& env);
 
 class ClickPipeline {
  public:
   ClickPipeline(kurz::redis::Client& client, const std::string& instance,
-                platform::Metrics& metrics, ClickBuffer::Options options);
+                platform::Metrics& metrics, ClickPipelineOptions options);
   ~ClickPipeline();
 
   common::ClickSink& sink();
-  // Publishes what is buffered (bounded by `timeout`) and stops; what could not be published is
-  // counted as dropped. Call after the HTTP server has drained.
-  void stop(std::chrono::milliseconds timeout);
+  // Publishes what is buffered (bounded by shutdown_flush) and stops; what could not be
+  // published is counted as dropped. Logs the outcome. Call after the HTTP server has drained.
+  void stop();
 
  private:
   struct Parts;
