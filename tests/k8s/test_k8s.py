@@ -151,7 +151,9 @@ class KurzRules(unittest.TestCase):
             pre = c["lifecycle"]["preStop"]
             self.assertNotIn("exec", pre, "%s: the images have no shell" % name)
             env = env_of(c, self.config)
-            budget = pre["sleep"]["seconds"] + (int(env["SHUTDOWN_DELAY_MS"]) + int(env["DRAIN_TIMEOUT_MS"])) / 1000
+            # redirect also waits for its click buffer (CLICK_SHUTDOWN_FLUSH_MS, default 5 s).
+            flush = int(env.get("CLICK_SHUTDOWN_FLUSH_MS", 5000)) if name == "redirect" else 0
+            budget = pre["sleep"]["seconds"] + (int(env["SHUTDOWN_DELAY_MS"]) + int(env["DRAIN_TIMEOUT_MS"]) + flush) / 1000
             self.assertGreater(spec["terminationGracePeriodSeconds"], budget, name)
             self.assertIs(spec["securityContext"]["runAsNonRoot"], True, name)
             self.assertEqual(spec["securityContext"]["runAsUser"], 10001, name)

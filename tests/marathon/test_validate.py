@@ -325,6 +325,13 @@ KURZ_RULES = [
     ("kill grace not above delay + drain", S1, M1, setter(M1, "taskKillGracePeriodSeconds", value=13),
      "kurz: taskKillGracePeriodSeconds (13) must be above (SHUTDOWN_DELAY_MS + DRAIN_TIMEOUT_MS)/1000 = 13",
      "taskKillGracePeriodSeconds"),
+    ("redirect's kill grace without room for the click flush", S3, "/kurz/redirect",
+     setter("/kurz/redirect", "taskKillGracePeriodSeconds", value=15),
+     "kurz: taskKillGracePeriodSeconds (15) must be above "
+     "(SHUTDOWN_DELAY_MS + DRAIN_TIMEOUT_MS + CLICK_SHUTDOWN_FLUSH_MS)/1000 = 18", "taskKillGracePeriodSeconds"),
+    ("the stage 2 monolith without CLICK_SHUTDOWN_FLUSH_MS", S2, "/kurz-stage2/monolith",
+     setter("/kurz-stage2/monolith", "env", "CLICK_SHUTDOWN_FLUSH_MS", delete=True),
+     "kurz: set CLICK_SHUTDOWN_FLUSH_MS", "env.CLICK_SHUTDOWN_FLUSH_MS"),
     ("kill grace unset (the agent's 5 s)", S1, M1, setter(M1, "taskKillGracePeriodSeconds", delete=True),
      "kurz: set taskKillGracePeriodSeconds", "taskKillGracePeriodSeconds"),
     ("image tag latest", S1, M1, setter(M1, "container", "docker", "image", value="registry-infra.marathon.mesos:5000/kurz/monolith:latest"),

@@ -60,7 +60,8 @@ class StackFile(unittest.TestCase):
             self.assertEqual(up["order"], "start-first" if name in STATELESS else "stop-first", name)
             env = svc.get("environment") or {}
             if "SHUTDOWN_DELAY_MS" in env:
-                budget = (int(env["SHUTDOWN_DELAY_MS"]) + int(env["DRAIN_TIMEOUT_MS"])) / 1000
+                budget = (int(env["SHUTDOWN_DELAY_MS"]) + int(env["DRAIN_TIMEOUT_MS"]) +
+                          int(env.get("CLICK_SHUTDOWN_FLUSH_MS", 5000) if name == "redirect" else 0)) / 1000
                 self.assertGreater(duration_s(svc["stop_grace_period"]), budget, name)
             for port in svc.get("ports", []):
                 self.assertEqual(port["mode"], "host", name)

@@ -206,10 +206,27 @@ def env_int(item, key, default=None):
         return default
 
 
+def publishes_clicks(item):
+    """True for the apps that buffer clicks for the Redis stream: redirect, and the monolith with
+    REDIS_URL (stage 2). At shutdown they wait up to CLICK_SHUTDOWN_FLUSH_MS for the buffer."""
+    name = kurz_image_name(item)
+    return name == "redirect" or (name == "monolith" and bool((item.get("env") or {}).get("REDIS_URL")))
+
+
+def shutdown_budget_keys(item):
+    """The env settings that add up to a task's longest SIGTERM-to-exit time."""
+    keys = ["SHUTDOWN_DELAY_MS", "DRAIN_TIMEOUT_MS"]
+    return keys + ["CLICK_SHUTDOWN_FLUSH_MS"] if publishes_clicks(item) else keys
+
+
+SHUTDOWN_DEFAULTS_MS = {"SHUTDOWN_DELAY_MS": 1000, "DRAIN_TIMEOUT_MS": 10000, "CLICK_SHUTDOWN_FLUSH_MS": 5000}
+
+
 def shutdown_budget_ms(item):
-    """SHUTDOWN_DELAY_MS + DRAIN_TIMEOUT_MS as configured in the app's env (the services' own
-    defaults, 1000 and 10000, when unset): the longest a kurz task takes from SIGTERM to exit."""
-    return env_int(item, "SHUTDOWN_DELAY_MS", 1000) + env_int(item, "DRAIN_TIMEOUT_MS", 10000)
+    """SHUTDOWN_DELAY_MS + DRAIN_TIMEOUT_MS (+ CLICK_SHUTDOWN_FLUSH_MS for the apps that publish
+    clicks) as configured in the app's env (the services' own defaults, 1000, 10000 and 5000, when
+    unset): the longest a kurz task takes from SIGTERM to exit."""
+    return sum(env_int(item, key, SHUTDOWN_DEFAULTS_MS[key]) for key in shutdown_budget_keys(item))
 
 
 def mesos_dns_name(app_id, domain="mesos"):

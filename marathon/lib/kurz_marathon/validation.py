@@ -437,14 +437,15 @@ class Checker:
             if rc.get("portName") != mapping.get("name"):
                 self.add(app_id, ("readinessChecks", 0, "portName"), "kurz: the readiness check must name the port "
                          "mapping %s (got %s)" % (mapping.get("name"), rc.get("portName")))
-        for key in ("SHUTDOWN_DELAY_MS", "DRAIN_TIMEOUT_MS"):
+        budget_keys = d.shutdown_budget_keys(item)
+        for key in budget_keys:
             if d.env_int(item, key) is None:
                 self.add(app_id, ("env", key), "kurz: set %s (the kill grace is sized from it)" % key)
         grace = item.get("taskKillGracePeriodSeconds")
         budget = d.shutdown_budget_ms(item) / 1000.0
         if isinstance(grace, (int, float)) and not grace > budget:
             self.add(app_id, ("taskKillGracePeriodSeconds",), "kurz: taskKillGracePeriodSeconds (%s) must be above "
-                     "(SHUTDOWN_DELAY_MS + DRAIN_TIMEOUT_MS)/1000 = %g" % (grace, budget))
+                     "(%s)/1000 = %g" % (grace, " + ".join(budget_keys), budget))
         params = {p.get("key"): p.get("value") for p in (item.get("container") or {}).get("docker", {}).get(
             "parameters") or [] if isinstance(p, dict)}
         for key, value in HARDENING.items():
