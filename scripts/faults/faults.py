@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stackctl import (NEEDS_REDIS, TARGET, Failure, Load, Stack, edge_log,  # noqa: E402
-                      failed_by_kind, try_request)
+                      failed_by_kind, shutdown_flushes, try_request)
 
 SCENARIOS = ("sigterm-redirect", "sigkill-redirect", "redis-outage", "redis-aof", "stats-kill",
              "haproxy-reload", "compose-restart")
@@ -58,6 +58,13 @@ class Scenario:
 
     def note(self, **kw):
         self.result["notes"].update(kw)
+
+    def note_shutdown_flushes(self):
+        """The redirect replicas' click-buffer flushes at shutdown: how long the longest waited
+        for Redis, and what none of them could publish in time (also a lost click)."""
+        f = shutdown_flushes(self.stack, self.since)
+        self.note(shutdown_flushes=f["stops"], shutdown_flush_longest_ms=f["longest_wait_ms"],
+                  shutdown_clicks_dropped=f["dropped"])
 
     def finish(self, whole_after, exact_clicks):
         """Collects the load's figures, waits for the clicks, checks the links."""
@@ -132,6 +139,7 @@ def sigterm_redirect(s):
     time.sleep(load.remaining())
     r = s.finish(whole, exact_clicks=True)
     s.bound("0 failed at the edge", r["failed_at_edge"] == 0)
+    s.note_shutdown_flushes()
 
 
 def sigkill_redirect(s):
@@ -280,6 +288,7 @@ def compose_restart(s):
     time.sleep(load.remaining())
     s.finish(whole, exact_clicks=True)
     s.note(restart_command_s=round(took, 1))
+    s.note_shutdown_flushes()
 
 
 RUN = {"sigterm-redirect": sigterm_redirect, "sigkill-redirect": sigkill_redirect,

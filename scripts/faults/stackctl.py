@@ -293,6 +293,28 @@ def failed_by_kind(load):
 _LOG = re.compile(r'\] (\S+) (\S+)/(\S+) \S+ (-?\d+) \S+ \S+ \S+ (\S{4}) ')
 
 
+def shutdown_flushes(stack, since):
+    """What the redirect replicas logged at shutdown since `since`: each stop's wait for its click
+    buffer to reach Redis (CLICK_SHUTDOWN_FLUSH_MS). {stops, published, dropped, longest_wait_ms}."""
+    out = {"stops": 0, "published": 0, "dropped": 0, "longest_wait_ms": 0}
+    for cid in stack.containers("redirect"):
+        logs = stack.docker("logs", "--since", since, cid, timeout=60, check=False).stdout
+        for raw in logs.splitlines():
+            if "at shutdown" not in raw:
+                continue
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                continue
+            if not str(entry.get("msg", "")).startswith("clicks "):
+                continue
+            out["stops"] += 1
+            out["published"] += int(entry.get("published", 0))
+            out["dropped"] += int(entry.get("dropped", 0))
+            out["longest_wait_ms"] = max(out["longest_wait_ms"], int(entry.get("waited_ms", 0)))
+    return out
+
+
 def edge_log(stack, since):
     """What HAProxy logged for the `http` frontend since `since` (RFC 3339, UTC):
     {answered, edge_failed: answers HAProxy made itself (no server, a connection it could not make

@@ -167,6 +167,56 @@ class RedisOutageTest(Stage3Case):
                  10, "clicks recorded during the outage counted afterwards")
 
 
+class ShutdownFlushTest(Stage3Case):
+    """A redirect replica stops while Redis is away (a whole stack restarting at once): the clicks
+    it buffered reach Redis if it returns within CLICK_SHUTDOWN_FLUSH_MS, and are counted as
+    dropped, logged and bounded in time if it does not."""
+
+    def serve_during_outage(self, count):
+        links = self.start("links")
+        redirect = self.start("redirect", SHUTDOWN_DELAY_MS="0", DRAIN_TIMEOUT_MS="1000",
+                              CLICK_SHUTDOWN_FLUSH_MS=self.flush_ms)
+        code = create(links, "http://127.0.0.1:9/flush")["code"]
+        self.assertEqual(request(redirect, "GET", "/" + code)[0], 302)  # cached, and clicked
+        time.sleep(0.3)  # that click is published (every CLICK_FLUSH_MS)
+        self.redis.stop()
+        for _ in range(count):
+            self.assertEqual(request(redirect, "GET", "/" + code)[0], 302)  # from the cache
+        time.sleep(2.5)  # the buffer's retries back off, as in a real outage
+        return redirect, code
+
+    def shutdown_line(self, service):
+        lines = [l for l in service.lines if str(l.get("msg", "")).startswith("clicks ")
+                 and "at shutdown" in str(l.get("msg", ""))]
+        self.assertEqual(len(lines), 1, service.lines[-10:])
+        return lines[0]
+
+    def test_clicks_buffered_while_redis_is_away_reach_it_at_shutdown(self):
+        self.flush_ms = "8000"
+        redirect, code = self.serve_during_outage(40)
+        redirect.proc.terminate()
+        time.sleep(2.5)  # Redis comes back while the replica waits for its buffer
+        self.redis.start()
+        self.assertEqual(redirect.proc.wait(timeout=15), 0)
+        redirect.stderr()  # closes the pipe
+        line = self.shutdown_line(redirect)
+        self.assertEqual((line["pending"], line["published"], line["dropped"]), (40, 40, 0), line)
+        print("40 clicks buffered during the outage published at shutdown after %d ms" % line["waited_ms"])
+        stats = self.start("stats")
+        wait_for(lambda: stats_total(stats, code) == 41, 10, "all 41 clicks counted")
+
+    def test_the_wait_is_bounded_and_what_misses_it_is_counted(self):
+        self.flush_ms = "500"
+        redirect, _ = self.serve_during_outage(25)
+        started = time.monotonic()
+        self.assertEqual(redirect.terminate(), 0)
+        took = time.monotonic() - started
+        line = self.shutdown_line(redirect)
+        self.assertEqual((line["level"], line["pending"], line["dropped"]), ("warning", 25, 25), line)
+        self.assertGreaterEqual(line["waited_ms"], 450, line)
+        self.assertLess(took, 5.0)
+
+
 class ExactlyOnceTest(Stage3Case):
     def test_a_killed_stats_worker_loses_and_doubles_nothing(self):
         links = self.start("links")
