@@ -6,7 +6,7 @@
 # First every file of fuzz/regressions/<target>/ (inputs that once crashed) runs once; then each
 # target fuzzes a scratch copy of fuzz/corpus/<target>/ (the repository's seeds stay as they
 # are) with fuzz/<target>.dict when there is one. One line per target: executions, coverage
-# (libFuzzer's cov: edges reached, ft: features), corpus size. A crash leaves its input in
+# (libFuzzer's cov: edges reached, of the edges instrumented in the binary; ft: features), corpus size. A crash leaves its input in
 # test-artifacts/fuzz/ and fails the run: add it to fuzz/regressions/<target>/ with the fix.
 # Exit 0: no crash; 1: a crash or a build failure; 2: bad usage.
 set -euo pipefail
@@ -62,6 +62,8 @@ for t in "${targets[@]}"; do
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$t.log" | tail -n 1)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
+  # Every edge instrumented in the binary (the target's code and all it links, reachable or not).
+  edges=$(sed -n 's/^INFO: Loaded [0-9]* modules *(\([0-9]*\) inline 8-bit counters).*/\1/p' "$work/$t.log" | head -n 1)
   corpus=$(find "$work/$t" -type f | wc -l)
   if ((rc != 0)); then
     failed=1
@@ -70,7 +72,7 @@ for t in "${targets[@]}"; do
     cp "$work/$t.log" "$artifacts/$t.log"
     continue
   fi
-  printf 'fuzz: %-13s %9s executions in %ss, cov %s, ft %s, corpus %s seeds + %s new, no crash\n' \
-    "$t" "${runs:-?}" "$secs" "${cov:-?}" "${ft:-?}" "$seeds" "$corpus"
+  printf 'fuzz: %-13s %9s executions in %ss, cov %s of %s edges, ft %s, corpus %s seeds + %s new, no crash\n' \
+    "$t" "${runs:-?}" "$secs" "${cov:-?}" "${edges:-?}" "${ft:-?}" "$seeds" "$corpus"
 done
 exit "$failed"
