@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "connections.h"
 #include "kurz/platform/log.h"
 #include "request_guard.h"
 #include "server_state.h"
@@ -112,19 +113,22 @@ class PistacheHeaders : public HeaderSource {
 // Bytes received on a connection since its last complete request: the size guard.
 // Also counts the connection's requests whose answer is not yet on the wire: a client that hangs
 // up first leaves Pistache's send promise unsettled, so those are released on disconnection.
-struct PeerState {
+// The fields here belong to the connection's transport thread; the connection bound reads the
+// inherited atomics from others.
+struct PeerState : ConnectionActivity {
   std::size_t bytes = 0;
   bool rejected = false;
   RequestGuard framing;  // request smuggling and header tricks: refused before Pistache parses
-  std::atomic<int> unanswered{0};
-  std::string peer_ip;  // formatted once per connection
+  std::string peer_ip;   // formatted once per connection
 };
 constexpr const char* kPeerStateKey = "kurz.peer";
+constexpr const char* kTicketKey = "kurz.connection";
 thread_local bool t_request_completed = false;
 thread_local std::shared_ptr<PeerState> t_peer;  // the connection onInput is parsing for
 
 // One of `peer`'s requests is answered (or will never be): it leaves the in-flight count, once.
 void settle(Server::State& state, PeerState& peer) {
+  peer.touch();
   int unanswered = peer.unanswered.load();
   while (unanswered > 0) {
     if (peer.unanswered.compare_exchange_weak(unanswered, unanswered - 1)) {
@@ -133,6 +137,21 @@ void settle(Server::State& state, PeerState& peer) {
     }
   }
 }
+
+// In the peer's data: when Pistache destroys the peer, its entry leaves the registry (if nothing
+// removed it before; see Connections).
+class Ticket {
+ public:
+  Ticket(std::shared_ptr<Connections> connections, const Pistache::Tcp::Peer* peer)
+      : connections_(std::move(connections)), peer_(peer) {}
+  Ticket(const Ticket&) = delete;
+  Ticket& operator=(const Ticket&) = delete;
+  ~Ticket() { connections_->remove(peer_); }
+
+ private:
+  std::shared_ptr<Connections> connections_;
+  const Pistache::Tcp::Peer* peer_;
+};
 
 std::string_view reason_phrase(int status) {
   switch (status) {
@@ -206,7 +225,9 @@ class KurzHandler : public Http::Handler {
       guard = std::make_shared<PeerState>();
       peer->putData(kPeerStateKey, guard);
     }
-    if (guard->rejected) return;  // the rest of an oversized request: discard
+    // The rest of an oversized or refused request, or a refused or evicted connection: discard.
+    if (guard->rejected || guard->evicted()) return;
+    guard->touch();
     guard->bytes += len;
     if (guard->bytes > state_->options.max_request_bytes) {
       guard->rejected = true;
@@ -238,30 +259,46 @@ class KurzHandler : public Http::Handler {
     if (t_request_completed) guard->bytes = 0;
   }
 
-  // The connection bound: one over max_connections is closed at once (no request read), so
-  // that a flood of idle or slow clients cannot exhaust file descriptors and memory; the ones
-  // already open (health checks over keep-alive among them) keep being served.
+  // The connection bound (see Connections): at max_connections open, the least recently active
+  // connection with no request being answered is closed for the new one; when every one has a
+  // request being answered, the new one is closed at once (no request read). So a flood of idle
+  // or slow clients can neither exhaust file descriptors and memory nor lock out health checks.
   void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
-    const auto open = state_->connections.fetch_add(1) + 1;
-    state_->connections_open->Set(static_cast<double>(open));
-    if (open > state_->options.max_connections) {
+    auto connection = std::make_shared<PeerState>();
+    peer->putData(kPeerStateKey, connection);
+    using Admitted = Connections::Admitted;
+    const int fd = state_->connections->duplicate(peer->fd());  // none to spare: refused
+    const auto admitted =
+        fd < 0 ? Admitted::Refused : state_->connections->admit(peer.get(), connection, fd);
+    if (admitted == Admitted::Refused) {
+      connection->rejected = true;
+      ::shutdown(peer->fd(), SHUT_RDWR);
       state_->connections_refused->Increment();
+    } else {
+      peer->putData(kTicketKey, std::make_shared<Ticket>(state_->connections, peer.get()));
+      if (admitted == Admitted::Evicting) state_->connections_evicted->Increment();
+    }
+    if (admitted != Admitted::Yes) {
       const auto now =
           std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
       if (state_->connection_limit_logged.exchange(now) != now) {  // at most one line a second
-        log::warn("connection limit reached: closing new connections",
+        log::warn(admitted == Admitted::Evicting
+                      ? "connection limit reached: closing the least recently active idle or "
+                        "slow connection for each new one"
+                      : "connection limit reached: every connection has a request being "
+                        "answered; closing new connections",
                   {{"max_connections", std::to_string(state_->options.max_connections)},
                    {"client", peer->address().host()}});
       }
-      ::shutdown(peer->fd(), SHUT_RDWR);
     }
     pistache_http_handler_on_connection(this, peer);
   }
 
   void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
-    state_->connections_open->Set(static_cast<double>(state_->connections.fetch_sub(1) - 1));
+    state_->connections->remove(peer.get());
     if (auto guard = std::static_pointer_cast<PeerState>(peer->tryGetData(kPeerStateKey))) {
-      state_->in_flight.fetch_sub(static_cast<std::size_t>(guard->unanswered.exchange(0)));
+      const int unanswered = guard->unanswered.exchange(0);
+      if (unanswered > 0) state_->in_flight.fetch_sub(static_cast<std::size_t>(unanswered));
     }
     Pistache::Tcp::Handler::onDisconnection(peer);
   }
@@ -270,8 +307,8 @@ class KurzHandler : public Http::Handler {
     t_request_completed = true;
     const auto started = Clock::now();
     auto connection = t_peer ? t_peer : std::make_shared<PeerState>();
+    if (!connection->begin_request()) return;  // evicted: its socket is shut down
     state_->in_flight.fetch_add(1);
-    connection->unanswered.fetch_add(1);
     const std::string* route = &Server::State::kUnmatched;
     Reply reply;
     std::string request_id;
@@ -439,7 +476,10 @@ const std::string& kurz_version() {
 }
 
 Server::Server(ServerOptions options, Router router, Metrics& metrics, health::Registry& health)
-    : state_(std::make_shared<State>(std::move(options), std::move(router), metrics, health)) {}
+    : state_(std::make_shared<State>(std::move(options), std::move(router), metrics, health)) {
+  state_->connections =
+      std::make_shared<Connections>(state_->options.max_connections, state_->connections_open);
+}
 
 Server::~Server() {
   if (state_->endpoint && !state_->stopped) {

@@ -50,7 +50,16 @@ Server::State::State(ServerOptions opts, Router r, Metrics& m, health::Registry&
                           .Add({});
   connections_refused = &prometheus::BuildCounter()
                              .Name("kurz_http_connections_refused_total")
-                             .Help("Connections closed at accept: MAX_CONNECTIONS were open.")
+                             .Help(
+                                 "Connections closed at accept: MAX_CONNECTIONS were open and "
+                                 "every one had a request being answered.")
+                             .Register(metrics.registry())
+                             .Add({});
+  connections_evicted = &prometheus::BuildCounter()
+                             .Name("kurz_http_connections_evicted_total")
+                             .Help(
+                                 "Connections closed to admit a new one at MAX_CONNECTIONS: the "
+                                 "least recently active with no request being answered.")
                              .Register(metrics.registry())
                              .Add({});
   health.add("http", health::Probe::Liveness, [] { return health::CheckResult{true, "serving"}; });

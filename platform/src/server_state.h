@@ -15,6 +15,8 @@
 
 namespace kurz::platform {
 
+class Connections;
+
 struct Server::State {
   State(ServerOptions opts, Router r, Metrics& m, health::Registry& h);
 
@@ -33,10 +35,11 @@ struct Server::State {
   std::shared_ptr<Lifecycle> lifecycle = std::make_shared<Lifecycle>();
   std::atomic<bool> closing{false};  // every response carries Connection: close
   std::atomic<std::size_t> in_flight{0};
-  std::atomic<std::size_t> connections{0};            // open client connections
+  std::shared_ptr<Connections> connections;           // open client connections: MAX_CONNECTIONS
   std::atomic<long long> connection_limit_logged{0};  // second of the last "limit reached" line
   prometheus::Gauge* connections_open = nullptr;
   prometheus::Counter* connections_refused = nullptr;
+  prometheus::Counter* connections_evicted = nullptr;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint;
   std::uint16_t port = 0;
   bool stopped = false;

@@ -20,6 +20,13 @@ using kurz::testing::http;
 using kurz::testing::HttpConnection;
 using namespace std::chrono_literals;
 
+// A figure from the Prometheus text, or -1 when the series is missing.
+double metric(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   void start(ServerOptions options = {}, const std::function<void(Router&)>& more = {}) {
@@ -175,27 +182,67 @@ TEST_F(ServerTest, ASlowClientGets408AndOthersAreServedMeanwhile) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);
   EXPECT_TRUE(slow_head.closed_by_peer(2s));
   EXPECT_TRUE(slow_body.closed_by_peer(2s));
+  // Pistache closes timed-out connections without telling the handler: they still leave the
+  // open count (which the connection bound relies on).
+  const auto metrics = http(port(), "GET", "/metrics").body;
+  EXPECT_EQ(metric(metrics, "kurz_http_connections_open"), 1) << metrics;
 }
 
-TEST_F(ServerTest, ConnectionsBeyondTheBoundAreClosedAndCounted) {
+// At the bound, a new connection is admitted and the least recently active held connection
+// (here: idle keep-alive ones, never used or used longest ago) is closed for it.
+TEST_F(ServerTest, AtTheBoundTheLeastRecentlyActiveIdleConnectionIsEvicted) {
   ServerOptions options;
-  options.max_connections = 16;
+  options.max_connections = 8;
   start(options);
-  HttpConnection health(port());  // opened first: kept and served throughout
+  std::vector<std::unique_ptr<HttpConnection>> held;
+  for (int i = 0; i < 8; ++i) {
+    held.push_back(std::make_unique<HttpConnection>(port()));
+    std::this_thread::sleep_for(5ms);  // a clear order of activity
+  }
+  std::this_thread::sleep_for(100ms);
+  HttpConnection health(port());
   EXPECT_EQ(health.request("GET", "/health/live").status, 200);
-  std::vector<std::unique_ptr<HttpConnection>> idle;
-  for (int i = 0; i < 15; ++i) idle.push_back(std::make_unique<HttpConnection>(port()));
-  std::this_thread::sleep_for(200ms);
-  HttpConnection one_too_many(port());
-  EXPECT_TRUE(one_too_many.closed_by_peer(2s));
-  EXPECT_EQ(health.request("GET", "/health/live").status, 200);
-  const auto metrics = health.request("GET", "/metrics").body;
-  EXPECT_NE(metrics.find("kurz_http_connections_refused_total 1"), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("kurz_http_connections_open 16"), std::string::npos) << metrics;
-  idle.clear();
-  std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(http(port(), "GET", "/echo/again").status, 200);  // room again
+  EXPECT_TRUE(held[0]->closed_by_peer(2s));
+  for (int i = 1; i < 8; ++i) EXPECT_FALSE(held[i]->closed_by_peer(20ms)) << i;
+  auto metrics = health.request("GET", "/metrics").body;
+  EXPECT_EQ(metric(metrics, "kurz_http_connections_evicted_total"), 1) << metrics;
+  EXPECT_EQ(metric(metrics, "kurz_http_connections_refused_total"), 0) << metrics;
+  EXPECT_EQ(metric(metrics, "kurz_http_connections_open"), 8) << metrics;
+
+  // Activity counts, not age: held[1] answers a request, so held[2] is now the oldest.
+  EXPECT_EQ(held[1]->request("GET", "/echo/still").status, 200);
+  HttpConnection another(port());
+  EXPECT_EQ(another.request("GET", "/health/live").status, 200);
+  EXPECT_TRUE(held[2]->closed_by_peer(2s));
+  EXPECT_FALSE(held[1]->closed_by_peer(20ms));
+  for (int i = 3; i < 8; ++i) EXPECT_FALSE(held[i]->closed_by_peer(20ms)) << i;
+  EXPECT_EQ(held[1]->request("GET", "/echo/again").status, 200);
+  metrics = another.request("GET", "/metrics").body;
+  EXPECT_EQ(metric(metrics, "kurz_http_connections_evicted_total"), 2) << metrics;
+  EXPECT_EQ(metric(metrics, "kurz_http_connections_open"), 8) << metrics;
 }
+
+// A slow head (slowloris) holds a slot but has no request being answered: evictable too.
+TEST_F(ServerTest, AtTheBoundASlowHeadIsEvicted) {
+  ServerOptions options;
+  options.max_connections = 4;
+  start(options);
+  std::vector<std::unique_ptr<HttpConnection>> slow;
+  for (int i = 0; i < 4; ++i) {
+    slow.push_back(std::make_unique<HttpConnection>(port()));
+    slow.back()->send_raw("GET /echo/x HTTP/1.1\r\nHost: x\r\n");  // never finished
+    std::this_thread::sleep_for(5ms);
+  }
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(http(port(), "GET", "/health/live").status, 200);
+  EXPECT_TRUE(slow[0]->closed_by_peer(2s));
+  for (int i = 1; i < 4; ++i) EXPECT_FALSE(slow[i]->closed_by_peer(20ms)) << i;
+}
+
+// That a connection with a request being answered is never evicted is tested on the registry
+// itself (connections_test.cc): here, a request being answered holds its transport thread (a
+// handler runs there, and Pistache 0.0.5 spins on a socket that cannot take more of an answer),
+// and Pistache picks a new connection's thread by its descriptor number, out of a test's hands.
 
 TEST_F(ServerTest, HeadHasNoBody) {
   start();
