@@ -6,7 +6,10 @@ Opens N connections that never finish their request head (slowloris: one header 
 second) and N idle ones, then measures: the process' RSS before and while they are held (memory
 per connection), whether /health/live and a normal request are still answered and how fast, how
 many of the slow ones the server closed within REQUEST_READ_TIMEOUT_MS (+1 s), and, with
-MAX_CONNECTIONS below 2N, how many connections the bound refused (kurz_http_connections_refused_total).
+MAX_CONNECTIONS below 2N, how the bound made room: held connections it closed for new ones (the
+least recently active, kurz_http_connections_evicted_total) and new ones it refused because every
+held one had a request being answered (kurz_http_connections_refused_total; none here: slow and
+idle clients have no request being answered).
 Prints one line of figures (and --json FILE). Exit 0 measured, 1 the server failed, 2 usage."""
 import argparse
 import http.client
@@ -42,6 +45,19 @@ def timed_get(port, path):
         return resp.status, (time.monotonic() - t0) * 1000, body
     finally:
         conn.close()
+
+
+def closed_now(s):
+    """True if the server has closed this connection (EOF or reset waiting to be read)."""
+    s.setblocking(False)
+    try:
+        return s.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        s.setblocking(True)
 
 
 def main(argv):
@@ -119,13 +135,17 @@ def main(argv):
             if b"kurz_http_connections_open " in metrics:
                 break
         refused = re.search(rb"kurz_http_connections_refused_total (\d+)", metrics)
+        evicted = re.search(rb"kurz_http_connections_evicted_total (\d+)", metrics)
         open_now = re.search(rb"kurz_http_connections_open (\d+)", metrics)
+        # The held connections the bound closed for newer ones (before the read timeout could).
+        slow_evicted = {i for i, s in enumerate(slow) if closed_now(s)}
+        idle_evicted = sum(1 for s in idle if closed_now(s))
         # Keep the slow ones dribbling; count how many the server closes by the read timeout.
         t0 = time.monotonic()
         closed = 0
         for s in slow:
             s.setblocking(False)
-        pending = set(range(len(slow)))
+        pending = set(range(len(slow))) - slow_evicted
         first_answer = None
         while pending and time.monotonic() - t0 < a.timeout_ms / 1000 + 1.5:
             for i in list(pending):
@@ -155,16 +175,20 @@ def main(argv):
             "health_ms_p50_held": round(sorted(lat)[len(lat) // 2], 2), "health_ms_max_held": round(max(lat), 2),
             "normal_request_status": normal, "connections_open_metric": int(open_now.group(1)) if open_now else None,
             "connections_refused_metric": int(refused.group(1)) if refused else None,
+            "connections_evicted_metric": int(evicted.group(1)) if evicted else None,
+            "held_closed_by_bound": len(slow_evicted) + idle_evicted, "slow_closed_by_bound": len(slow_evicted),
             "slow_closed_by_timeout": closed, "slow_closed_within_s": round(closed_after, 2),
             "server_alive": proc.poll() is None, "first_answer": repr(first_answer),
         }
         print("slowclients: %d slow + %d idle connections: RSS %d -> %d kB (%d B per connection); health %s "
-              "p50 %.1f ms max %.1f ms while held; normal request %d; open %s, refused %s (MAX_CONNECTIONS=%d); "
-              "%d of %d slow clients closed by the %d ms read timeout within %.1f s" % (
+              "p50 %.1f ms max %.1f ms while held; normal request %d; open %s, evicted %s (%d held ones seen "
+              "closed), refused %s (MAX_CONNECTIONS=%d); %d of %d remaining slow clients closed by the %d ms "
+              "read timeout within %.1f s" % (
                   a.clients, a.clients, before, held, result["bytes_per_connection"], result["health_status"],
                   result["health_ms_p50_held"], result["health_ms_max_held"], normal,
-                  result["connections_open_metric"], result["connections_refused_metric"], a.max_connections,
-                  closed, a.clients, a.timeout_ms, closed_after))
+                  result["connections_open_metric"], result["connections_evicted_metric"],
+                  result["held_closed_by_bound"], result["connections_refused_metric"], a.max_connections,
+                  closed, a.clients - len(slow_evicted), a.timeout_ms, closed_after))
         if a.json:
             with open(a.json, "w") as f:
                 json.dump(result, f, indent=2)
