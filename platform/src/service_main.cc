@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -25,6 +27,27 @@ sigset_t termination_signals() {
 }
 
 const char* signal_name(int signal) { return signal == SIGTERM ? "SIGTERM" : "SIGINT"; }
+
+// MAX_CONNECTIONS takes two descriptors a connection (platform/src/connections.h). A shell's soft
+// limit is often 1024 while the hard one is far higher (Docker gives 1048576 for both): raise the
+// soft limit to what the bound needs, within the hard one, as nginx's worker_rlimit_nofile does,
+// and say so when even the hard limit is short (connections beyond it are then refused).
+void fit_descriptor_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t needed = 2 * static_cast<rlim_t>(max_connections) + 1024;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+    log::warn("the open-files limit is below what MAX_CONNECTIONS needs: fewer connections fit",
+              {{"max_connections", static_cast<std::int64_t>(max_connections)},
+               {"needed", static_cast<std::int64_t>(needed)},
+               {"limit", static_cast<std::int64_t>(limit.rlim_cur)}});
+  }
+}
 
 // A port the kernel would give right now (0 if it cannot tell: the server then picks one).
 std::uint16_t pick_free_port(const std::string& address) {
@@ -73,6 +96,7 @@ int run_service(const std::string& service, const Compose& compose) {
     }
   }
   log::init(service, config.instance_id, config.log_level);
+  fit_descriptor_limit(config.max_connections);
   Metrics metrics(service, kurz_version(), stage_of(config));
   health::Registry health;
   ServiceContext context{config, env, metrics, health, {}, {}};
