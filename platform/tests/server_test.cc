@@ -197,7 +197,8 @@ TEST_F(ServerTest, AtTheBoundTheLeastRecentlyActiveIdleConnectionIsEvicted) {
   std::vector<std::unique_ptr<HttpConnection>> held;
   for (int i = 0; i < 8; ++i) {
     held.push_back(std::make_unique<HttpConnection>(port()));
-    std::this_thread::sleep_for(5ms);  // a clear order of activity
+    // A round trip each: a clear order of activity, whichever transport thread runs which.
+    EXPECT_EQ(held.back()->request("GET", "/echo/" + std::to_string(i)).status, 200);
   }
   std::this_thread::sleep_for(100ms);
   HttpConnection health(port());
@@ -231,7 +232,7 @@ TEST_F(ServerTest, AtTheBoundASlowHeadIsEvicted) {
   for (int i = 0; i < 4; ++i) {
     slow.push_back(std::make_unique<HttpConnection>(port()));
     slow.back()->send_raw("GET /echo/x HTTP/1.1\r\nHost: x\r\n");  // never finished
-    std::this_thread::sleep_for(5ms);
+    std::this_thread::sleep_for(50ms);  // an order of activity even on a busy machine
   }
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(http(port(), "GET", "/health/live").status, 200);
