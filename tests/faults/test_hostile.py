@@ -105,7 +105,10 @@ class Hostile(unittest.TestCase):
         r = self.slowclients("--clients", "300", "--timeout-ms", "4000")
         self.assertEqual(r["health_status"], ["200"], r)
         self.assertEqual(r["normal_request_status"], 200, r)
-        self.assertEqual(r["connections_open_metric"], 601, r)
+        # 600 held and the /metrics connection; the health check's and the normal request's may
+        # not be seen closed yet.
+        self.assertGreaterEqual(r["connections_open_metric"], 601, r)
+        self.assertLessEqual(r["connections_open_metric"], 603, r)
         self.assertEqual(r["slow_closed_by_timeout"], 300, r)
         self.assertEqual(r["held_closed_by_bound"], 0, r)
         self.assertEqual(r["connections_evicted_metric"], 0, r)
@@ -120,9 +123,11 @@ class Hostile(unittest.TestCase):
         self.assertEqual(r["normal_request_status"], 200, r)
         self.assertGreaterEqual(r["connections_evicted_metric"], 51, r)
         self.assertEqual(r["held_closed_by_bound"], r["connections_evicted_metric"], r)
-        # Open: the held ones not evicted and the /metrics connection (at most the bound).
-        self.assertEqual(r["connections_open_metric"], 200 - r["held_closed_by_bound"] + 1, r)
-        self.assertLessEqual(r["connections_open_metric"], 150, r)
+        # Open: the held ones not evicted and the /metrics connection, plus the health check's or
+        # the normal request's if the server has not seen it close yet (slower under ASan); at
+        # most the bound.
+        self.assertGreaterEqual(r["connections_open_metric"], 200 - r["held_closed_by_bound"] + 1, r)
+        self.assertLessEqual(r["connections_open_metric"], min(150, 200 - r["held_closed_by_bound"] + 3), r)
         self.assertEqual(r["connections_refused_metric"], 0, r)  # none of them was being answered
         # Every slow head the bound did not close, the read timeout still does.
         self.assertEqual(r["slow_closed_by_timeout"], 100 - r["slow_closed_by_bound"], r)
