@@ -5,7 +5,8 @@ Slow and hostile clients against one monolith process on 127.0.0.1 (standard lib
 Opens N connections that never finish their request head (slowloris: one header byte every
 second) and N idle ones, then measures: the process' RSS before and while they are held (memory
 per connection), whether /health/live and a normal request are still answered and how fast, how
-many of the slow ones the server closed within REQUEST_READ_TIMEOUT_MS (+1 s), and, with
+many of the slow ones the server closed (waiting up to twice REQUEST_READ_TIMEOUT_MS + 2 s: a
+busy machine delays timers; the figure is the time it took), and, with
 MAX_CONNECTIONS below 2N, how the bound made room: held connections it closed for new ones (the
 least recently active, kurz_http_connections_evicted_total) and new ones it refused because every
 held one had a request being answered (kurz_http_connections_refused_total; none here: slow and
@@ -147,7 +148,7 @@ def main(argv):
             s.setblocking(False)
         pending = set(range(len(slow))) - slow_evicted
         first_answer = None
-        while pending and time.monotonic() - t0 < a.timeout_ms / 1000 + 1.5:
+        while pending and time.monotonic() - t0 < 2 * a.timeout_ms / 1000 + 2:
             for i in list(pending):
                 try:
                     data = slow[i].recv(4096)
