@@ -114,7 +114,8 @@ RequestGuard::Verdict RequestGuard::finish_head(std::size_t pass) {
   return Verdict{pass, 0, {}, {}};
 }
 
-RequestGuard::Verdict RequestGuard::feed(std::string_view bytes) {
+RequestGuard::Verdict RequestGuard::feed(std::string_view bytes, std::vector<std::size_t>* ends) {
+  if (ends != nullptr) ends->clear();
   if (refused_) return Verdict{0, 400, "bad_request", "the connection is closing"};
   std::size_t at = 0;
   while (at < bytes.size()) {
@@ -123,6 +124,7 @@ RequestGuard::Verdict RequestGuard::feed(std::string_view bytes) {
       at += take;
       body_left_ -= take;
       in_body_ = body_left_ > 0;
+      if (!in_body_ && ends != nullptr) ends->push_back(at);
       continue;
     }
     // In a head: look for its end, the blank line. CRLFs before a request line are dropped
@@ -151,6 +153,7 @@ RequestGuard::Verdict RequestGuard::feed(std::string_view bytes) {
     auto verdict = check_lines(head_start);
     if (verdict.status == 0) verdict = finish_head(head_start);
     if (verdict.status != 0) return verdict;
+    if (!in_body_ && ends != nullptr) ends->push_back(at);
   }
   return Verdict{bytes.size(), 0, {}, {}};
 }

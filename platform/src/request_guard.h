@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kurz::platform {
 
@@ -31,8 +32,10 @@ class RequestGuard {
   };
 
   // Feeds the next bytes of the connection. Once a verdict has a status, the guard refuses
-  // everything after it (the caller closes the connection).
-  Verdict feed(std::string_view bytes);
+  // everything after it (the caller closes the connection). When `ends` is given, it receives
+  // the offsets in `bytes` just past each request that these bytes complete (head and body), in
+  // order: where a parser that takes one request at a time must cut.
+  Verdict feed(std::string_view bytes, std::vector<std::size_t>* ends = nullptr);
 
  private:
   Verdict refuse(std::size_t pass, int status, std::string code, std::string message);

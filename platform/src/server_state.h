@@ -1,6 +1,6 @@
 #pragma once
 // What the server's handler clones share: the routes, metrics, health and the drain state.
-// Transport-agnostic: the Pistache glue lives in pistache_handler.cc.
+// The Pistache glue (pistache_handler.cc) and the lifecycle (server.cc) share it.
 
 #include <pistache/endpoint.h>
 #include <prometheus/counter.h>

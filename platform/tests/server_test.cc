@@ -27,6 +27,18 @@ double metric(const std::string& text, const std::string& series) {
   return std::stod(text.substr(at + series.size() + 2));
 }
 
+// 16 MB: more than loopback's socket buffers take at once (a few MB each way), so a client that
+// does not read gets part of the answer straight from the socket and the rest through the queue.
+const std::string& big_body() {
+  static const std::string body = [] {
+    std::string text(16 << 20, ' ');
+    for (std::size_t i = 0; i < text.size(); ++i)
+      text[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    return text;
+  }();
+  return body;
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   void start(ServerOptions options = {}, const std::function<void(Router&)>& more = {}) {
@@ -49,6 +61,7 @@ class ServerTest : public ::testing::Test {
       std::this_thread::sleep_for(600ms);
       return Reply::text(200, "slow done");
     });
+    router.get("/big", [](const Request&) { return Reply::text(200, big_body()); });
     router.get("/split", [](const Request& request) {
       return Reply::redirect("http://example.com/" + request.query("to").value_or(""));
     });
@@ -165,6 +178,99 @@ TEST_F(ServerTest, SmugglingAndHeaderTricksGetA4xxAndReachNoHandler) {
   // A good request on the same server still counts once.
   EXPECT_EQ(http(port(), "POST", "/count", "x").status, 200);
   EXPECT_EQ(posts.load(), 1);
+}
+
+// A refused request is counted under the status it got, once, whatever refused it.
+TEST_F(ServerTest, RefusedRequestsAreCountedUnderTheirOwnStatus) {
+  ServerOptions options;
+  options.max_request_bytes = 4096;
+  start(options);
+  const auto refused = [this](const std::string& raw) {
+    HttpConnection connection(port());
+    connection.send_raw(raw);
+    const auto status = connection.read_response().status;
+    EXPECT_TRUE(connection.closed_by_peer(2s)) << raw;
+    return status;
+  };
+  EXPECT_EQ(refused("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: "
+                    "chunked\r\n\r\n0\r\n\r\n"),
+            400);
+  EXPECT_EQ(refused("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"), 501);
+  std::string many = "GET /echo/x HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 150; ++i) many += "X-" + std::to_string(i) + ": y\r\n";
+  EXPECT_EQ(refused(many + "\r\n"), 431);
+  EXPECT_EQ(refused("GET /echo/x HTTP/1.1\r\nX-Filler: " + std::string(5000, 'a') + "\r\n\r\n"),
+            413);
+  const auto metrics = http(port(), "GET", "/metrics").body;
+  for (const int status : {400, 501, 431, 413}) {
+    EXPECT_EQ(metric(metrics, R"(http_requests_total{method="OTHER",route="unmatched",status=")" +
+                                  std::to_string(status) + R"("})"),
+              1)
+        << status << "\n"
+        << metrics;
+  }
+}
+
+// Several requests in one packet: each is answered, in order, on the same connection.
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  start();
+  HttpConnection connection(port());
+  std::string batch;
+  for (int i = 0; i < 5; ++i)
+    batch += "GET /echo/" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  batch += "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody";
+  batch += "HEAD /echo/h HTTP/1.1\r\nHost: x\r\n\r\n";
+  batch += "GET /echo/last HTTP/1.1\r\nHost: x\r\n\r\n";
+  connection.send_raw(batch);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(connection.read_response().body, "hello " + std::to_string(i));
+  EXPECT_EQ(connection.read_response().body, "body");
+  const auto head = connection.read_response(true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("Content-Length"), "7");
+  EXPECT_EQ(connection.read_response().body, "hello last");
+  EXPECT_FALSE(connection.closed_by_peer(100ms));
+  EXPECT_EQ(connection.request("GET", "/echo/again").body, "hello again");
+}
+
+// Nothing after a request that asked to close is answered.
+TEST_F(ServerTest, PipelinedRequestsStopAtConnectionClose) {
+  start();
+  HttpConnection connection(port());
+  connection.send_raw(
+      "GET /echo/a HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /echo/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+      "GET /echo/c HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(connection.read_response().body, "hello a");
+  const auto closing = connection.read_response();
+  EXPECT_EQ(closing.body, "hello b");
+  EXPECT_EQ(closing.header("Connection"), "close");
+  EXPECT_TRUE(connection.closed_by_peer(2s));
+}
+
+// An answer larger than the socket takes goes out partly at once and the rest through the write
+// queue; the answers behind it wait their turn; all arrive intact and in order.
+TEST_F(ServerTest, ALargeAnswerArrivesIntactAndInOrder) {
+  start();
+  HttpConnection connection(port(), 20s);
+  connection.send_raw(
+      "GET /big HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /echo/after HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(200ms);  // not reading: the socket fills
+  connection.send_raw("GET /echo/later HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto big = connection.read_response();
+  EXPECT_EQ(big.status, 200);
+  EXPECT_EQ(big.body.size(), big_body().size());
+  EXPECT_TRUE(big.body == big_body());
+  EXPECT_EQ(connection.read_response().body, "hello after");
+  EXPECT_EQ(connection.read_response().body, "hello later");
+  EXPECT_EQ(connection.request("GET", "/echo/still").body, "hello still");
+  // Each left the in-flight count once written (the last may be settling as we read it).
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (server_->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(server_->in_flight(), 0u);
 }
 
 TEST_F(ServerTest, ASlowClientGets408AndOthersAreServedMeanwhile) {
