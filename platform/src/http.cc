@@ -92,6 +92,7 @@ Reply Reply::empty(int status) { return Reply{status, {}, {}, {}}; }
 
 Reply Reply::redirect(std::string location, int status) {
   Reply reply{status, {}, {}, {}};
+  reply.headers.reserve(2);  // room for the one a redirect route usually adds (Cache-Control)
   reply.with_header("Location", std::move(location));
   return reply;
 }

@@ -71,6 +71,16 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+// Whether Pistache parses this header into a typed object (its Header::Registry, read once);
+// every other header it keeps raw.
+bool typed_in_pistache(std::string_view name) {
+  static const std::vector<std::string> typed = Http::Header::Registry::instance().headersList();
+  for (const auto& known : typed) {
+    if (iequals(name, known)) return true;
+  }
+  return false;
+}
+
 class PistacheHeaders : public HeaderSource {
  public:
   explicit PistacheHeaders(const Http::Header::Collection& headers) : headers_(headers) {}
@@ -83,7 +93,9 @@ class PistacheHeaders : public HeaderSource {
     }
     const std::string key(name);
     if (const auto raw = headers_.tryGetRaw(key)) return raw->value();
-    // Headers Pistache knows are parsed into typed objects; write them back as text.
+    // Headers Pistache knows are parsed into typed objects; write them back as text. Each lookup
+    // in Pistache's collection copies and lowercases the name: only ask for the typed ones.
+    if (!typed_in_pistache(name)) return std::nullopt;
     if (const auto typed = headers_.tryGet(key)) {
       std::ostringstream out;
       typed->write(out);

@@ -11,18 +11,18 @@ void append_number(std::string& out, std::size_t value) {
   out.append(digits, static_cast<std::size_t>(end - digits));
 }
 
-// Appends `text` with CR, LF and NUL turned into spaces. Runs of plain bytes go in one append.
+bool breaks_line(char c) { return c == '\r' || c == '\n' || c == '\0'; }
+
+// Appends `text` with CR, LF and NUL turned into spaces. The common case (none) is one scan with
+// a single comparison per byte, then one append.
 void append_neutralised(std::string& out, std::string_view text) {
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\r' || c == '\n' || c == '\0') {
-      out.append(text.data() + start, i - start);
-      out.push_back(' ');
-      start = i + 1;
-    }
+  bool clean = true;
+  for (const char c : text) clean &= static_cast<unsigned char>(c) > '\r' || !breaks_line(c);
+  if (clean) {
+    out.append(text);
+    return;
   }
-  out.append(text.data() + start, text.size() - start);
+  for (const char c : text) out.push_back(breaks_line(c) ? ' ' : c);
 }
 
 void append_header(std::string& out, std::string_view name, std::string_view value) {

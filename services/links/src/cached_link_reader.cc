@@ -1,5 +1,7 @@
 #include "kurz/links/cached_link_reader.h"
 
+#include "kurz/links/url.h"
+
 namespace kurz::links {
 
 CachedLinkReader::CachedLinkReader(const LinkReader& store, const common::Clock& clock,
@@ -33,10 +35,13 @@ common::Result<std::optional<Link>> CachedLinkReader::find(std::string_view code
     entries_.erase(key);  // deleted: forget it here too
     return found;
   }
+  // The target is checked once, as the link enters the cache, not on every hit.
+  auto& link = *found.value();
+  if (!link.target_valid) link.target_valid = !validate_url(link.url);
   if (entries_.size() >= capacity_ && entries_.count(key) == 0) {
     entries_.erase(entries_.begin());  // bounded: drop some other entry
   }
-  entries_.insert_or_assign(key, Entry{*found.value(), now});
+  entries_.insert_or_assign(key, Entry{link, now});
   return found;
 }
 

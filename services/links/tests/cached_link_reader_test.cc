@@ -85,3 +85,37 @@ TEST_F(CachedLinkReaderTest, StaysWithinCapacity) {
 
 }  // namespace
 }  // namespace kurz::links
+
+namespace kurz::links {
+namespace {
+
+// A store that never checks what it holds (as Redis, written by anything).
+class UncheckedStore final : public LinkReader {
+ public:
+  common::Result<std::optional<Link>> find(std::string_view code) const override {
+    const std::string url = code == "good" ? "https://example.com/ok" : "javascript:alert(1)";
+    return std::optional<Link>(Link{std::string(code), url, common::TimePoint{}, {}});
+  }
+};
+
+TEST(CachedLinkReaderTargets, TheTargetIsCheckedAsTheLinkEntersTheCache) {
+  const UncheckedStore store;
+  common::ManualClock clock{common::TimePoint(std::chrono::hours(500000))};
+  CachedLinkReader cache{store, clock, std::chrono::seconds(30), 10};
+  for (int visit = 0; visit < 2; ++visit) {  // the miss, then the hit
+    EXPECT_TRUE(cache.find("good").value()->target_valid) << visit;
+    EXPECT_FALSE(cache.find("bad").value()->target_valid) << visit;
+  }
+  EXPECT_FALSE(store.find("good").value()->target_valid);
+}
+
+TEST(MemoryLinkStoreTargets, TheTargetIsCheckedOnInsert) {
+  MemoryLinkStore store;
+  ASSERT_TRUE(store.insert(Link{"good", "https://example.com/", common::TimePoint{}, {}}).value());
+  ASSERT_TRUE(store.insert(Link{"bad", "ftp://example.com/", common::TimePoint{}, {}}).value());
+  EXPECT_TRUE(store.find("good").value()->target_valid);
+  EXPECT_FALSE(store.find("bad").value()->target_valid);
+}
+
+}  // namespace
+}  // namespace kurz::links

@@ -24,8 +24,9 @@ common::Result<std::string> Redirector::resolve(std::string_view code, std::stri
   const common::TimePoint now = clock_.now();
   if (link->expired_at(now)) return Error{ErrorKind::Gone, "gone", "this link has expired"};
   // Location only ever carries a valid absolute http(s) URL: what the store holds is checked
-  // again (it may predate a rule, or have been written by something else), never trusted.
-  if (links::validate_url(link->url)) {
+  // again (it may predate a rule, or have been written by something else), never trusted; once
+  // per link where a reader checked it on the way in (target_valid), else here on every visit.
+  if (!link->target_valid && links::validate_url(link->url)) {
     return Error{ErrorKind::Internal, "invalid_target", "this link's target is not a valid URL"};
   }
 

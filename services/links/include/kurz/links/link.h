@@ -16,6 +16,10 @@ struct Link {
   std::string url;
   TimePoint created_at;
   std::optional<TimePoint> expires_at;  // nullopt: never expires
+  // Set by a reader that checked `url` (validate_url) when the link entered it: the memory store,
+  // the cache. The redirect then serves it without checking again on every visit. Not part of
+  // the link's identity.
+  bool target_valid = false;
 
   // True from the instant `expires_at` is reached (inclusive) onwards.
   bool expired_at(TimePoint now) const { return expires_at.has_value() && now >= *expires_at; }
