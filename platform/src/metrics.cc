@@ -67,7 +67,7 @@ Metrics::Metrics(const std::string& service, const std::string& version, const s
                          .Register(*registry_);
   impl_->duration = &prometheus::BuildHistogram()
                          .Name("http_request_duration_seconds")
-                         .Help("Time from request parsed to response handed to the socket.")
+                         .Help("Time from request parsed to its answer ready to send.")
                          .Register(*registry_);
   impl_->log_dropped = &prometheus::BuildCounter()
                             .Name("kurz_log_lines_dropped_total")

@@ -85,18 +85,21 @@ class PistacheHeaders : public HeaderSource {
  public:
   explicit PistacheHeaders(const Http::Header::Collection& headers) : headers_(headers) {}
   std::optional<std::string> get(std::string_view name) const override {
-    // The one typed header on the hot path (every redirect records it): Pistache never keeps it
-    // raw, so no raw lookup and no stream.
+    // The one typed header on the hot path (every redirect records it): no stream needed.
     if (iequals(name, Http::Header::UserAgent::Name)) {
       const auto agent = headers_.tryGet<Http::Header::UserAgent>();
       return agent ? std::optional<std::string>(agent->agent()) : std::nullopt;
     }
-    const std::string key(name);
-    if (const auto raw = headers_.tryGetRaw(key)) return raw->value();
-    // Headers Pistache knows are parsed into typed objects; write them back as text. Each lookup
-    // in Pistache's collection copies and lowercases the name: only ask for the typed ones.
-    if (!typed_in_pistache(name)) return std::nullopt;
-    if (const auto typed = headers_.tryGet(key)) {
+    // A header Pistache does not type is kept raw. Pistache's own lookups copy and lowercase
+    // the name (and tryGetRaw copies the header): a walk over the few raw headers is cheaper.
+    if (!typed_in_pistache(name)) {
+      for (const auto& [key, raw] : headers_.rawList()) {
+        if (iequals(key, name)) return raw.value();
+      }
+      return std::nullopt;
+    }
+    // Headers Pistache knows are parsed into typed objects; write them back as text.
+    if (const auto typed = headers_.tryGet(std::string(name))) {
       std::ostringstream out;
       typed->write(out);
       return out.str();
@@ -336,11 +339,12 @@ class KurzHandler : public Http::Handler {
       wire::append_answer(
           wire, reply,
           {state_->options.instance_id, request_id, keep, request.method() == Http::Method::Head});
+      // Counted and logged before the answer leaves: whoever reads the answer sees it counted.
+      state_->record(view, *route, reply,
+                     std::chrono::duration<double>(Clock::now() - started).count());
       peer->setIdle(true);                   // its keep-alive timer applies again
       if (!keep) connection.closing = true;  // nothing after this request is read
       write(peer, connection, std::move(wire), !keep, true);
-      state_->record(view, *route, reply,
-                     std::chrono::duration<double>(Clock::now() - started).count());
     } catch (const std::exception& e) {
       // Only the HTTP library can throw here (a peer gone mid-write); nothing to answer.
       log::warn("response not sent", {{"error", e.what()}, {"request_id", request_id}});
@@ -401,8 +405,8 @@ class KurzHandler : public Http::Handler {
                                   {"request_id", request_id}});
     auto wire = wire::answer(Reply::error(status, code, message),
                              {state_->options.instance_id, request_id, false, false});
-    write(peer, connection, std::move(wire), true, false);
     state_->metrics.observe_http(Method::Other, Server::State::kUnmatched, status, 0.0);
+    write(peer, connection, std::move(wire), true, false);
   }
 
   std::shared_ptr<Server::State> state_;

@@ -1,5 +1,6 @@
 #include "wire.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace kurz::platform::wire {
@@ -13,12 +14,12 @@ void append_number(std::string& out, std::size_t value) {
 
 bool breaks_line(char c) { return c == '\r' || c == '\n' || c == '\0'; }
 
-// Appends `text` with CR, LF and NUL turned into spaces. The common case (none) is one scan with
-// a single comparison per byte, then one append.
+// Appends `text` with CR, LF and NUL turned into spaces. The common case (no byte at or below
+// CR) is one scan with a single comparison per byte, then one append.
 void append_neutralised(std::string& out, std::string_view text) {
-  bool clean = true;
-  for (const char c : text) clean &= static_cast<unsigned char>(c) > '\r' || !breaks_line(c);
-  if (clean) {
+  const auto low = std::find_if(text.begin(), text.end(),
+                                [](char c) { return static_cast<unsigned char>(c) <= '\r'; });
+  if (low == text.end()) {
     out.append(text);
     return;
   }
