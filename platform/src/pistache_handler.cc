@@ -15,6 +15,7 @@
 #include <pistache/peer.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <optional>
@@ -123,8 +124,9 @@ struct PeerState : ConnectionActivity {
   std::shared_ptr<Http::RequestParser> parser;
   std::string peer_ip;  // formatted once per connection
   // Answers handed to Pistache's write queue and not yet written. While any is, later answers
-  // queue behind it (a direct write would overtake it).
-  int queued = 0;
+  // queue behind it (a direct write would overtake it). Written on the transport thread (Pistache
+  // settles a write there too); atomic for a flush at shutdown, which may run elsewhere.
+  std::atomic<int> queued{0};
 };
 constexpr const char* kPeerStateKey = "kurz.peer";
 constexpr const char* kTicketKey = "kurz.connection";
@@ -360,7 +362,7 @@ class KurzHandler : public Http::Handler {
   void write(const PeerPtr& peer, PeerState& connection, std::string wire, bool close,
              bool settles) {
     const int fd = peer->fd();
-    if (connection.queued == 0) {
+    if (connection.queued.load(std::memory_order_relaxed) == 0) {
       const ssize_t sent = ::send(fd, wire.data(), wire.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       if (sent == static_cast<ssize_t>(wire.size())) {
         if (close) ::shutdown(fd, SHUT_WR);
@@ -376,7 +378,7 @@ class KurzHandler : public Http::Handler {
     }
     // The socket's buffer is full, or earlier answers are still queued: Pistache's queue writes
     // the rest when the socket can take it.
-    ++connection.queued;
+    connection.queued.fetch_add(1, std::memory_order_relaxed);
     const auto size = wire.size();
     auto state = state_;
     auto shared = std::static_pointer_cast<PeerState>(peer->tryGetData(kPeerStateKey));
@@ -384,12 +386,12 @@ class KurzHandler : public Http::Handler {
     peer->send(Pistache::RawBuffer(std::move(wire), size))
         .then(
             [state, shared, closing, settles](ssize_t) {
-              --shared->queued;
+              shared->queued.fetch_sub(1, std::memory_order_relaxed);
               if (const auto open = closing.lock()) ::shutdown(open->fd(), SHUT_WR);
               if (settles) settle(*state, *shared);
             },
             [state, shared, settles](std::exception_ptr) {
-              --shared->queued;
+              shared->queued.fetch_sub(1, std::memory_order_relaxed);
               if (settles) settle(*state, *shared);
             });
   }
