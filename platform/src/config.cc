@@ -6,9 +6,9 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
-#include <thread>
 
 #include "kurz/platform/client_address.h"
+#include "kurz/platform/cpus.h"
 
 namespace kurz::platform {
 namespace {
@@ -156,8 +156,15 @@ ServiceConfig load_service_config(const std::string& service, EnvReader& env) {
       env.millis("SHUTDOWN_DELAY_MS", config.shutdown_delay, std::chrono::minutes(5));
   config.drain_timeout =
       env.millis("DRAIN_TIMEOUT_MS", config.drain_timeout, std::chrono::minutes(5));
-  const auto cores = std::max(1u, std::thread::hardware_concurrency());
-  config.http_threads = static_cast<std::size_t>(env.integer("HTTP_THREADS", cores, 1, 256));
+  // One reactor per CPU the process may use (affinity, cgroup quota, Marathon's cpus), not per
+  // core of the machine: a 0.25-CPU replica on a big host runs one. MARATHON_APP_RESOURCE_CPUS is
+  // Marathon's, not a setting: a value that is not a positive number is ignored.
+  const auto marathon_cpus = env.raw("MARATHON_APP_RESOURCE_CPUS");
+  const auto budget =
+      cpu_budget(marathon_cpus ? parse_allocated_cpus(*marathon_cpus) : std::nullopt);
+  config.http_threads = static_cast<std::size_t>(env.integer(
+      "HTTP_THREADS", static_cast<std::int64_t>(std::min<std::size_t>(budget.cpus, 256)), 1, 256));
+  config.http_threads_source = env.raw("HTTP_THREADS") ? "HTTP_THREADS" : budget.source;
   config.max_request_bytes = static_cast<std::size_t>(
       env.integer("MAX_REQUEST_BYTES", static_cast<std::int64_t>(config.max_request_bytes), 1024,
                   16 * 1024 * 1024));

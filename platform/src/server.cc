@@ -27,6 +27,7 @@ ServerOptions ServerOptions::from(const ServiceConfig& config, std::string stage
   options.address = config.listen_address;
   options.port = config.port;
   options.threads = config.http_threads;
+  options.threads_source = config.http_threads_source;
   options.max_request_bytes = config.max_request_bytes;
   options.request_read_timeout = config.request_read_timeout;
   options.max_connections = config.max_connections;

@@ -18,7 +18,9 @@ std::string info_body(const ServerOptions& options) {
   append_json_escaped(body, options.stage);
   body += R"(","instance":")";
   append_json_escaped(body, options.instance_id);
-  body += "\"}";
+  body += R"(","threads":{"http":)" + std::to_string(options.threads) + R"(,"source":")";
+  append_json_escaped(body, options.threads_source);
+  body += "\"}}";
   return body;
 }
 

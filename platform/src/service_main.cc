@@ -114,6 +114,8 @@ int run_service(const std::string& service, const Compose& compose) {
     log::info("ready", {{"port", static_cast<std::int64_t>(server.port())},
                         {"stage", stage_of(config)},
                         {"version", kurz_version()},
+                        {"http_threads", static_cast<std::int64_t>(config.http_threads)},
+                        {"http_threads_source", config.http_threads_source},
                         {"startup_ms", ready_ms}});
     int received = 0;
     sigwait(&signals, &received);

@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "kurz/platform/cpus.h"
+
 namespace kurz::platform {
 namespace {
 
@@ -62,6 +64,42 @@ TEST(ConfigTest, EveryProblemIsReported) {
          {"PORT=", "LOG_LEVEL=", "SHUTDOWN_DELAY_MS=", "PUBLIC_BASE_URL=", "ACCESS_LOG="}) {
       EXPECT_NE(message.find(name), std::string::npos) << name << " missing in: " << message;
     }
+  }
+}
+
+TEST(ConfigTest, HttpThreadsDefaultToTheCpuBudget) {
+  const auto budget = cpu_budget();
+  {
+    EnvReader env(env_of({}));
+    const auto config = load_service_config("monolith", env);
+    EXPECT_EQ(config.http_threads, budget.cpus);
+    EXPECT_EQ(config.http_threads_source, budget.source);
+  }
+  {
+    EnvReader env(env_of({{"HTTP_THREADS", "3"}}));
+    const auto config = load_service_config("monolith", env);
+    env.finish();
+    EXPECT_EQ(config.http_threads, 3u);
+    EXPECT_EQ(config.http_threads_source, "HTTP_THREADS");
+  }
+  {
+    EnvReader env(env_of({{"MARATHON_APP_RESOURCE_CPUS", "0.5"}}));
+    const auto config = load_service_config("monolith", env);
+    env.finish();
+    EXPECT_EQ(config.http_threads, 1u);
+    EXPECT_EQ(config.http_threads_source, cpu_budget(0.5).source);
+    EXPECT_NE(config.http_threads_source.find("Marathon cpus 0.5"), std::string::npos);
+  }
+  {
+    EnvReader env(env_of({{"MARATHON_APP_RESOURCE_CPUS", "lots"}}));  // Marathon's: ignored
+    const auto config = load_service_config("monolith", env);
+    env.finish();
+    EXPECT_EQ(config.http_threads, budget.cpus);
+  }
+  {
+    EnvReader env(env_of({{"HTTP_THREADS", "0"}}));
+    load_service_config("monolith", env);
+    EXPECT_THROW(env.finish(), ConfigError);
   }
 }
 

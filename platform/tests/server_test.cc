@@ -447,9 +447,12 @@ TEST_F(ServerTest, MetricsByRouteTemplate) {
 }
 
 TEST_F(ServerTest, InfoAndHealth) {
-  start();
+  ServerOptions options;
+  options.threads_source = "a \"quoted\" reason";
+  start(options);
   EXPECT_EQ(http(port(), "GET", "/info").body,
-            R"({"service":"test","version":"0","stage":"1","instance":"instance-a"})");
+            R"({"service":"test","version":"0","stage":"1","instance":"instance-a",)"
+            R"("threads":{"http":2,"source":"a \"quoted\" reason"}})");
   EXPECT_EQ(http(port(), "GET", "/health/live").status, 200);
   EXPECT_EQ(http(port(), "GET", "/health/ready").status, 200);
   server_->begin_shutdown();

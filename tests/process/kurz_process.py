@@ -29,9 +29,10 @@ def free_port():
 class Service:
     """A running kurz process. Its stdout (JSON lines) is collected in `lines`."""
 
-    def __init__(self, binary, env=None, ready_timeout=10.0):
+    def __init__(self, binary, env=None, ready_timeout=10.0, preexec=None):
         """Starts `binary` on port 0 and waits for its "ready" log line; with PORT in `env`,
-        waits for /health/live instead (for runs whose log level hides the ready line)."""
+        waits for /health/live instead (for runs whose log level hides the ready line).
+        `preexec` runs in the child before the exec (e.g. to join a cgroup or set affinity)."""
         full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LOG_LEVEL": "info",
                     "LISTEN_ADDRESS": "127.0.0.1", "SHUTDOWN_DELAY_MS": "100", "HOSTNAME": "proc-test"}
         for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
@@ -41,7 +42,7 @@ class Service:
         full_env.setdefault("PORT", "0")
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen([binary], env=full_env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True, preexec_fn=preexec)
         self.lines = []
         self._stderr = None
         self._queue = queue.Queue()

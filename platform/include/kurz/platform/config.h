@@ -62,7 +62,8 @@ struct ServiceConfig {
   std::string public_base_url;  // for the short URLs; default http://localhost:<port>
   std::chrono::milliseconds shutdown_delay{1000};
   std::chrono::milliseconds drain_timeout{10000};
-  std::size_t http_threads = 2;
+  std::size_t http_threads = 2;     // default: the CPUs the process may use (cpus.h)
+  std::string http_threads_source;  // why that many: "HTTP_THREADS" or the CPU budget's reason
   std::size_t max_request_bytes = 65536;
   std::chrono::milliseconds request_read_timeout{10000};  // a request's head and body, each
   std::size_t max_connections = 4096;                     // open client connections at once

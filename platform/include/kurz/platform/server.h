@@ -31,6 +31,7 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: any free port, see Server::port()
   std::size_t threads = 1;
+  std::string threads_source;             // why that many reactors, shown in /info
   std::size_t max_request_bytes = 65536;  // request line, headers and body together
   // A client gets this long to send a request's head, and again its body: then 408 and closed.
   std::chrono::milliseconds request_read_timeout{10000};
