@@ -2,7 +2,8 @@
 // The stats side of the click stream, assembled: a ClickConsumer (member of the "stats" group,
 // named after the instance) with its metrics. Used by the stats service and the stage 2
 // monolith. Settings from the environment:
-//   STATS_BATCH_SIZE      512     entries per read and per apply script
+//   STATS_BATCH_SIZE      512     stream entries per read (per stream); apply scripts take at most
+//                                 kMaxRowsPerApply aggregated rows each
 //   STATS_BLOCK_MS        500     how long a read waits for new entries
 //   STATS_CLAIM_IDLE_MS   30000   entries pending this long are taken from their (dead) consumer
 
