@@ -80,6 +80,8 @@ void ClickConsumer::run() {
       backoff = std::chrono::milliseconds(0);
     } else {
       own_pending_ = true;  // what failed to apply is still pending for us
+      held_.clear();        // still pending too: re-read below
+      held_clicks_ = 0;
       for (int i = 0; i < 2; ++i) {
         pending_from_[i] = "0";
         pending_done_[i] = false;
@@ -88,6 +90,7 @@ void ClickConsumer::run() {
     }
     if (options_.observer) options_.observer(counters());
   }
+  apply_held();  // best effort: what is not applied stays pending for this consumer's name
 }
 
 // One turn of the loop; false when Redis failed (the caller backs off).
@@ -121,7 +124,13 @@ bool ClickConsumer::read() {
   kurz::redis::Command command{"XREADGROUP",      "GROUP", options_.group,
                                options_.consumer, "COUNT", std::to_string(options_.batch_size)};
   if (!own_pending_) {
-    command.insert(command.end(), {"BLOCK", std::to_string(options_.block.count())});
+    auto block = options_.block;
+    if (!held_.empty()) {  // wait for more no longer than the oldest held entry may wait
+      const auto waited =
+          std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - held_since_);
+      block = std::clamp(options_.apply_linger - waited, std::chrono::milliseconds(1), block);
+    }
+    command.insert(command.end(), {"BLOCK", std::to_string(block.count())});
   }
   command.push_back("STREAMS");
   std::vector<std::string> ids;
@@ -139,7 +148,7 @@ bool ClickConsumer::read() {
   }
   if (reply.value().is_nil()) {  // BLOCK timed out (or nothing pending left)
     if (own_pending_) own_pending_ = false;
-    return true;
+    return apply_held();
   }
   if (reply.value().type != Reply::Type::Array) return false;
   bool seen[2] = {false, false};
@@ -158,7 +167,27 @@ bool ClickConsumer::read() {
                                    : entries.elements.back().elements[0].str;
       }
     }
-    if (!apply(entries, index)) return false;
+    if (own_pending_) {
+      if (!apply(entries, index)) return false;
+      continue;
+    }
+    for (auto& entry : clickstream::decode_entries(entries, kStreams[index])) {
+      if (entry.kind == StreamEntry::Kind::Unknown) {
+        if (unknown_++ == 0) {
+          log::warn("click stream entry of an unknown format left pending for a newer worker",
+                    {{"stream", stream.elements[0].str}, {"id", entry.id}});
+        }
+        continue;
+      }
+      if (held_.empty()) held_since_ = SteadyClock::now();
+      held_clicks_ += entry.stream == clickstream::Stream::Legacy ? 1 : entry.clicks;
+      held_.push_back(std::move(entry));
+    }
+  }
+  if (!own_pending_ && !held_.empty() &&
+      (held_clicks_ >= options_.apply_min_clicks ||
+       SteadyClock::now() - held_since_ >= options_.apply_linger)) {
+    return apply_held();
   }
   if (own_pending_) {
     for (int i = 0; i < 2; ++i) {
@@ -194,9 +223,35 @@ bool ClickConsumer::claim() {
   return true;
 }
 
-// Counts the entries of one stream, in scripts of at most kMaxRowsPerApply rows (whole entries).
+// Counts the entries of one stream at once (own pending, claimed).
 bool ClickConsumer::apply(const Reply& entries, int stream) {
-  const auto decoded = clickstream::decode_entries(entries, kStreams[stream]);
+  auto decoded = clickstream::decode_entries(entries, kStreams[stream]);
+  std::vector<StreamEntry> known;
+  known.reserve(decoded.size());
+  for (auto& entry : decoded) {
+    if (entry.kind == StreamEntry::Kind::Unknown) {
+      if (unknown_++ == 0) {
+        log::warn(
+            "click stream entry of an unknown format left pending for a newer worker",
+            {{"stream", std::string(clickstream::key_of(kStreams[stream]))}, {"id", entry.id}});
+      }
+      continue;
+    }
+    known.push_back(std::move(entry));
+  }
+  return apply_entries(known);
+}
+
+bool ClickConsumer::apply_held() {
+  if (held_.empty()) return true;
+  const bool ok = apply_entries(held_);
+  held_.clear();  // on failure, still pending: the caller re-reads its own pending entries
+  held_clicks_ = 0;
+  return ok;
+}
+
+// Counts entries in scripts of at most kMaxRowsPerApply rows (whole entries).
+bool ClickConsumer::apply_entries(const std::vector<StreamEntry>& entries) {
   std::vector<StreamEntry> chunk;
   std::size_t rows = 0;
   const auto flush = [&]() {
@@ -213,15 +268,7 @@ bool ClickConsumer::apply(const Reply& entries, int stream) {
     applied_ += counted.value();
     return true;
   };
-  for (const auto& entry : decoded) {
-    if (entry.kind == StreamEntry::Kind::Unknown) {
-      if (unknown_++ == 0) {
-        log::warn(
-            "click stream entry of an unknown format left pending for a newer worker",
-            {{"stream", std::string(clickstream::key_of(kStreams[stream]))}, {"id", entry.id}});
-      }
-      continue;
-    }
+  for (const auto& entry : entries) {
     if (!chunk.empty() && rows + entry.rows.size() > kMaxRowsPerApply && !flush()) return false;
     rows += entry.rows.size();
     chunk.push_back(entry);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kurz/redis/client.h"
+#include "kurz/stats/redis/click_apply.h"
 
 namespace kurz::stats::redis {
 
@@ -32,6 +33,11 @@ struct ConsumerOptions {
   std::size_t batch_size = 512;  // entries per XREADGROUP (per stream); the apply scripts take
                                  // at most kMaxRowsPerApply rows each
   std::chrono::milliseconds block{500};  // XREADGROUP BLOCK; also bounds stop()
+  // New entries are held (pending) until they carry apply_min_clicks clicks or the oldest has
+  // waited apply_linger: the more clicks per apply script, the fewer writes per click (one per
+  // link, day and name). Bounds how late a click shows in the stats.
+  std::uint64_t apply_min_clicks = 4096;
+  std::chrono::milliseconds apply_linger{50};
   std::chrono::milliseconds claim_interval{5000};
   std::chrono::milliseconds claim_min_idle{30000};  // pending this long: its consumer is dead
   std::chrono::milliseconds trim_interval{5000};
@@ -77,6 +83,8 @@ class ClickConsumer {
   bool read();
   bool claim();
   bool apply(const kurz::redis::Reply& entries, int stream);
+  bool apply_entries(const std::vector<StreamEntry>& entries);
+  bool apply_held();
 
   std::unique_ptr<kurz::redis::Client> client_;
   ConsumerOptions options_;
@@ -95,6 +103,9 @@ class ClickConsumer {
   bool own_pending_ = true;  // re-read this consumer's pending entries before new ones
   std::string pending_from_[2] = {"0", "0"};  // per stream: where that re-read continues
   bool pending_done_[2] = {false, false};
+  std::vector<StreamEntry> held_;  // read, pending, not yet applied (apply_min_clicks)
+  std::uint64_t held_clicks_ = 0;
+  SteadyClock::time_point held_since_{};
   SteadyClock::time_point next_claim_{};
   SteadyClock::time_point next_trim_{};
   SteadyClock::time_point next_lag_{};
