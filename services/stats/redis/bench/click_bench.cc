@@ -74,6 +74,7 @@ std::vector<common::ClickEvent> distributed_events(std::size_t n, std::size_t li
 // name -> calls, from INFO commandstats; and used_cpu_sys + used_cpu_user, from INFO cpu.
 struct RedisCost {
   std::map<std::string, double> calls;
+  std::map<std::string, double> usec;
   double cpu_s = 0;
 };
 
@@ -87,7 +88,10 @@ RedisCost redis_cost(redis::Client& client) {
       const auto colon = text.find(':', at);
       const auto calls = text.find("calls=", colon);
       if (colon == std::string::npos || calls == std::string::npos) break;
-      cost.calls[text.substr(at + 8, colon - at - 8)] = std::atof(text.c_str() + calls + 6);
+      const std::string name = text.substr(at + 8, colon - at - 8);
+      cost.calls[name] = std::atof(text.c_str() + calls + 6);
+      const auto usec = text.find("usec=", calls);
+      if (usec != std::string::npos) cost.usec[name] = std::atof(text.c_str() + usec + 5);
       at = colon;
     }
   }
@@ -117,6 +121,10 @@ void cost_per_click(redis::Client& client, const redis::Options& options, const 
   const auto before = redis_cost(client);
   stats::redis::ConsumerOptions consumer_options;
   consumer_options.consumer = "bench";
+  if (const char* rows = std::getenv("STATS_APPLY_ROWS")) {
+    consumer_options.apply_max_rows = std::strtoull(rows, nullptr, 10);
+    consumer_options.apply_min_clicks = consumer_options.apply_max_rows;
+  }
   stats::redis::ClickConsumer consumer(options, consumer_options);
   consumer.start();
   redirect::redis::RedisClickPublisher publisher(client, "bench");
@@ -153,10 +161,22 @@ void cost_per_click(redis::Client& client, const redis::Options& options, const 
                   by_count[i].first / static_cast<double>(n));
     top += part;
   }
-  std::printf("redis per click, %s: %.3f commands, %.2f us CPU (%llu clicks counted of %zu; %s)\n",
-              label, commands / static_cast<double>(n),
-              (after.cpu_s - before.cpu_s) * 1e6 / static_cast<double>(n),
-              static_cast<unsigned long long>(applied), n, top.c_str());
+  // The consumer's scripts: every EVALSHA but the producer's (one XADD each).
+  const auto of = [](const std::map<std::string, double>& values, const char* name) {
+    const auto it = values.find(name);
+    return it == values.end() ? 0.0 : it->second;
+  };
+  const double scripts = of(after.calls, "evalsha") - of(before.calls, "evalsha") -
+                         (of(after.calls, "xadd") - of(before.calls, "xadd"));
+  std::printf(
+      "redis per click, %s: %.3f commands, %.2f us CPU (%llu clicks counted of %zu; %s; "
+      "%.0f apply scripts of %zu rows at most, %.1f ms each on average)\n",
+      label, commands / static_cast<double>(n),
+      (after.cpu_s - before.cpu_s) * 1e6 / static_cast<double>(n),
+      static_cast<unsigned long long>(applied), n, top.c_str(), scripts,
+      consumer_options.apply_max_rows,
+      scripts > 0 ? (of(after.usec, "evalsha") - of(before.usec, "evalsha")) / 1000.0 / scripts
+                  : 0.0);
 }
 
 class NullPublisher final : public redirect::ClickPublisher {

@@ -250,7 +250,7 @@ bool ClickConsumer::apply_held() {
   return ok;
 }
 
-// Counts entries in scripts of at most kMaxRowsPerApply rows (whole entries).
+// Counts entries in scripts of at most apply_max_rows rows (whole entries).
 bool ClickConsumer::apply_entries(const std::vector<StreamEntry>& entries) {
   std::vector<StreamEntry> chunk;
   std::size_t rows = 0;
@@ -269,7 +269,8 @@ bool ClickConsumer::apply_entries(const std::vector<StreamEntry>& entries) {
     return true;
   };
   for (const auto& entry : entries) {
-    if (!chunk.empty() && rows + entry.rows.size() > kMaxRowsPerApply && !flush()) return false;
+    if (!chunk.empty() && rows + entry.rows.size() > options_.apply_max_rows && !flush())
+      return false;
     rows += entry.rows.size();
     chunk.push_back(entry);
   }

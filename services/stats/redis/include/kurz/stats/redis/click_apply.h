@@ -18,10 +18,6 @@ namespace kurz::stats::redis {
 
 using StreamEntry = clickstream::Entry;
 
-// Rows per apply script at most (whole entries: an entry with more rows goes alone), which bounds
-// the time Redis spends in one script.
-inline constexpr std::size_t kMaxRowsPerApply = 4096;
-
 // In ONE Lua script (atomic), for each entry: XACK it for `group` on its stream, and count its
 // rows only if that XACK acknowledged it (returned 1); then write the tallies, once per link, day
 // and name, and raise the group's acknowledged-clicks counter (stream.h) by the n of the format 2
@@ -30,7 +26,8 @@ inline constexpr std::size_t kMaxRowsPerApply = 4096;
 // is counted exactly once per group. Entries of kind Unknown must not be passed (they stay
 // pending); Malformed ones are acknowledged and not counted. Returns the clicks counted.
 // Unavailable when Redis is away; an error reply of the script (a foreign key of the wrong
-// type) is Internal. The caller bounds the rows (kMaxRowsPerApply).
+// type) is Internal. The caller bounds the rows, which bounds the time Redis spends in one
+// script (ConsumerOptions::apply_max_rows).
 common::Result<std::size_t> ack_and_apply(kurz::redis::Client& client, std::string_view group,
                                           const std::vector<StreamEntry>& entries);
 
