@@ -121,17 +121,21 @@ metric() {
     END { printf "%.0f\n", s }'
 }
 
-# redis_lag: entries of kurz:clicks the stats group has not acknowledged (lag + pending), from
-# Redis itself; the stream length when there is no group yet.
+# redis_lag: clicks the stats group has not counted yet, from Redis itself (see
+# services/clickstream's stream.h): in kurz:clicks (format 1, one click per entry: the group's lag
+# + pending, or the stream length when there is no group yet) plus in kurz:clicks:v2 (format 2,
+# what the redirect writes: kurz:clicks:v2:appended - kurz:clicks:v2:acked:stats).
 redis_lag() {
-  { rcli --no-raw XINFO GROUPS kurz:clicks 2>/dev/null || true; } | awk '
+  local legacy v2
+  legacy=$({ rcli --no-raw XINFO GROUPS kurz:clicks 2>/dev/null || true; } | awk '
     /"name"/ { getline; mine = ($0 ~ /"stats"/) }
     /"pending"/ { getline; if (mine) p = $NF }
     /"lag"/ { getline; if (mine) { l = $NF; found = 1 } }
-    END { if (found) print l + p; else print -1 }' | {
-    read -r v
-    if ((v < 0)); then rcli XLEN kurz:clicks; else echo "$v"; fi
-  }
+    END { if (found) print l + p; else print -1 }')
+  if ((legacy < 0)); then legacy=$(rcli XLEN kurz:clicks); fi
+  v2=$(rcli MGET kurz:clicks:v2:appended kurz:clicks:v2:acked:stats | awk '
+    NR == 1 { a = $1 + 0 } NR == 2 { k = $1 + 0 } END { print (a > k ? a - k : 0) }')
+  echo $((legacy + v2))
 }
 
 create_link() {
@@ -203,8 +207,10 @@ ping_rtt_us=$(awk -v r="$ping_rps" 'BEGIN { printf "%.0f", 1e6 / r }')
 
 # --- 3. consumption rate ---------------------------------------------------------------------------
 # The clicks of the runs above are flushed, then dropped from the stream: this phase counts exactly
-# $events synthetic clicks shaped as the publisher writes them (t, c, r, u; existing codes; 50
-# referrers, 20 user agents, every fifth without referrer). One timestamp for all: t stays a string
+# $events synthetic clicks in format 1 (kurz:clicks, one entry per click: t, c, r, u; existing
+# codes; 50 referrers, 20 user agents, every fifth without referrer), as redirect replicas before
+# format 2 wrote them; the workers still read it (services/clickstream's stream.h). The redirect's
+# own format (one aggregated entry per batch) is measured by kurz_click_bench, below. One timestamp for all: t stays a string
 # (mawk prints large numbers as 1.79e+12 after arithmetic, which the consumer rightly skips).
 prev=-1
 for ((i = 0; i < 100; i++)); do # until nothing is buffered and nothing was published for 0.2 s

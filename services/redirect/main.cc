@@ -1,5 +1,5 @@
 // kurz-redirect (stage 3): GET /{code} → 302, the hot path. Links come from Redis through a
-// per-instance cache (LINK_CACHE_TTL_MS, LINK_CACHE_SIZE); clicks go to the kurz:clicks stream
+// per-instance cache (LINK_CACHE_TTL_MS, LINK_CACHE_SIZE); clicks go to the kurz:clicks:v2 stream
 // through a bounded buffer, never a synchronous round trip (see click_pipeline.h).
 #include "kurz/common/clock.h"
 #include "kurz/links/cached_link_reader.h"

@@ -1,5 +1,6 @@
-// kurz-stats (stage 3): consumes the kurz:clicks stream in the "stats" consumer group (several
-// instances share the work, each click is counted exactly once) and answers stats queries.
+// kurz-stats (stage 3): consumes the click streams (kurz:clicks:v2, and the older kurz:clicks)
+// in the "stats" consumer group (several instances share the work, each click is counted exactly
+// once) and answers stats queries.
 #include "kurz/links/redis/redis_link_store.h"
 #include "kurz/platform/service_main.h"
 #include "kurz/redis/service.h"

@@ -15,27 +15,45 @@ namespace {
 
 using namespace std::chrono_literals;
 
+const std::string kStream(clickstream::kStream);
+
 long long stream_length(kurz::redis::Client& client) {
-  return client.command({"XLEN", kClickStream}).value().integer;
+  return client.command({"XLEN", kStream}).value().integer;
 }
 
-TEST(RedisClickPublisherTest, AppendsOneEntryPerEvent) {
+long long appended(kurz::redis::Client& client) {
+  return std::stoll(client.command({"GET", std::string(clickstream::kAppendedKey)}).value().str);
+}
+
+TEST(RedisClickPublisherTest, AppendsOneAggregatedEntryPerBatch) {
   testing::RedisServer server;
   kurz::redis::Client client(testing::client_options(server));
   RedisClickPublisher publisher(client, "redirect-1");
-  const common::TimePoint at{std::chrono::milliseconds(1795476426123)};
-  ASSERT_TRUE(
-      publisher.publish(1, {{at, "abc", "https://x.example/p", "curl/8"}, {at, "def", "", ""}})
-          .ok());
-  const auto entries = client.command({"XRANGE", kClickStream, "-", "+"}).value();
-  ASSERT_EQ(entries.elements.size(), 2u);
+  const common::TimePoint at{std::chrono::milliseconds(1795476426123)};  // day 20780
+  ASSERT_TRUE(publisher
+                  .publish(1, {{at, "abc", "https://x.example/p", "curl/8"},
+                               {at, "def", "", ""},
+                               {at, "abc", "https://X.example/q?z", "curl/8"}})
+                  .ok());
+  const auto entries = client.command({"XRANGE", kStream, "-", "+"}).value();
+  ASSERT_EQ(entries.elements.size(), 1u);
   const auto& fields = entries.elements[0].elements[1].elements;
-  ASSERT_EQ(fields.size(), 8u);
-  EXPECT_EQ(fields[0].str, "t");
-  EXPECT_EQ(fields[1].str, "1795476426123");
-  EXPECT_EQ(fields[3].str, "abc");
-  EXPECT_EQ(fields[5].str, "https://x.example/p");
-  EXPECT_EQ(fields[7].str, "curl/8");
+  ASSERT_EQ(fields.size(), 6u);
+  EXPECT_EQ(fields[0].str, "v");
+  EXPECT_EQ(fields[1].str, "2");
+  EXPECT_EQ(fields[2].str, "n");
+  EXPECT_EQ(fields[3].str, "3");
+  EXPECT_EQ(fields[4].str, "d");
+  // Referrers normalised to their host, so both clicks on abc make one row.
+  EXPECT_EQ(fields[5].str, "2,20780,3,9,6;abcx.examplecurl/81,20780,3,6,7;defdirectunknown");
+  EXPECT_EQ(appended(client), 3);
+  const auto decoded = clickstream::decode_entries(entries, clickstream::Stream::V2);
+  ASSERT_EQ(decoded.size(), 1u);
+  EXPECT_EQ(decoded[0].kind, clickstream::Entry::Kind::Clicks);
+  EXPECT_EQ(decoded[0].clicks, 3u);
+  EXPECT_EQ(decoded[0].rows,
+            (std::vector<clickstream::Row>{{"abc", 20780, "x.example", "curl/8", 2},
+                                           {"def", 20780, "direct", "unknown", 1}}));
 }
 
 TEST(RedisClickPublisherTest, ARetriedSequenceIsNotAppendedTwice) {
@@ -45,14 +63,17 @@ TEST(RedisClickPublisherTest, ARetriedSequenceIsNotAppendedTwice) {
   const std::vector<common::ClickEvent> batch{{{}, "abc", "", ""}, {{}, "abc", "", ""}};
   ASSERT_TRUE(publisher.publish(1, batch).ok());
   ASSERT_TRUE(publisher.publish(1, batch).ok());  // the reply of the first was "lost"
-  EXPECT_EQ(stream_length(client), 2);
+  EXPECT_EQ(stream_length(client), 1);
+  EXPECT_EQ(appended(client), 2);
   ASSERT_TRUE(publisher.publish(2, batch).ok());
-  EXPECT_EQ(stream_length(client), 4);
+  EXPECT_EQ(stream_length(client), 2);
+  EXPECT_EQ(appended(client), 4);
   // Another process with the same instance id has its own sequence.
   RedisClickPublisher restarted(client, "redirect-1");
   EXPECT_NE(restarted.producer_key(), publisher.producer_key());
   ASSERT_TRUE(restarted.publish(1, batch).ok());
-  EXPECT_EQ(stream_length(client), 6);
+  EXPECT_EQ(stream_length(client), 3);
+  EXPECT_EQ(appended(client), 6);
 }
 
 TEST(RedisClickPublisherTest, RedisAwayIsAnUnavailableError) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kurz/clickstream/stream.h"
 #include "kurz/platform/log.h"
 #include "kurz/stats/redis/click_apply.h"
 #include "kurz/stats/redis/keys.h"
@@ -14,6 +15,15 @@ namespace log = platform::log;
 using kurz::redis::Reply;
 
 constexpr int kMaxClaimRounds = 8;  // XAUTOCLAIM pages per claim cycle, so reads are not starved
+
+// The streams read, by index: format 1, then format 2.
+constexpr clickstream::Stream kStreams[2] = {clickstream::Stream::Legacy, clickstream::Stream::V2};
+
+int stream_index(const std::string& name) {
+  if (name == clickstream::kLegacyStream) return 0;
+  if (name == clickstream::kStream) return 1;
+  return -1;
+}
 
 kurz::redis::Options with_block(kurz::redis::Options options, std::chrono::milliseconds block) {
   options.command_timeout += block;
@@ -46,7 +56,9 @@ void ClickConsumer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-ConsumerCounters ClickConsumer::counters() const { return {applied_.load(), lag_.load()}; }
+ConsumerCounters ClickConsumer::counters() const {
+  return {applied_.load(), lag_.load(), unknown_.load()};
+}
 
 void ClickConsumer::run() {
   std::chrono::milliseconds backoff{0};
@@ -68,10 +80,17 @@ void ClickConsumer::run() {
       backoff = std::chrono::milliseconds(0);
     } else {
       own_pending_ = true;  // what failed to apply is still pending for us
+      held_.clear();        // still pending too: re-read below
+      held_clicks_ = 0;
+      for (int i = 0; i < 2; ++i) {
+        pending_from_[i] = "0";
+        pending_done_[i] = false;
+      }
       backoff = std::clamp(backoff * 2, std::chrono::milliseconds(50), options_.max_backoff);
     }
     if (options_.observer) options_.observer(counters());
   }
+  apply_held();  // best effort: what is not applied stays pending for this consumer's name
 }
 
 // One turn of the loop; false when Redis failed (the caller backs off).
@@ -99,62 +118,163 @@ bool ClickConsumer::cycle() {
   return true;
 }
 
-// Reads one batch: this consumer's own pending entries first (id 0, no blocking), then new ones.
+// Reads one batch of both streams: this consumer's own pending entries first (from id 0, without
+// blocking, walking on past what it leaves pending), then new ones (>, blocking).
 bool ClickConsumer::read() {
   kurz::redis::Command command{"XREADGROUP",      "GROUP", options_.group,
                                options_.consumer, "COUNT", std::to_string(options_.batch_size)};
   if (!own_pending_) {
-    command.insert(command.end(), {"BLOCK", std::to_string(options_.block.count())});
+    auto block = options_.block;
+    if (!held_.empty()) {  // wait for more no longer than the oldest held entry may wait
+      const auto waited =
+          std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - held_since_);
+      block = std::clamp(options_.apply_linger - waited, std::chrono::milliseconds(1), block);
+    }
+    command.insert(command.end(), {"BLOCK", std::to_string(block.count())});
   }
-  command.insert(command.end(), {"STREAMS", std::string(kClickStream), own_pending_ ? "0" : ">"});
+  command.push_back("STREAMS");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    if (own_pending_ && pending_done_[i]) continue;
+    command.push_back(std::string(clickstream::key_of(kStreams[i])));
+    ids.push_back(own_pending_ ? pending_from_[i] : ">");
+  }
+  command.insert(command.end(), ids.begin(), ids.end());
   const auto reply = client_->command(command);
   if (!reply.ok()) return false;
-  if (no_group(reply.value())) {  // Redis lost its data, or the stream was deleted
+  if (no_group(reply.value())) {  // Redis lost its data, or a stream was deleted
     group_ready_ = false;
     return false;
   }
-  if (reply.value().is_nil()) return true;  // BLOCK timed out: nothing new
-  if (reply.value().type != Reply::Type::Array || reply.value().elements.empty()) return false;
-  const Reply& entries = reply.value().elements[0].elements.at(1);
-  if (own_pending_ && entries.elements.empty()) own_pending_ = false;
-  return apply(entries);
+  if (reply.value().is_nil()) {  // BLOCK timed out (or nothing pending left)
+    if (own_pending_) own_pending_ = false;
+    return apply_held();
+  }
+  if (reply.value().type != Reply::Type::Array) return false;
+  bool seen[2] = {false, false};
+  for (const auto& stream : reply.value().elements) {
+    if (stream.type != Reply::Type::Array || stream.elements.size() != 2) return false;
+    const int index = stream_index(stream.elements[0].str);
+    if (index < 0) return false;
+    const Reply& entries = stream.elements[1];
+    seen[index] = true;
+    if (own_pending_) {
+      if (entries.elements.empty()) {
+        pending_done_[index] = true;
+      } else {
+        pending_from_[index] = entries.elements.back().elements.empty()
+                                   ? pending_from_[index]
+                                   : entries.elements.back().elements[0].str;
+      }
+    }
+    if (own_pending_) {
+      if (!apply(entries, index)) return false;
+      continue;
+    }
+    for (auto& entry : clickstream::decode_entries(entries, kStreams[index])) {
+      if (entry.kind == StreamEntry::Kind::Unknown) {
+        if (unknown_++ == 0) {
+          log::warn("click stream entry of an unknown format left pending for a newer worker",
+                    {{"stream", stream.elements[0].str}, {"id", entry.id}});
+        }
+        continue;
+      }
+      if (held_.empty()) held_since_ = SteadyClock::now();
+      held_clicks_ += entry.stream == clickstream::Stream::Legacy ? 1 : entry.clicks;
+      held_.push_back(std::move(entry));
+    }
+  }
+  if (!own_pending_ && !held_.empty() &&
+      (held_clicks_ >= options_.apply_min_clicks ||
+       SteadyClock::now() - held_since_ >= options_.apply_linger)) {
+    return apply_held();
+  }
+  if (own_pending_) {
+    for (int i = 0; i < 2; ++i) {
+      if (!seen[i]) pending_done_[i] = true;
+    }
+    if (pending_done_[0] && pending_done_[1]) own_pending_ = false;
+  }
+  return true;
 }
 
 // Takes over entries idle for claim_min_idle, whoever holds them, and counts them.
 bool ClickConsumer::claim() {
-  std::string cursor = "0-0";
-  for (int round = 0; round < kMaxClaimRounds; ++round) {
-    const auto reply =
-        client_->command({"XAUTOCLAIM", std::string(kClickStream), options_.group,
-                          options_.consumer, std::to_string(options_.claim_min_idle.count()),
-                          cursor, "COUNT", std::to_string(options_.batch_size)});
-    if (!reply.ok()) return false;
-    if (no_group(reply.value())) {
-      group_ready_ = false;
-      return false;
+  for (int index = 0; index < 2; ++index) {
+    std::string cursor = "0-0";
+    for (int round = 0; round < kMaxClaimRounds; ++round) {
+      const auto reply = client_->command(
+          {"XAUTOCLAIM", std::string(clickstream::key_of(kStreams[index])), options_.group,
+           options_.consumer, std::to_string(options_.claim_min_idle.count()), cursor, "COUNT",
+           std::to_string(options_.batch_size)});
+      if (!reply.ok()) return false;
+      if (no_group(reply.value())) {
+        group_ready_ = false;
+        return false;
+      }
+      if (reply.value().type != Reply::Type::Array || reply.value().elements.size() < 2) {
+        return false;
+      }
+      if (!apply(reply.value().elements[1], index)) return false;
+      cursor = reply.value().elements[0].str;
+      if (cursor == "0-0") break;
     }
-    if (reply.value().type != Reply::Type::Array || reply.value().elements.size() < 2) {
-      return false;
-    }
-    if (!apply(reply.value().elements[1])) return false;
-    cursor = reply.value().elements[0].str;
-    if (cursor == "0-0") break;
   }
   return true;
 }
 
-bool ClickConsumer::apply(const Reply& entries) {
-  const auto parsed = parse_stream_entries(entries);
-  if (parsed.empty()) return true;
-  const auto counted = ack_and_apply(*client_, options_.group, parsed);
-  if (!counted.ok()) {
-    if (counted.error().kind != common::ErrorKind::Unavailable) {
-      log::error("click apply failed", {{"error", counted.error().message}});
+// Counts the entries of one stream at once (own pending, claimed).
+bool ClickConsumer::apply(const Reply& entries, int stream) {
+  auto decoded = clickstream::decode_entries(entries, kStreams[stream]);
+  std::vector<StreamEntry> known;
+  known.reserve(decoded.size());
+  for (auto& entry : decoded) {
+    if (entry.kind == StreamEntry::Kind::Unknown) {
+      if (unknown_++ == 0) {
+        log::warn(
+            "click stream entry of an unknown format left pending for a newer worker",
+            {{"stream", std::string(clickstream::key_of(kStreams[stream]))}, {"id", entry.id}});
+      }
+      continue;
     }
-    return false;
+    known.push_back(std::move(entry));
   }
-  applied_ += counted.value();
-  return true;
+  return apply_entries(known);
+}
+
+bool ClickConsumer::apply_held() {
+  if (held_.empty()) return true;
+  const bool ok = apply_entries(held_);
+  held_.clear();  // on failure, still pending: the caller re-reads its own pending entries
+  held_clicks_ = 0;
+  return ok;
+}
+
+// Counts entries in scripts of at most apply_max_rows rows (whole entries).
+bool ClickConsumer::apply_entries(const std::vector<StreamEntry>& entries) {
+  std::vector<StreamEntry> chunk;
+  std::size_t rows = 0;
+  const auto flush = [&]() {
+    if (chunk.empty()) return true;
+    const auto counted = ack_and_apply(*client_, options_.group, chunk);
+    chunk.clear();
+    rows = 0;
+    if (!counted.ok()) {
+      if (counted.error().kind != common::ErrorKind::Unavailable) {
+        log::error("click apply failed", {{"error", counted.error().message}});
+      }
+      return false;
+    }
+    applied_ += counted.value();
+    return true;
+  };
+  for (const auto& entry : entries) {
+    if (!chunk.empty() && rows + entry.rows.size() > options_.apply_max_rows && !flush())
+      return false;
+    rows += entry.rows.size();
+    chunk.push_back(entry);
+  }
+  return flush();
 }
 
 }  // namespace kurz::stats::redis

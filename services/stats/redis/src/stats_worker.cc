@@ -8,6 +8,9 @@ ConsumerOptions read_consumer_options(platform::EnvReader& env, const std::strin
   ConsumerOptions options;
   options.consumer = instance;
   options.batch_size = static_cast<std::size_t>(env.integer("STATS_BATCH_SIZE", 512, 1, 100000));
+  options.apply_max_rows =
+      static_cast<std::size_t>(env.integer("STATS_APPLY_ROWS", 4096, 1, 100000));
+  options.apply_min_clicks = options.apply_max_rows;
   options.block = env.millis("STATS_BLOCK_MS", options.block, std::chrono::seconds(30));
   options.claim_min_idle =
       env.millis("STATS_CLAIM_IDLE_MS", options.claim_min_idle, std::chrono::hours(24));

@@ -1,9 +1,11 @@
 #include "kurz/stats/redis/stream_admin.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <string>
 
+#include "kurz/clickstream/stream.h"
 #include "kurz/redis/client.h"
-#include "kurz/stats/redis/keys.h"
 
 namespace kurz::stats::redis {
 namespace {
@@ -37,50 +39,82 @@ if lowest == nil then return 0 end
 return redis.call('XTRIM', KEYS[1], 'MINID', lowest)
 )lua");
 
+// KEYS[1] kurz:clicks:v2, KEYS[2] its appended counter, KEYS[3] the group's acked counter.
+// ARGV[1] the group. Returns the XGROUP CREATE reply (an error reply for BUSYGROUP).
+const kurz::redis::Script kCreateV2(R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[3], redis.call('GET', KEYS[2]) or '0')
+end
+return redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+)lua");
+
 common::Error unexpected(const Reply& reply) {
   return common::Error{common::ErrorKind::Internal, "unexpected_reply",
                        "unexpected reply about the click stream: " + reply.str};
 }
 
+bool busy_or_ok(const Reply& reply) {
+  return !reply.is_error() || reply.str.rfind("BUSYGROUP", 0) == 0;
+}
+
 }  // namespace
 
 common::Result<void> ensure_group(kurz::redis::Client& client, std::string_view group) {
-  const auto reply = client.command(
-      {"XGROUP", "CREATE", std::string(kClickStream), std::string(group), "0", "MKSTREAM"});
-  if (!reply.ok()) return reply.error();
-  if (reply.value().is_error() && reply.value().str.rfind("BUSYGROUP", 0) != 0) {
-    return unexpected(reply.value());
-  }
+  const auto v2 =
+      client.eval(kCreateV2,
+                  {std::string(clickstream::kStream), std::string(clickstream::kAppendedKey),
+                   clickstream::acked_key(group)},
+                  {std::string(group)});
+  if (!v2.ok()) return v2.error();
+  if (!busy_or_ok(v2.value())) return unexpected(v2.value());
+  const auto legacy = client.command({"XGROUP", "CREATE", std::string(clickstream::kLegacyStream),
+                                      std::string(group), "0", "MKSTREAM"});
+  if (!legacy.ok()) return legacy.error();
+  if (!busy_or_ok(legacy.value())) return unexpected(legacy.value());
   return {};
 }
 
 common::Result<std::int64_t> trim_acknowledged(kurz::redis::Client& client) {
-  const auto reply = client.eval(kTrim, {std::string(kClickStream)}, {});
-  if (!reply.ok()) return reply.error();
-  if (reply.value().type != Reply::Type::Integer) return unexpected(reply.value());
-  return static_cast<std::int64_t>(reply.value().integer);
+  std::int64_t removed = 0;
+  for (const auto stream : {clickstream::kLegacyStream, clickstream::kStream}) {
+    const auto reply = client.eval(kTrim, {std::string(stream)}, {});
+    if (!reply.ok()) return reply.error();
+    if (reply.value().type != Reply::Type::Integer) return unexpected(reply.value());
+    removed += reply.value().integer;
+  }
+  return removed;
 }
 
 common::Result<std::int64_t> stream_lag(kurz::redis::Client& client, std::string_view group) {
   const auto replies = client.pipeline(
-      {{"XINFO", "GROUPS", std::string(kClickStream)}, {"XLEN", std::string(kClickStream)}});
+      {{"XINFO", "GROUPS", std::string(clickstream::kLegacyStream)},
+       {"XLEN", std::string(clickstream::kLegacyStream)},
+       {"MGET", std::string(clickstream::kAppendedKey), clickstream::acked_key(group)}});
   if (!replies.ok()) return replies.error();
+  std::int64_t lag = 0;
+  const Reply& counters = replies.value()[2];
+  if (counters.type == Reply::Type::Array && counters.elements.size() == 2) {
+    const auto number = [](const Reply& r) {
+      return r.type == Reply::Type::String ? std::atoll(r.str.c_str()) : 0LL;
+    };
+    lag += std::max<std::int64_t>(0, number(counters.elements[0]) - number(counters.elements[1]));
+  }
   const Reply& groups = replies.value()[0];
-  if (groups.is_error()) return std::int64_t{0};  // no stream yet
+  if (groups.is_error()) return lag;  // no legacy stream
   for (const auto& info : groups.elements) {
     bool mine = false;
     std::int64_t pending = 0;
-    std::int64_t lag = replies.value()[1].integer;  // when Redis cannot tell: an upper bound
+    std::int64_t legacy = replies.value()[1].integer;  // when Redis cannot tell: an upper bound
     for (std::size_t i = 0; i + 1 < info.elements.size(); i += 2) {
       const std::string& field = info.elements[i].str;
       const Reply& value = info.elements[i + 1];
       if (field == "name") mine = value.str == group;
       if (field == "pending") pending = value.integer;
-      if (field == "lag" && value.type == Reply::Type::Integer) lag = value.integer;
+      if (field == "lag" && value.type == Reply::Type::Integer) legacy = value.integer;
     }
-    if (mine) return lag + pending;
+    if (mine) return lag + legacy + pending;
   }
-  return std::int64_t{0};
+  return lag;
 }
 
 }  // namespace kurz::stats::redis

@@ -74,14 +74,19 @@ TEST(RedisStatsStoreTest, BatchedApplyAnswersLikeTheMemoryStore) {
   MemoryStatsStore memory_store;
   std::mt19937 random(42);
   std::vector<StreamEntry> batch;
+  std::vector<common::ClickEvent> events;
   for (int i = 0; i < 6000; ++i) {
     const auto event =
         click("c" + std::to_string(random() % 5 + 100), static_cast<int>(random() % 200) - 100,
               "https://h" + std::to_string(random() % 400) + ".example/",
               "ua" + std::to_string(random() % 5));
     ASSERT_TRUE(memory_store.apply(event).ok());
-    batch.push_back({"0-0", event});
-    if (batch.size() == 500) {
+    events.push_back(event);
+    if (events.size() == 100) {  // one entry per 100 clicks, aggregated as the producer does
+      batch.push_back(entry_of(events));
+      events.clear();
+    }
+    if (batch.size() == 5) {
       ASSERT_EQ(ack_and_apply(client, "", batch).value(), 500u);  // "": no group, no XACK
       batch.clear();
     }

@@ -1,8 +1,8 @@
 #pragma once
 // Stage 2: the monolith's state in Redis, exactly as the stage 3 services keep it: links (read
 // through a per-instance cache for redirects and QR codes), creation rate limits across
-// instances, and clicks through the kurz:clicks stream into this process's stats worker (a member
-// of the same consumer group as stage 3's stats services).
+// instances, and clicks through the kurz:clicks:v2 stream into this process's stats worker (a
+// member of the same consumer group as stage 3's stats services).
 
 #include <chrono>
 #include <memory>

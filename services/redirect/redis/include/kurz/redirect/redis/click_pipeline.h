@@ -3,7 +3,7 @@
 // ClickSink) publishing to Redis, with its metrics. Used by the redirect service and the stage 2
 // monolith. Settings from the environment:
 //   CLICK_BUFFER_SIZE  100000   events held while Redis is away; beyond, counted as dropped
-//   CLICK_BATCH_SIZE   512      events per XADD round trip
+//   CLICK_BATCH_SIZE   512      clicks per stream entry (aggregated; one round trip)
 //   CLICK_FLUSH_MS     20       longest wait before a partial batch is sent
 //   CLICK_SHUTDOWN_FLUSH_MS 5000 at shutdown, after the drain: the longest wait for the buffered
 //                                clicks to reach Redis (which may be restarting too); the grace

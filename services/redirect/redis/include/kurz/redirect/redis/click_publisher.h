@@ -1,21 +1,12 @@
 #pragma once
-// The producer side of the click stream (the consumer side is services/stats/redis, whose keys.h
-// documents the whole key layout).
-//
-//   kurz:clicks                  stream; one entry per click, fields
-//                                  t  epoch milliseconds (UTC) of the click
-//                                  c  short code
-//                                  r  raw referrer (bounded, valid UTF-8; may be empty)
-//                                  u  raw user agent (bounded, valid UTF-8; may be empty)
-//                                no MAXLEN: only the consumer trims, below what every group acked.
-//   kurz:clicks:producer:<id>    string; the last batch sequence this producer appended (TTL 1 day,
-//                                renewed by every batch). It makes retries idempotent: a batch
-//                                whose reply was lost (timeout) is not appended twice when retried.
+// The producer side of the click stream. Its contract (keys, entry format, versions, the rolling
+// update) is services/clickstream's stream.h; the consumer side is services/stats/redis.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "kurz/clickstream/stream.h"
 #include "kurz/redirect/click_buffer.h"
 
 namespace kurz::redis {
@@ -24,11 +15,10 @@ class Client;
 
 namespace kurz::redirect::redis {
 
-inline constexpr const char* kClickStream = "kurz:clicks";
-
-// A ClickPublisher onto the kurz:clicks stream: each batch is one EVALSHA (one round trip) that
-// appends every event with XADD, atomically, unless this producer already appended that sequence.
-// Failures are Unavailable errors (the buffer retries them).
+// A ClickPublisher onto the click stream (kurz:clicks:v2): each batch is aggregated into rows
+// (names normalised) and appended as ONE entry by one EVALSHA (one round trip), unless this
+// producer already appended that sequence (clickstream::append_batch). Failures are Unavailable
+// errors (the buffer retries them).
 class RedisClickPublisher final : public ClickPublisher {
  public:
   // `instance` names this process in the producer key; a random suffix is added, so that a
@@ -43,7 +33,6 @@ class RedisClickPublisher final : public ClickPublisher {
  private:
   kurz::redis::Client& client_;
   std::string producer_key_;
-  std::vector<std::string> args_;  // reused between batches (the flusher is the only caller)
 };
 
 }  // namespace kurz::redirect::redis

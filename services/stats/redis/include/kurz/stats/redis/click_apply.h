@@ -1,40 +1,33 @@
 #pragma once
-// Applying click-stream entries to the stats keys (keys.h), exactly once per group.
+// Applying click-stream entries (services/clickstream's stream.h) to the stats keys (keys.h),
+// exactly once per group.
 
 #include <cstddef>
-#include <optional>
-#include <string>
 #include <string_view>
 #include <vector>
 
+#include "kurz/clickstream/stream.h"
 #include "kurz/common/click.h"
 #include "kurz/common/error.h"
 
 namespace kurz::redis {
 class Client;
-struct Reply;
 }  // namespace kurz::redis
 
 namespace kurz::stats::redis {
 
-// One entry of kurz:clicks. `event` is nullopt when the entry was deleted or is malformed;
-// such an entry is acknowledged and not counted.
-struct StreamEntry {
-  std::string id;
-  std::optional<common::ClickEvent> event;
-};
+using StreamEntry = clickstream::Entry;
 
-// The entries of an XREADGROUP stream reply's entry list, or of XAUTOCLAIM's second element:
-// [[id, [field, value, ...] or nil], ...]. Anything else yields no entries.
-std::vector<StreamEntry> parse_stream_entries(const kurz::redis::Reply& entries);
-
-// For each entry, in ONE Lua script (atomic): XACK it for `group`, and count it in the stats
-// only if that XACK acknowledged it (returned 1). An entry that some consumer of the group
-// already acknowledged is never counted again, whoever tries, so each entry is counted exactly
-// once per group even when consumers die and others reclaim their entries. Referrers and user
-// agents are normalised (normalize.h) before the call; the bounds on names and days are applied
-// inside the script. Returns how many entries were counted. Unavailable when Redis is away; an
-// error reply of the script (a foreign key of the wrong type) is Internal.
+// In ONE Lua script (atomic), for each entry: XACK it for `group` on its stream, and count its
+// rows only if that XACK acknowledged it (returned 1); then write the tallies, once per link, day
+// and name, and raise the group's acknowledged-clicks counter (stream.h) by the n of the format 2
+// entries acknowledged. An entry that some consumer of the group already acknowledged is never
+// counted again, whoever tries (a worker racing the one that claimed its entries), so each entry
+// is counted exactly once per group. Entries of kind Unknown must not be passed (they stay
+// pending); Malformed ones are acknowledged and not counted. Returns the clicks counted.
+// Unavailable when Redis is away; an error reply of the script (a foreign key of the wrong
+// type) is Internal. The caller bounds the rows, which bounds the time Redis spends in one
+// script (ConsumerOptions::apply_max_rows).
 common::Result<std::size_t> ack_and_apply(kurz::redis::Client& client, std::string_view group,
                                           const std::vector<StreamEntry>& entries);
 

@@ -14,9 +14,10 @@ class Registry;
 
 namespace kurz::stats::redis {
 
-// The stats worker's metrics: kurz_click_stream_lag (gauge: entries of the stream its group has
-// not counted yet, see stream_lag()) and kurz_clicks_applied_total (counter: entries this
-// instance counted). Fed by the consumer's observer:
+// The stats worker's metrics: kurz_click_stream_lag (gauge: clicks in the streams that its group
+// has not counted yet, see stream_lag()) and kurz_clicks_applied_total (counter: clicks this
+// instance counted). Both count clicks, not stream entries (an entry carries a batch). Fed by the
+// consumer's observer:
 //
 //   ClickConsumerMetrics metrics(registry);
 //   options.observer = metrics.observer();   // metrics must outlive the consumer

@@ -1,5 +1,6 @@
 #pragma once
-// Housekeeping of the click stream: the consumer group, trimming, and lag.
+// Housekeeping of the click streams (services/clickstream's stream.h): the consumer group,
+// trimming, and lag.
 
 #include <cstdint>
 #include <string_view>
@@ -12,19 +13,25 @@ class Client;
 
 namespace kurz::stats::redis {
 
-// XGROUP CREATE kurz:clicks <group> 0 MKSTREAM; a group that already exists (BUSYGROUP) is fine.
-// Creating at 0 means a new group counts the whole retained history.
+// Creates `group` at 0 on both streams, kurz:clicks:v2 and kurz:clicks (MKSTREAM); a group that
+// already exists (BUSYGROUP) is fine. Creating at 0 means a new group counts the whole retained
+// history. When it creates kurz:clicks:v2 itself (the stream was gone: Redis emptied, or deleted
+// by hand), the group's acknowledged-clicks counter is set to the appended counter, so that the
+// lag starts at 0.
 common::Result<void> ensure_group(kurz::redis::Client& client, std::string_view group);
 
-// Trims kurz:clicks below the oldest entry that some group may still need: for every group, its
+// Trims each stream below the oldest entry that some group may still need: for every group, its
 // oldest pending entry, or its last-delivered id when nothing is pending (XTRIM MINID, exact).
-// Computed and applied in one script, so no group can move in between. A stream without any
-// group is left alone. Returns the number of entries removed.
+// Computed and applied in one script per stream, so no group can move in between. A stream
+// without any group is left alone. Returns the number of entries removed (both streams).
 common::Result<std::int64_t> trim_acknowledged(kurz::redis::Client& client);
 
-// Entries of kurz:clicks that `group` has not yet counted: those not yet delivered to it
-// (XINFO GROUPS "lag"; when Redis cannot tell, the stream length, an upper bound) plus those
-// delivered but not yet acknowledged (its pending count). 0 when the group does not exist.
+// Clicks that `group` has not yet counted (or acknowledged), in entries not yet delivered to it
+// or delivered but pending:
+//   kurz:clicks:v2: appended - acked:<group> (the counters of stream.h; 0 at least);
+//   kurz:clicks (one click per entry): XINFO GROUPS "lag" (when Redis cannot tell, the stream
+//   length, an upper bound) plus the group's pending count.
+// Three commands in one round trip, however long the streams.
 common::Result<std::int64_t> stream_lag(kurz::redis::Client& client, std::string_view group);
 
 }  // namespace kurz::stats::redis
