@@ -107,6 +107,20 @@ std::chrono::milliseconds EnvReader::millis(const std::string& name,
   return std::chrono::milliseconds(integer(name, fallback.count(), 0, max.count()));
 }
 
+double EnvReader::fraction(const std::string& name, double fallback) {
+  const auto value = raw(name);
+  if (!value) return fallback;
+  double parsed = 0;
+  const auto* end = value->data() + value->size();
+  const auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+  // The negation also refuses NaN; "inf" is above 1.
+  if (ec != std::errc() || ptr != end || !(parsed >= 0.0 && parsed <= 1.0)) {
+    problem(name + "=\"" + *value + "\": expected a number from 0 to 1, e.g. 0.01");
+    return fallback;
+  }
+  return parsed;
+}
+
 std::uint16_t EnvReader::port(const std::vector<std::string>& names, std::uint16_t fallback) {
   for (const auto& name : names) {
     if (raw(name)) return static_cast<std::uint16_t>(integer(name, fallback, 0, 65535));
@@ -143,6 +157,9 @@ ServiceConfig load_service_config(const std::string& service, EnvReader& env) {
     }
   }
   config.access_log = env.boolean("ACCESS_LOG", config.access_log);
+  config.access_log_sample = env.fraction("ACCESS_LOG_SAMPLE", config.access_log_sample);
+  config.access_log_slow =
+      env.millis("ACCESS_LOG_SLOW_MS", config.access_log_slow, std::chrono::minutes(10));
   config.public_base_url =
       env.string("PUBLIC_BASE_URL", "http://localhost:" + std::to_string(config.port));
   while (!config.public_base_url.empty() && config.public_base_url.back() == '/') {

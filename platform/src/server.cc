@@ -34,6 +34,8 @@ ServerOptions ServerOptions::from(const ServiceConfig& config, std::string stage
   options.shutdown_delay = config.shutdown_delay;
   options.drain_timeout = config.drain_timeout;
   options.access_log = config.access_log;
+  options.access_log_sample = config.access_log_sample;
+  options.access_log_slow = config.access_log_slow;
   options.trusted_proxies = config.trusted_proxies;
   return options;
 }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "access_log.h"
 #include "kurz/platform/client_address.h"
 #include "kurz/platform/server.h"
 
@@ -26,6 +27,7 @@ struct Server::State {
   Metrics& metrics;
   health::Registry& health;
   std::string info_json;
+  AccessLogSampler access_sampler;  // from options: which requests get an access line
 
   struct Lifecycle {
     std::atomic<bool> started{false};

@@ -198,18 +198,128 @@ class ComposeFiles(unittest.TestCase):
             self.assertEqual(proc.returncode, 0, "%s: %s" % (path, proc.stderr))
 
 
+def haproxy_exe():
+    return shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
+
+
+def env_with(log_all):
+    """The environment with KURZ_HAPROXY_LOG_ALL set to `log_all` (None: unset)."""
+    env = {k: v for k, v in os.environ.items() if k != "KURZ_HAPROXY_LOG_ALL"}
+    if log_all is not None:
+        env["KURZ_HAPROXY_LOG_ALL"] = log_all
+    return env
+
+
 class HAProxyConfigs(unittest.TestCase):
     def test_haproxy_accepts_every_stage(self):
-        exe = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
+        exe = haproxy_exe()
         if exe is None:
             self.skipTest("haproxy is not installed (Debian package haproxy)")
         common = os.path.join(DOCKER, "haproxy", "common.cfg")
         stages = [p for p in sorted(glob.glob(os.path.join(DOCKER, "haproxy", "*.cfg"))) if p != common]
         self.assertTrue(stages)
         for stage in stages:
-            proc = subprocess.run([exe, "-c", "-f", common, "-f", stage], capture_output=True, text=True,
-                                  timeout=60)
-            self.assertEqual(proc.returncode, 0, "%s: %s%s" % (stage, proc.stdout, proc.stderr))
+            for log_all in (None, "", "0", "1", "true", "false"):
+                proc = subprocess.run([exe, "-c", "-f", common, "-f", stage], capture_output=True, text=True,
+                                      timeout=60, env=env_with(log_all))
+                self.assertEqual(proc.returncode, 0, "%s, KURZ_HAPROXY_LOG_ALL=%r: %s%s"
+                                 % (stage, log_all, proc.stdout, proc.stderr))
+
+    def test_only_errors_are_logged_unless_asked(self):
+        cfg = read(os.path.join(DOCKER, "haproxy", "common.cfg"))
+        self.assertIn("option httplog", cfg)
+        block = re.search(r"\n\.if streq\(\"\$KURZ_HAPROXY_LOG_ALL\",1\).*?\n\.endif\n", cfg, re.S)
+        self.assertIsNotNone(block, "dontlog-normal is conditional on KURZ_HAPROXY_LOG_ALL")
+        self.assertIn("\n    option dontlog-normal\n", block.group(0))
+        self.assertEqual(cfg.count("dontlog-normal"), 1)
+        for path in [os.path.join(ROOT, "swarm", "haproxy.cfg")] + glob.glob(os.path.join(DOCKER, "haproxy", "*.cfg")):
+            if not path.endswith("common.cfg"):
+                self.assertNotIn("option httplog", read(path), "%s: logging is set in common.cfg only" % path)
+
+    def test_an_unknown_value_stops_haproxy(self):
+        exe = haproxy_exe()
+        if exe is None:
+            self.skipTest("haproxy is not installed (Debian package haproxy)")
+        common = os.path.join(DOCKER, "haproxy", "common.cfg")
+        proc = subprocess.run([exe, "-c", "-f", common, "-f", os.path.join(DOCKER, "haproxy", "stage3.cfg")],
+                              capture_output=True, text=True, timeout=60, env=env_with("yes"))
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("KURZ_HAPROXY_LOG_ALL must be", proc.stdout + proc.stderr)
+
+    def test_log_lines_by_default_and_with_log_all(self):
+        """A real HAProxy with common.cfg in front of a tiny backend: by default a 200 leaves no
+        line and a 500 and a 503 without a server do; with KURZ_HAPROXY_LOG_ALL=1 all three do."""
+        exe = haproxy_exe()
+        if exe is None:
+            self.skipTest("haproxy is not installed (Debian package haproxy)")
+        self.assertEqual(self.edge_log_statuses(exe, None), ["500", "503"])
+        self.assertEqual(self.edge_log_statuses(exe, "1"), ["200", "500", "503"])
+
+    def edge_log_statuses(self, exe, log_all):
+        import http.server
+        import socket
+        import tempfile
+        import threading
+        import time
+        import urllib.error
+        import urllib.request
+
+        class Backend(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                code = 500 if self.path == "/fail" else 200
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        def free_port():
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                return s.getsockname()[1]
+
+        backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Backend)
+        threading.Thread(target=backend.serve_forever, daemon=True).start()
+        self.addCleanup(backend.server_close)
+        self.addCleanup(backend.shutdown)
+        edge = free_port()
+        common = read(os.path.join(DOCKER, "haproxy", "common.cfg"))
+        common = common.replace("bind :8404", "bind 127.0.0.1:%d" % free_port()).replace("maxconn 4096", "maxconn 64")
+        # No DNS here: plain servers, no resolvers.
+        with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as f:
+            f.write(common.replace(" init-addr none resolvers docker resolve-prefer ipv4", "")
+                    + "\nfrontend http\n    bind 127.0.0.1:%d\n"
+                    "    use_backend none if { path /none }\n    default_backend app\n"
+                    "backend app\n    option httpchk GET /\n    server a1 127.0.0.1:%d\n"
+                    "backend none\n" % (edge, backend.server_address[1]))
+        self.addCleanup(os.remove, f.name)
+        proc = subprocess.Popen([exe, "-db", "-f", f.name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, env=env_with(log_all))
+
+        def get(path):
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d%s" % (edge, path), timeout=5) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    if get("/warmup") == 200:
+                        break
+                except OSError:
+                    pass
+                self.assertLess(time.monotonic(), deadline, "haproxy did not answer")
+                time.sleep(0.05)
+            self.assertEqual([get("/ok"), get("/fail"), get("/none")], [200, 500, 503])
+        finally:
+            proc.terminate()
+            out, _ = proc.communicate(timeout=20)
+        # httplog: ... [date] http app/a1 0/0/0/1/1 200 ... "GET /ok HTTP/1.1"
+        lines = re.finditer(r'\] http \S+/\S+ \S+ (\d{3}) .*"GET (\S+) HTTP', out)
+        return [m.group(1) for m in lines if m.group(2) != "/warmup"]
 
 
 class PrometheusConfig(unittest.TestCase):

@@ -10,7 +10,7 @@ import time
 import unittest
 import urllib.request
 
-from kurz_process import Service, free_port, run_to_exit
+from kurz_process import Service, free_port, request, run_to_exit
 
 MONOLITH = os.environ["KURZ_MONOLITH"]
 SLOW = os.environ["KURZ_SLOW_SERVICE"]
@@ -40,7 +40,7 @@ class StartupTest(unittest.TestCase):
             service.terminate()
 
     def test_logs_are_json_lines_with_one_access_line_per_request(self):
-        service = Service(MONOLITH)
+        service = Service(MONOLITH, {"ACCESS_LOG_SAMPLE": "1"})
         try:
             for _ in range(3):
                 service.get("/health/live")
@@ -57,7 +57,35 @@ class StartupTest(unittest.TestCase):
             self.assertIn(field, last)
         self.assertEqual(last["status"], 404)
         self.assertEqual(last["request_id"], headers["X-Request-Id"])
+        self.assertEqual([l["log_reason"] for l in access], ["sample"] * 4)
         self.assertEqual(service.lines[-1]["msg"], "stopped")
+
+    def test_errors_and_slow_requests_are_logged_and_the_rest_sampled(self):
+        # Share 0: only errors (405 here; 404 is a normal answer) and requests of 200 ms or more.
+        service = Service(SLOW, {"ACCESS_LOG_SAMPLE": "0", "ACCESS_LOG_SLOW_MS": "200"})
+        try:
+            for _ in range(5):
+                self.assertEqual(service.get("/health/live")[0], 200)
+            self.assertEqual(service.get("/does/not/exist")[0], 404)
+            self.assertEqual(request(service, "POST", "/slow", body="")[0], 405)
+            self.assertEqual(service.get("/slow?ms=10")[0], 200)
+            self.assertEqual(service.get("/slow?ms=300")[0], 200)
+        finally:
+            self.assertEqual(service.terminate(), 0)
+        access = [(l["status"], l["path"], l["log_reason"]) for l in service.lines if l.get("msg") == "request"]
+        self.assertEqual(access, [(405, "/slow", "error"), (200, "/slow", "slow")])
+
+    def test_access_lines_reach_stdout_while_the_service_runs(self):
+        # Written in batches, but within a fraction of a second: no other line is needed.
+        service = Service(MONOLITH, {"ACCESS_LOG_SAMPLE": "1"})
+        try:
+            _, headers, _ = service.get("/info")
+            deadline = time.monotonic() + 5
+            while not [l for l in service.lines if l.get("request_id") == headers["X-Request-Id"]]:
+                self.assertLess(time.monotonic(), deadline, service.lines)
+                time.sleep(0.02)
+        finally:
+            self.assertEqual(service.terminate(), 0)
 
     def test_log_level_warn_hides_access_lines(self):
         service = Service(MONOLITH, {"LOG_LEVEL": "warn", "PORT": str(free_port())})
@@ -76,6 +104,11 @@ class ConfigurationTest(unittest.TestCase):
     def test_invalid_values_stop_startup_with_every_problem_named(self):
         self.check_refused({"PORT": "http", "LOG_LEVEL": "loud", "DRAIN_TIMEOUT_MS": "-1"},
                            "PORT=", "LOG_LEVEL=", "DRAIN_TIMEOUT_MS=")
+
+    def test_invalid_access_log_settings(self):
+        self.check_refused({"PORT": "0", "ACCESS_LOG_SAMPLE": "2", "ACCESS_LOG_SLOW_MS": "fast"},
+                           'ACCESS_LOG_SAMPLE="2": expected a number from 0 to 1',
+                           'ACCESS_LOG_SLOW_MS="fast"')
 
     def test_bad_public_base_url(self):
         self.check_refused({"PORT": "0", "PUBLIC_BASE_URL": "javascript:alert(1)"},

@@ -37,6 +37,8 @@ class EnvReader {
   bool boolean(const std::string& name, bool fallback);
   std::chrono::milliseconds millis(const std::string& name, std::chrono::milliseconds fallback,
                                    std::chrono::milliseconds max);
+  // A decimal number from 0 to 1 ("0.01", "1", "0"), e.g. a share of requests.
+  double fraction(const std::string& name, double fallback);
   // The first of `names` that is set, as a TCP port (0 means any free port); `fallback` if none.
   std::uint16_t port(const std::vector<std::string>& names, std::uint16_t fallback);
   void problem(std::string message) { problems_.push_back(std::move(message)); }
@@ -59,6 +61,9 @@ struct ServiceConfig {
   std::string redis_url;      // empty: in-process memory (only the monolith allows it)
   LogLevel log_level = LogLevel::Info;
   bool access_log = true;
+  // Access lines for requests that are neither errors nor slow: this share of them (README).
+  double access_log_sample = 0.01;
+  std::chrono::milliseconds access_log_slow{100};  // this long or longer: always an access line
   std::string public_base_url;  // for the short URLs; default http://localhost:<port>
   std::chrono::milliseconds shutdown_delay{1000};
   std::chrono::milliseconds drain_timeout{10000};

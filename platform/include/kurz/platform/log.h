@@ -5,7 +5,16 @@
 //
 // Every line: {"ts":"2026-11-23T23:27:06.123Z","level":"info","service":...,"instance":...,
 //              "msg":"...", <fields>}
+//
+// One background thread writes. Access lines (access()) are collected and written many to a
+// write(2): when Output::batch_bytes are waiting, Output::flush_interval after at the latest, with
+// the next other line, and at shutdown() (also run at exit()). Every other line, at any level, is
+// written at once together with the access lines before it, in the order they were logged. A
+// process that dies without exit() (abort, a crash, SIGKILL) loses the access lines still waiting:
+// at most flush_interval of them.
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -31,9 +40,19 @@ struct Field {
 };
 using Fields = std::initializer_list<Field>;
 
-// Installs the process logger. Call once, early in main; safe to call again (tests).
-void init(const std::string& service, const std::string& instance, LogLevel level);
-// Flushes and stops the background writer; call before exit.
+// Where lines go and how long access lines may wait (see the top); the services use the defaults.
+struct Output {
+  int fd = 1;  // stdout
+  std::size_t batch_bytes = 32 * 1024;
+  std::chrono::milliseconds flush_interval{100};
+};
+
+// Installs the process logger. Call once, early in main; safe to call again (tests): the previous
+// logger is shut down first.
+void init(const std::string& service, const std::string& instance, LogLevel level,
+          Output output = {});
+// Writes every line still waiting and stops the background threads. Idempotent; also registered
+// with atexit() by init().
 void shutdown();
 
 bool enabled(LogLevel level);
@@ -42,8 +61,10 @@ inline void debug(std::string_view m, Fields f = {}) { write(LogLevel::Debug, m,
 inline void info(std::string_view m, Fields f = {}) { write(LogLevel::Info, m, f); }
 inline void warn(std::string_view m, Fields f = {}) { write(LogLevel::Warn, m, f); }
 inline void error(std::string_view m, Fields f = {}) { write(LogLevel::Error, m, f); }
+// An access line, level info, written in batches (see the top).
+void access(std::string_view message, Fields fields);
 
-// Lines dropped because the queue was full, since start.
+// Lines dropped because the queue was full or stdout refused them, since start.
 std::uint64_t dropped_lines();
 
 }  // namespace kurz::platform::log

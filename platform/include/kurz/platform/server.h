@@ -41,6 +41,9 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_delay{0};
   std::chrono::milliseconds drain_timeout{10000};
   bool access_log = true;
+  // Errors and requests this slow always get an access line, the rest this share (access_log.h).
+  double access_log_sample = 0.01;
+  std::chrono::milliseconds access_log_slow{100};
   std::string trusted_proxies;  // see client_address.h; parsed at start()
 
   static ServerOptions from(const ServiceConfig& config, std::string stage);
