@@ -402,10 +402,11 @@ class KurzHandler : public Http::Handler {
               const std::string& message) {
     connection.closing = true;
     const auto request_id = request_id_for(std::nullopt);
-    log::info("request refused", {{"status", status},
-                                  {"reason", message},
-                                  {"client", peer->address().host()},
-                                  {"request_id", request_id}});
+    // Batched like access lines: a flood of malformed requests costs no write() per line.
+    log::access("request refused", {{"status", status},
+                                    {"reason", message},
+                                    {"client", peer->address().host()},
+                                    {"request_id", request_id}});
     auto wire = wire::answer(Reply::error(status, code, message),
                              {state_->options.instance_id, request_id, false, false});
     state_->metrics.observe_http(Method::Other, Server::State::kUnmatched, status, 0.0);
