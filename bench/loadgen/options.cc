@@ -78,6 +78,8 @@ Options:
   --check MODE        saturate mode: sample (default: lean.lua, Location checked on a sample
                       of codes before the load) or every (mix.lua: every answer's status, kind,
                       latency and Location)
+  --path PATH         saturate: every request is GET PATH (e.g. /qr/abc.png, /) under the base
+                      URL's prefix, prepared once; --mix is ignored, nothing is checked
   --check-sample N    codes checked in the verification pass of --check sample (100; 0: none)
   --lua PATH          the wrk script of --check every (bench/wrk/mix.lua)
   --lean-lua PATH     the wrk script of --check sample (bench/wrk/lean.lua)
@@ -123,10 +125,10 @@ ParseResult parse_options(const std::vector<std::string>& args) {
       continue;
     }
     static const char* const kWithValue[] = {
-        "--base-url", "--mode",         "--rate",    "--duration", "--warmup",     "--connections",
-        "--threads",  "--mix",          "--links",   "--codes",    "--save-codes", "--zipf",
-        "--timeout",  "--max-queue",    "--seed",    "--out",      "--wrk",        "--lua",
-        "--check",    "--check-sample", "--lean-lua"};
+        "--base-url", "--mode",         "--rate",     "--duration", "--warmup",     "--connections",
+        "--threads",  "--mix",          "--links",    "--codes",    "--save-codes", "--zipf",
+        "--timeout",  "--max-queue",    "--seed",     "--out",      "--wrk",        "--lua",
+        "--check",    "--check-sample", "--lean-lua", "--path"};
     bool known = false;
     for (const char* k : kWithValue) known = known || name == k;
     if (!known) return fail("unknown option '" + args[i] + "'");
@@ -195,6 +197,10 @@ ParseResult parse_options(const std::vector<std::string>& args) {
       o.wrk = value;
     } else if (name == "--lua") {
       o.lua = value;
+    } else if (name == "--path") {
+      if (value.empty() || value[0] != '/' || value.find_first_of(" \r\n\t") != std::string::npos)
+        return fail("--path must start with / and have no spaces, got '" + value + "'");
+      o.path = value;
     } else if (name == "--lean-lua") {
       o.lean_lua = value;
     } else if (name == "--check") {
@@ -217,6 +223,8 @@ ParseResult parse_options(const std::vector<std::string>& args) {
   if (o.mode == Mode::kRate && o.rate <= 0) return fail("--mode rate needs --rate R");
   if (o.mode == Mode::kSaturate && o.rate > 0)
     return fail("--rate is for --mode rate (saturate sends as fast as the server answers)");
+  if (!o.path.empty() && (o.mode != Mode::kSaturate || o.check != Check::kSample))
+    return fail("--path is for --mode saturate with --check sample");
   if (!o.codes_file.empty() && have_links && o.links > 0)
     return fail("--codes and --links N > 0 exclude each other (--codes seeds nothing)");
   return ParseResult{o, ""};

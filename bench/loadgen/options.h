@@ -37,7 +37,9 @@ struct Options {
   std::string lua;       // bench/wrk/mix.lua (--check every)
   std::string lean_lua;  // bench/wrk/lean.lua (--check sample)
   Check check = Check::kSample;
-  long check_sample = 100;  // codes GET once each in the verification pass (--check sample)
+  long check_sample = 100;
+  std::string path;  // saturate: every request GETs this path (under the base URL's prefix)  //
+                     // codes GET once each in the verification pass (--check sample)
   bool help = false;
 };
 

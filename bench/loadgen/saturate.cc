@@ -216,7 +216,7 @@ std::optional<Result> run_saturate(const Options& o, const BaseUrl& url, const A
                                    const std::string& run_id, std::string& error) {
   const bool lean = o.check == Check::kSample;
   KindResult verified;
-  if (lean && o.mix.weight[0] > 0) {
+  if (lean && o.mix.weight[0] > 0 && o.path.empty()) {
     if (!verify_sample(address, builder, links, o.check_sample, o.timeout_s, verified, error))
       return std::nullopt;
     if (!o.quiet && verified.checked > 0)
@@ -249,6 +249,7 @@ std::optional<Result> run_saturate(const Options& o, const BaseUrl& url, const A
       "KURZ_LOAD_SEED=" + std::to_string(o.seed),
       "KURZ_LOAD_HOST=" + url.host_header(),
       "KURZ_LOAD_WRK_OUT=" + summary_path,
+      "KURZ_LOAD_PATH=" + o.path,
   };
   auto wrk_args = [&](double seconds) {
     return std::vector<std::string>{o.wrk,

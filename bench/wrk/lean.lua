@@ -12,7 +12,8 @@
 --
 -- Environment: as mix.lua (KURZ_LOAD_SHM, KURZ_LOAD_LAYOUT, KURZ_LOAD_CODES, KURZ_LOAD_MIX,
 -- KURZ_LOAD_ZIPF, KURZ_LOAD_PREFIX, KURZ_LOAD_RUN, KURZ_LOAD_SEED, KURZ_LOAD_HOST,
--- KURZ_LOAD_WRK_OUT), and KURZ_LOAD_PREPARED (requests prepared per thread, default 4096).
+-- KURZ_LOAD_WRK_OUT), KURZ_LOAD_PREPARED (requests prepared per thread, default 4096), and
+-- KURZ_LOAD_PATH (--path: every request is GET that path, prepared once).
 local ffi = require("ffi")
 
 ffi.cdef [[
@@ -120,6 +121,14 @@ function init(args)
   end
 
   nprepared = tonumber(os.getenv("KURZ_LOAD_PREPARED") or "") or 4096
+  local fixed = os.getenv("KURZ_LOAD_PATH") or ""
+  if fixed ~= "" then
+    -- --path: one request, the same every time (counted as a redirect).
+    nprepared = 1
+    prepared[1] = wrk.format("GET", prefix .. fixed, headers)
+    prepared_kind[1] = KIND_REDIRECT
+    return
+  end
   local qrs = 0
   for i = 1, nprepared do
     local kind = pick_kind()
