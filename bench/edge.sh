@@ -203,8 +203,8 @@ jq -n --argjson rate "$rate" --argjson tr "$tput_ratio" --argjson pr "$p99_ratio
   echo
   echo "| saturation slices (medians) | edge CPU busy % | edge CPU us/request | replicas' CPU us/request | HAProxy CPU us/request | Redis CPU us/request |"
   echo "|---|---|---|---|---|---|"
-  echo "| kurz redirect x$replicas | $k_busy | $k_edge | $k_rep | $k_lb | $k_redis |"
-  echo "| nginx return 302 x$replicas | $n_busy | $n_edge | $n_rep | $n_lb | n/a |"
+  echo "| kurz redirect x$replicas | $(rnd "$k_busy") | $(rnd "$k_edge") | $(rnd "$k_rep") | $(rnd "$k_lb") | $(rnd "$k_redis") |"
+  echo "| nginx return 302 x$replicas | $(rnd "$n_busy") | $(rnd "$n_edge") | $(rnd "$n_rep") | $(rnd "$n_lb") | n/a |"
   echo
   if [[ -s $run_dir/sat-kurz-1.redis.txt ]]; then
     echo "Redis's own count (INFO commandstats) over kurz's first slice, per request answered in the same window, the costliest commands: $(awk '

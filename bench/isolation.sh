@@ -129,7 +129,7 @@ for entry in "${stages[@]}"; do
   read -r fb fe fa _ fh _ < <(window_figs "$run_dir/flood-$stage.sys.json" none_ "${lbsvc}_")
   qr_thr=$(jq -r '[.containers | to_entries[] | select(.key | startswith("qr_")) | .value] |
     if length == 0 then "n/a" else "\(map(.nr_throttled) | add) / \(map(.nr_periods) | add)" end' "$run_dir/flood-$stage.sys.json")
-  diag+=("| $label | $qb / $fb | $qa / $fa | $qh / $fh | $qr_thr |")
+  diag+=("| $label | $(rnd "$qb") / $(rnd "$fb") | $(rnd "$qa") / $(rnd "$fa") | $(rnd "$qh") / $(rnd "$fh") | $qr_thr |")
   printf '%d "%s" %s %s %s %s\n' "$i" "${label%% (*}" "$(jq .latency_ms.p50 "$q")" "$(jq .latency_ms.p99 "$q")" \
     "$(jq .latency_ms.p50 "$f")" "$(jq .latency_ms.p99 "$f")" >>"$run_dir/isolation.dat"
   jq -n --arg stage "$stage" --arg name "$label" --argjson ratio "$p99_ratio" \

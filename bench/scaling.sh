@@ -171,8 +171,8 @@ for n in "${ns[@]}"; do
     run_files+=("$run_dir/sat-$n-$k.json") sys_files+=("$run_dir/sat-$n-$k.sys.json")
   done
   rf() { fig "$run_dir/rate-$n.json" "$1"; }
-  rows+=("| $n | $cpus | $(printf '%.0f' "$rps") | ±$rps_spread % | $p50 | $p99 | $(jq -s 'map(.errors) | add' "${run_files[@]}") | **$eff** | $busy %${bound:+ **$bound**} | $rate | $(rf .rps) | $(rf .latency_ms.p50) | $(rf .latency_ms.p99) | $(rf .errors) |")
-  diag+=("| $n | $busy | $edge_us | $app_busy | $rep_us | $lb_us | $redis_us | $cap_edge | $cap_rep | $predicted | $(printf '%.0f' "$rps") | $ratio | $rep_throttled / $rep_periods ($thr_pct %) | $qmax | $econ / $eresp |")
+  rows+=("| $n | $cpus | $(printf '%.0f' "$rps") | ±$rps_spread % | $(rnd "$p50" 2) | $(rnd "$p99" 2) | $(jq -s 'map(.errors) | add' "${run_files[@]}") | **$eff** | $(rnd "$busy") %${bound:+ **$bound**} | $rate | $(rf .rps) | $(rf .latency_ms.p50) | $(rf .latency_ms.p99) | $(rf .errors) |")
+  diag+=("| $n | $(rnd "$busy") | $(rnd "$edge_us") | $(rnd "$app_busy") | $(rnd "$rep_us") | $(rnd "$lb_us") | $(rnd "$redis_us") | $cap_edge | $cap_rep | $predicted | $(printf '%.0f' "$rps") | $ratio | $rep_throttled / $rep_periods ($thr_pct %) | $qmax | $econ / $eresp |")
   echo "$n $rps $(awk -v t="$t1" -v n="$n" 'BEGIN { print t * n }') $eff $p50 $p99 $(jq '.latency_ms.p99' "$run_dir/rate-$n.json") $(printf '%s\n' "${rps_all[@]}" | sort -g | sed -n '1p') $(printf '%s\n' "${rps_all[@]}" | sort -g | tail -n 1) $predicted $busy" >>"$run_dir/scaling.dat"
   runs=$(jq -s '.' "${run_files[@]}")
   sys_runs=$(jq -s '.' "${sys_files[@]}")

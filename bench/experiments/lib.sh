@@ -581,7 +581,7 @@ machine_md() {
   local model
   model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   echo "- machine: $(nproc) CPUs ($model), $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r); load average at the start $exp_loadavg0, at the end $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: others' work shows here and in the CPU busy figures)"
-  echo "- priority on the shared machine: every container of the stacks cpu_shares $exp_cpu_shares (Docker's default 1024), the load tool and docker-proxy nice $exp_nice; dockerd and containerd are left alone"
+  echo "- priority on the shared machine: every container of the stacks cpu_shares $exp_cpu_shares (Docker's default 1024), the load tool nice $exp_nice; dockerd and containerd are left alone"
   echo "- Docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $(docker info -f 'cgroup v{{.CgroupVersion}}, {{.CgroupDriver}}' 2>/dev/null), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
   echo "- HAProxy $(docker run --rm "kurz/haproxy:${KURZ_TAG:-dev}" -v 2>/dev/null | awk 'NR == 1 { print $3 }') (kurz/haproxy image), load tool bench/load (kurz-load; saturation by $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }'))"
   # What was measured: the services, the images, the stacks and the load tool (others may edit
@@ -632,9 +632,10 @@ window_figs() {
   jq -r --arg edge "$(cpu_list "$edge_cpus")" --arg app "$(cpu_list "$app_cpus")" --arg r "$2" --arg h "$3" '
     .window_requests as $n |
     def us(s): if $n > 0 and s != null then (s * 1e6 / $n * 10 | round / 10) else "n/a" end;
-    def busy(l): [l | split(" ")[] | select(. != "")] as $c |
-      ([$c[] as $k | .cpu_busy_pct[$k] // 0] | add / ($c | length) * 10 | round / 10);
-    def busy_s(l): [l | split(" ")[] | select(. != "") as $k | .cpu_busy_s[$k] // 0] | add;
+    . as $root |
+    def busy(l): [l | split(" ")[] | select(. != "") | $root.cpu_busy_pct[.] // 0] |
+      (add / length * 10 | round / 10);
+    def busy_s(l): [l | split(" ")[] | select(. != "") | $root.cpu_busy_s[.] // 0] | add;
     def cg(p): [.containers | to_entries[] | select(.key | startswith(p)) | .value.cpu_s] | add;
     "\(busy($edge)) \(us(busy_s($edge))) \(busy($app)) \(us(cg($r))) \(us(cg($h))) \(us(cg("redis_")))"' "$1"
 }
@@ -643,13 +644,17 @@ window_figs() {
 # measured the edge, not the replicas), else empty.
 edge_bound() { awk -v b="$1" 'BEGIN { if (b + 0 > 70) print "edge-bound" }'; }
 
-# stats3 <values...>: "median spread" of numbers (spread = (max - min) / median, in %).
+# stats3 <values...>: "median spread" of the numbers among them (spread = (max - min) / median, in
+# %); "n/a n/a" when there is none.
 stats3() {
-  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+  printf '%s\n' "$@" | grep -E '^-?[0-9]+(\.[0-9]+)?$' | sort -g | awk '{ v[NR] = $1 } END {
     if (NR == 0) { print "n/a n/a"; exit }
     m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
     printf "%s %s\n", m, (m > 0 ? sprintf("%.0f", 100 * (v[NR] - v[1]) / m) : "n/a") }'
 }
+
+# rnd <value> [decimals]: a number rounded (0 decimals by default); anything else as it is.
+rnd() { if [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then printf "%.${2:-0}f" "$1"; else printf '%s' "$1"; fi; }
 
 # load_path_md: how the load reached HAProxy, for the tables.
 load_path_md() { echo "- load path: the load tool ran $exp_load_path"; }
