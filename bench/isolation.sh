@@ -125,11 +125,12 @@ for entry in "${stages[@]}"; do
   target=
   [[ $stage == stage3 ]] && target=" (target <= 1.5: $(awk -v r="$p99_ratio" 'BEGIN { print (r <= 1.5) ? "met" : "missed" }'))"
   rows+=("| $label | $(fig "$q" .latency_ms.p50) | $(fig "$q" .latency_ms.p99) | $(fig "$q" .latency_ms.max) | $(fig "$q" .errors) | $(fig "$f" .latency_ms.p50) | $(fig "$f" .latency_ms.p99) | $(fig "$f" .latency_ms.max) | $(fig "$f" .errors) | **$p99_ratio**$target | $qr_rps ($qr_err errors) |")
-  read -r qb qe qa _ qh _ < <(window_figs "$run_dir/quiet-$stage.sys.json" none_ "${lbsvc}_")
-  read -r fb fe fa _ fh _ < <(window_figs "$run_dir/flood-$stage.sys.json" none_ "${lbsvc}_")
+  read -r qb _ qa _ qh _ < <(window_figs "$run_dir/quiet-$stage.sys.json" none_ "${lbsvc}_")
+  read -r fb _ fa _ _ _ < <(window_figs "$run_dir/flood-$stage.sys.json" none_ "${lbsvc}_")
   qr_thr=$(jq -r '[.containers | to_entries[] | select(.key | startswith("qr_")) | .value] |
     if length == 0 then "n/a" else "\(map(.nr_throttled) | add) / \(map(.nr_periods) | add)" end' "$run_dir/flood-$stage.sys.json")
-  diag+=("| $label | $(rnd "$qb") / $(rnd "$fb") | $(rnd "$qa") / $(rnd "$fa") | $(rnd "$qh") / $(rnd "$fh") | $qr_thr |")
+  lb_flood_s=$(jq -r --arg h "${lbsvc}_" '[.containers | to_entries[] | select(.key | startswith($h)) | .value.cpu_s] | add // "n/a"' "$run_dir/flood-$stage.sys.json")
+  diag+=("| $label | $(rnd "$qb") / $(rnd "$fb") | $(rnd "$qa") / $(rnd "$fa") | $(rnd "$qh") | $(rnd "$lb_flood_s" 2) s over $(jq .window_s "$run_dir/flood-$stage.sys.json") s | $qr_thr |")
   printf '%d "%s" %s %s %s %s\n' "$i" "${label%% (*}" "$(jq .latency_ms.p50 "$q")" "$(jq .latency_ms.p99 "$q")" \
     "$(jq .latency_ms.p50 "$f")" "$(jq .latency_ms.p99 "$f")" >>"$run_dir/isolation.dat"
   jq -n --arg stage "$stage" --arg name "$label" --argjson ratio "$p99_ratio" \
@@ -156,8 +157,8 @@ plot isolation.gp isolation.png "rate='$rate'"
   echo
   echo "Redirects: bench/load --mode rate --rate $rate --mix redirect=100 (open loop, latency from the scheduled send time), warm-up ${warmup}s + ${duration}s, $conns connections, $links seeded links. Flood: bench/load --mode saturate --mix qr=100 (.svg and .png alternating), $flood_conns connections, running through the whole redirect run. Stage 2 x2: QR codes and redirects share the two monolith processes (cpus 1.0 each). Stage 3: QR in its own service, limited to $qr_cpus CPU; redirect, links, stats, web as in the stage file; all of kurz on CPU $app_cpus."
   echo
-  echo "| stage | edge CPU busy % quiet / flood | kurz CPU $app_cpus busy % quiet / flood | HAProxy CPU us/request quiet / flood (all requests of the window) | qr throttled periods (flood) |"
-  echo "|---|---|---|---|---|"
+  echo "| stage | edge CPU busy % quiet / flood | kurz CPU $app_cpus busy % quiet / flood | HAProxy CPU us/request (quiet) | HAProxy CPU with the flood (redirects and QR) | qr throttled periods (flood) |"
+  echo "|---|---|---|---|---|---|"
   printf '%s\n' "${diag[@]}"
   echo
   echo "Placement: kurz's services on CPU $app_cpus (cpuset), HAProxy, Redis, Prometheus and both load tools on CPU $edge_cpus."

@@ -462,10 +462,11 @@ measure() {
   local elapsed=$((SECONDS - t0))
   children_cpu load_cpu
   load_cpu=$(awk -v a="$load_cpu0" -v b="$load_cpu" 'BEGIN { printf "%.2f", b - a }')
-  # The watcher has seen the end marker by now (or within its 50 ms poll); without markers (a
-  # --quiet tool) the whole run is the window.
+  # The watcher has seen the end marker by now (or within its 50 ms poll) and is taking its last
+  # snapshot (`docker exec redis-cli` can take seconds on a busy machine: up to 30 s); without
+  # markers (a --quiet tool) the whole run is the window.
   local i
-  for ((i = 0; i < 60; i++)); do kill -0 "$watch_pid" 2>/dev/null || break; sleep 0.05; done
+  for ((i = 0; i < 600; i++)); do kill -0 "$watch_pid" 2>/dev/null || break; sleep 0.05; done
   kill "$watch_pid" 2>/dev/null || true
   wait "$watch_pid" 2>/dev/null || true
   if [[ ! -s $out.cpu1 || ! -s $out.cpu0 ]]; then
