@@ -198,8 +198,8 @@ jq -n --argjson rate "$rate" --argjson tr "$tput_ratio" --argjson pr "$p99_ratio
     echo "| $p | $(fig "$run_dir/sat-kurz-$p.json" .rps) | $(fig "$run_dir/sat-nginx-$p.json" .rps) | ${pair_ratios[p - 1]} | $(fig "$run_dir/rate-kurz-$p.json" .latency_ms.p99) | $(fig "$run_dir/rate-nginx-$p.json" .latency_ms.p99) | ${p99_ratios[p - 1]} |"
   done
   echo
-  echo "- throughput kurz / nginx: **$tput_ratio** (median of $pairs per-pair ratios, spread ±$tput_spread %; target >= 0.8: $(verdict "$tput_ratio" 0.8 '>='))"
-  echo "- p99 at $rate req/s (half kurz's median maximum, open loop), kurz / nginx: **$p99_ratio** (median of $pairs per-pair ratios, spread ±$p99_spread %; target <= 1.5: $(verdict "$p99_ratio" 1.5 '<='))"
+  echo "- throughput kurz / nginx: **$(rnd "$tput_ratio" 2)** (median of $pairs per-pair ratios, spread ±$tput_spread %; target >= 0.8: $(verdict "$tput_ratio" 0.8 '>='))"
+  echo "- p99 at $rate req/s (half kurz's median maximum, open loop), kurz / nginx: **$(rnd "$p99_ratio" 2)** (median of $pairs per-pair ratios, spread ±$p99_spread %; target <= 1.5: $(verdict "$p99_ratio" 1.5 '<='))"
   echo
   echo "| saturation slices (medians) | edge CPU busy % | edge CPU us/request | replicas' CPU us/request | HAProxy CPU us/request | Redis CPU us/request |"
   echo "|---|---|---|---|---|---|"

@@ -28,7 +28,7 @@ ARTIFACTS = os.path.join(ROOT, "test-artifacts", "load")
 RESULTS = os.path.join(ARTIFACTS, "experiments")
 TAG = os.environ.get("KURZ_TAG", "dev")
 # A few seconds of load per run: the smoke versions. Each script's time bound (timeout=) leaves room
-# for a busy machine (stack start-up and removal dominate); together they stay below ctest's 1500 s.
+# for a busy machine (stack start-up and removal dominate); together they stay below ctest's 2100 s.
 SHORT = ["--duration", "2", "--warmup", "1", "--connections", "16", "--links", "50"]
 # The load reaches HAProxy inside its network namespace when the tests run as root (nsenter -n).
 NETNS = os.geteuid() == 0
