@@ -20,8 +20,8 @@
 # median HAProxy CPU per request (user+system of the HAProxy process from /proc/<pid>/stat / the
 # requests answered in the slice), the spread, and the ratio to base in the same round (median of
 # the per-round ratios). --callgrind adds valgrind's instruction count per request of HAProxy
-# (load-independent) for every variant, from 5000 requests each (10 s at 500 req/s; HAProxy's
-# start-up included).
+# (load-independent) for every variant, from about 2000 requests each (10 s at 200 req/s, counted
+# from after start-up: callgrind_control -z). --rounds 0 --callgrind: the instruction counts only.
 # HAProxy and nginx are pinned to CPU --cpu (default the last), the load tool to the others.
 # Files: bench/results/haproxy-tuning-<timestamp>/ (table.md, results.json, the configurations).
 set -euo pipefail
@@ -51,8 +51,8 @@ done
 for v in rounds duration conns cpu; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { usage >&2; echo "--$v must be a whole number" >&2; exit 2; }
 done
-((rounds >= 1 && rounds <= 20 && duration >= 1 && duration <= 120 && conns >= 1 && conns <= 1024)) ||
-  { usage >&2; echo "--rounds 1..20, --duration 1..120, --connections 1..1024" >&2; exit 2; }
+((rounds <= 20 && (rounds >= 1 || callgrind) && duration >= 1 && duration <= 120 && conns >= 1 && conns <= 1024)) ||
+  { usage >&2; echo "--rounds 1..20 (0 with --callgrind), --duration 1..120, --connections 1..1024" >&2; exit 2; }
 ((cpu < $(nproc))) || die "--cpu $cpu: this machine has CPUs 0..$(($(nproc) - 1))"
 ensure_packages haproxy nginx-light jq wrk
 ((callgrind == 0)) || ensure_packages valgrind
@@ -92,17 +92,18 @@ declare -A variant=(
 order=(base dontlog-normal no-log reuse-always nbthread-1 no-httplog tuned)
 
 # config <variant> <port>: common.cfg's global and defaults (no resolvers, no DNS
-# default-server), the variant's lines at the top of their section, a frontend and nginx behind.
+# default-server), the variant's lines at the end of their section, a frontend and nginx behind.
 config() {
   local name=$1 port=$2 spec
   spec=${variant[$name]}
   awk -v spec="$spec" '
     BEGIN { n = split(spec, items, ";"); for (i = 1; i <= n; i++) { split(items[i], kv, "|"); add[kv[1]] = add[kv[1]] "    " kv[2] "\n" } }
-    /^[a-z]/ { section = $1; keep = (section == "global" || section == "defaults") }
+    # The variant lines go at the END of their section: the last of two settings wins.
+    /^[a-z]/ { if (keep) printf "%s\n", add[section]; section = $1; keep = (section == "global" || section == "defaults") }
     !keep { next }
     /^[[:space:]]*default-server/ { next }
     { print }
-    /^(global|defaults)[[:space:]]*$/ { printf "%s", add[$1] }' "$KURZ_ROOT/docker/haproxy/common.cfg"
+    END { if (keep) printf "%s", add[section] }' "$KURZ_ROOT/docker/haproxy/common.cfg"
   cat <<CFG
 
 frontend http
@@ -144,6 +145,7 @@ slice() {
 }
 
 declare -A us rps ratios
+for name in "${order[@]}"; do us[$name]= rps[$name]= ratios[$name]=; done
 for ((r = 1; r <= rounds; r++)); do
   for name in "${order[@]}"; do
     read -r u q < <(slice "$name" "$name-$r")
@@ -154,7 +156,7 @@ for ((r = 1; r <= rounds; r++)); do
   done
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%s %.0f\n", m, (m > 0 ? 100 * (v[NR] - v[1]) / m : 0) }'; }
+median() { printf '%s\n' "$@" | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a n/a"; exit }; m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%s %.0f\n", m, (m > 0 ? 100 * (v[NR] - v[1]) / m : 0) }'; }
 
 declare -A ir
 if ((callgrind)); then
@@ -169,9 +171,11 @@ if ((callgrind)); then
       sleep 0.1
     done
     ((i < 300)) || { cat "$tmp/cg-$name.log" >&2; die "HAProxy under valgrind ($name) did not answer"; }
-    # A fixed number of requests (not a duration): the figure is instructions per request.
+    # Counted from here: start-up and the readiness probes above are zeroed out.
+    callgrind_control -z "$hap_pid" >/dev/null 2>&1 || die "callgrind_control -z failed ($name)"
+    # A modest rate that HAProxy under valgrind keeps up with; the figure is per request answered.
     interruptible taskset -c "$load_cpus" "$KURZ_ROOT/bench/load" --base-url "http://127.0.0.1:$port" \
-      --mode rate --rate 500 --links 0 --connections 8 --warmup 0 --duration 10 --quiet \
+      --mode rate --rate 200 --links 0 --connections 8 --warmup 0 --duration 10 --quiet \
       --out "$run_dir/cg-$name.json" || die "bench/load failed against HAProxy under valgrind ($name)"
     # Under valgrind HAProxy stops slowly; callgrind writes its counts when it exits.
     kill -TERM "$hap_pid" 2>/dev/null || true
@@ -182,7 +186,7 @@ if ((callgrind)); then
     n=$(jq '.requests' "$run_dir/cg-$name.json")
     [[ -n $total ]] || die "callgrind wrote no counts for $name"
     ir[$name]=$(awk -v t="$total" -v n="$n" 'BEGIN { printf "%.0f", (n > 0 ? t / n : 0) }')
-    say "callgrind, $name: ${ir[$name]} instructions per request ($n requests, start-up included)"
+    say "callgrind, $name: ${ir[$name]} instructions per request ($n requests)"
   done
 fi
 
