@@ -153,14 +153,14 @@ med_of() { # <run prefix> <jq path>
 }
 # Per-request CPU (medians over the pairs, measured window): edge CPUs, replicas, HAProxy, Redis.
 figs_of() { # <side> <replica prefix> <haproxy prefix>: medians of window_figs over the pairs
-  local p col
-  for ((p = 1; p <= pairs; p++)); do window_figs "$run_dir/sat-$1-$p.sys.json" "$2" "$3"; done >"$run_dir/.figs"
+  local p col f=$run_dir/.figs-$1 line=
+  for ((p = 1; p <= pairs; p++)); do window_figs "$run_dir/sat-$1-$p.sys.json" "$2" "$3"; done >"$f"
   for col in 1 2 4 5 6; do
     # shellcheck disable=SC2046 # the column's values are words
-    stats3 $(awk -v c="$col" '{ print $c }' "$run_dir/.figs") | awk '{ printf "%s ", $1 }'
+    line+="$(stats3 $(awk -v c="$col" '{ print $c }' "$f") | awk '{ print $1 }') "
   done
-  echo
-  rm -f "$run_dir/.figs"
+  rm -f "$f"
+  echo "$line"
 }
 read -r k_busy k_edge k_rep k_lb k_redis < <(figs_of kurz redirect_ haproxy_)
 read -r n_busy n_edge n_rep n_lb n_redis < <(figs_of nginx nginx_ haproxy-nginx_)
