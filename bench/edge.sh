@@ -163,7 +163,7 @@ figs_of() { # <side> <replica prefix> <haproxy prefix>: medians of window_figs o
   echo "$line"
 }
 read -r k_busy k_edge k_rep k_lb k_redis < <(figs_of kurz redirect_ haproxy_)
-read -r n_busy n_edge n_rep n_lb n_redis < <(figs_of nginx nginx_ haproxy-nginx_)
+read -r n_busy n_edge n_rep n_lb _ < <(figs_of nginx nginx_ haproxy-nginx_)
 
 printf '1 kurz %s %s\n2 nginx %s %s\n' "$kurz_med" "$(med_of rate-kurz .latency_ms.p99)" \
   "$nginx_med" "$(med_of rate-nginx .latency_ms.p99)" >"$run_dir/edge.dat"

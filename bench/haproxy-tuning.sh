@@ -61,7 +61,7 @@ load_cpus=$( (($(nproc) > 1)) && seq -s, 0 $(($(nproc) - 1)) | tr , '\n' | grep 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kurz-haproxy-tuning.XXXXXX")
 run_dir=${KURZ_RESULTS_DIR:-$KURZ_ROOT/bench/results}/haproxy-tuning-$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$run_dir"
-nginx_pid= child_pid= hap_pid=
+nginx_pid='' child_pid='' hap_pid=''
 cleanup() {
   [[ -n $hap_pid ]] && stop_pid "$hap_pid" TERM
   [[ -n $nginx_pid ]] && stop_pid "$nginx_pid" TERM
@@ -120,7 +120,7 @@ proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # slice <variant> <label>: HAProxy with that configuration, a saturate slice; prints "us_per_request rps".
 slice() {
-  local name=$1 label=$2 port cfg=$run_dir/haproxy-$1.cfg t0 t1 out=$run_dir/$2.json n
+  local name=$1 port cfg=$run_dir/haproxy-$1.cfg t0 t1 out=$run_dir/$2.json n
   port=$(free_port)
   config "$name" "$port" >"$cfg"
   haproxy -c -q -f "$cfg" >/dev/null || die "HAProxy rejects the $name configuration ($cfg)"
@@ -145,7 +145,7 @@ slice() {
 }
 
 declare -A us rps ratios
-for name in "${order[@]}"; do us[$name]= rps[$name]= ratios[$name]=; done
+for name in "${order[@]}"; do us[$name]='' rps[$name]='' ratios[$name]=''; done
 for ((r = 1; r <= rounds; r++)); do
   for name in "${order[@]}"; do
     read -r u q < <(slice "$name" "$name-$r")

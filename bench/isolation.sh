@@ -77,6 +77,7 @@ echo "bench/isolation.sh --rate $rate --flood-connections $flood_conns --qr-cpus
 # cover the redirect run beside it (its warm-up and window) with a margin; sets flood_pid.
 flood() {
   local stage=$1 url=$2 codes=$3 label=$4
+  # shellcheck disable=SC2030,SC2031 # the flood's own settings, in its subshell only
   (
     duration=$((warmup + duration + 6)) warmup=2 conns=$flood_conns
     run_load "$run_dir/$label.json" "$run_dir/$label.log" --base-url "$url" --mode saturate \
@@ -147,6 +148,7 @@ jq -s --argjson rate "$rate" --arg app "$app_cpus" --arg edge "$edge_cpus" --arg
 
 plot isolation.gp isolation.png "rate='$rate'"
 
+# shellcheck disable=SC2031 # the flood's subshell changed its own copies only
 {
   echo "## Isolation: redirects at $rate req/s with and without a flood of QR renders"
   echo

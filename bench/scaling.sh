@@ -51,7 +51,7 @@ usage() {
   echo "  --mix M           the load tool's mix (default: the service's own kind only)"
 }
 
-service=redirect instances= cpus=0.15 repeat=3 duration=20 warmup=5 conns=64 links=1000 mix=
+service=redirect instances='' cpus=0.15 repeat=3 duration=20 warmup=5 conns=64 links=1000 mix=
 while (($#)); do
   case $1 in
     -h | --help) usage; exit 0 ;;

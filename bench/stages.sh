@@ -86,6 +86,7 @@ for entry in "${stages[@]}"; do
   stats=$(published "$lb" 8404)
   wait_backend "$stats" "$backend" "$replicas" 90
   say "$label: edge $edge, HAProxy has $replicas $backend servers UP; verification pass ..."
+  ns_pid='' edge_plain=''
   split_url "$edge" ns_pid edge_plain
   ns=()
   [[ -z $ns_pid ]] || ns=(nsenter -t "$ns_pid" -n --)

@@ -622,7 +622,12 @@ cpu_list() {
   local part out=()
   IFS=, read -r -a parts <<<"$1"
   for part in "${parts[@]}"; do
-    if [[ $part == *-* ]]; then out+=($(seq "${part%-*}" "${part#*-}")); else out+=("$part"); fi
+    if [[ $part == *-* ]]; then
+      local i
+      for ((i = ${part%-*}; i <= ${part#*-}; i++)); do out+=("$i"); done
+    else
+      out+=("$part")
+    fi
   done
   echo "${out[@]}"
 }
