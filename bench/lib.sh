@@ -2,8 +2,8 @@
 # Shared helpers for the benchmark scripts (monolith.sh, stage3.sh). Source it after
 # scripts/lib.sh; it defines functions only. They use these globals of the sourcing script:
 #   tmp        the run's temp directory          child_pid  set/cleared by interruptible
-#   nginx_pid  set by start_nginx                warmup, duration, threads, conns  (wrk settings)
-# bench_target sets rps, p50, p99 (ms), errors (wrk's socket errors line), requests (count).
+#   nginx_pid  set by start_nginx                warmup, duration, threads, conns  (load settings)
+# bench_target sets rps, p50, p99 (ms), errors (the load tool's error counts), requests (count).
 
 # stop_pid <pid> <signal>: signals a process and waits for it (at most 10 s), then kills it.
 stop_pid() {
@@ -40,44 +40,38 @@ interruptible() {
 
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 
-# wrk_to_ms <value with unit>: wrk prints latencies as 523.00us, 1.10ms, 1.02s, 1.00m.
-wrk_to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-    f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
-    if (f < 0) exit 1
-    printf "%.2f", n * f }'
-}
-
-# wrk_figures <name> <wrk output file>: sets rps, p50, p99, errors and requests from a wrk --latency
-# output; fails loudly on non-3xx answers or on no requests at all.
-wrk_figures() {
-  local name=$1 out=$2
-  if grep -q 'Non-2xx or 3xx responses' "$out"; then
-    cat "$out" >&2
-    die "$name answered non-3xx responses (see wrk output above): the figures are not valid"
+# load_figures <name> <bench/load JSON>: sets rps, p50, p99, errors and requests from a bench/load
+# --out file; fails loudly on answers of 400 or more, or on no requests at all.
+load_figures() {
+  local name=$1 out=$2 bad
+  bad=$(jq '(.status_classes["400_or_more"] // 0) + ([.status | to_entries[] | select(.key | tonumber >= 400) | .value] | add // 0)' "$out")
+  if ((bad > 0)); then
+    jq -c '{status, status_classes, error_detail}' "$out" >&2
+    die "$name answered $bad requests with 4xx/5xx (see above): the figures are not valid"
   fi
-  rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
-  p50=$(wrk_to_ms "$(awk '$1 == "50%" { print $2 }' "$out")") || die "no p50 in wrk output"
-  p99=$(wrk_to_ms "$(awk '$1 == "99%" { print $2 }' "$out")") || die "no p99 in wrk output"
+  rps=$(jq '.rps | round' "$out")
+  p50=$(jq '.latency_ms.p50' "$out")
+  p99=$(jq '.latency_ms.p99' "$out")
   [[ -n $rps && $rps -gt 0 ]] || { cat "$out" >&2; die "$name: no requests completed"; }
-  requests=$(awk '/ requests in / { print $1 }' "$out")
-  errors=$(awk '/Socket errors:/ { sub(/^ *Socket errors: */, ""); print }' "$out")
+  requests=$(jq '.requests' "$out")
+  errors=$(jq -r '.error_detail | to_entries | map(select(.value > 0) | "\(.key) \(.value)") | join(", ")' "$out")
   [[ -z $errors ]] || say "$name socket errors: $errors"
 }
 
-# bench_target <name> <url> [wrk option...]: warm-up, then the measured wrk run; output in
-# $tmp/wrk-<name>.txt. Sets rps, p50, p99 (ms), errors, requests (see wrk_figures).
+# bench_target <name> <url>: bench/load --mode saturate --path (the lean path: wrk with the one
+# request prepared once, no Lua per answer) on the URL, warm-up then the measured run; output in
+# $tmp/load-<name>.json. Sets rps, p50, p99 (ms), errors, requests (see load_figures). bench/load
+# is the one load driver of bench/.
 bench_target() {
-  local name=$1 url=$2 out="$tmp/wrk-$1.txt"
-  shift 2
-  say "warming up $name for ${warmup}s ..."
-  interruptible timeout $((warmup + 30)) wrk -t"$threads" -c"$conns" -d"${warmup}s" "$@" "$url" >/dev/null ||
-    die "wrk warm-up failed against $url"
-  say "measuring $name for ${duration}s ..."
-  interruptible timeout $((duration + 30)) wrk -t"$threads" -c"$conns" -d"${duration}s" --latency "$@" "$url" >"$out" ||
-    die "wrk failed against $url"
-  wrk_figures "$name" "$out"
+  local name=$1 url=$2 out="$tmp/load-$1.json" base path
+  base=$(sed -E 's|^(http://[^/]+).*|\1|' <<<"$url")
+  path=${url#"$base"}
+  say "measuring $name: warm-up ${warmup}s, then ${duration}s (bench/load, $threads threads, $conns connections) ..."
+  interruptible timeout $((warmup + duration + 60)) "$KURZ_ROOT/bench/load" --base-url "$base" \
+    --mode saturate --links 0 --path "${path:-/}" --threads "$threads" --connections "$conns" \
+    --warmup "$warmup" --duration "$duration" --quiet --out "$out" ||
+    die "bench/load failed against $url"
+  load_figures "$name" "$out"
 }
 
 # expect_302 <url> <location or empty>: one request by curl, checked before loading the target.

@@ -2,8 +2,9 @@
 # Checks bench/load's two modes against each other and against a stall, and prints the figures.
 # Not a test (the load tool's correctness is tests/load/test_load.py): it fails only when it cannot
 # measure. For each target (the monolith, nginx `return 302`):
-#   1. throughput at saturation, all redirects: bench/load --mode saturate (wrk + mix.lua), then
-#      ROUNDS pairs of plain wrk on one code and bench/load --mode rate at 1.5x that rate (above
+#   1. throughput at saturation, all redirects: bench/load --mode saturate --check every (wrk +
+#      mix.lua), then ROUNDS pairs of bench/load --mode saturate on one code (wrk, lean: the
+#      request prepared once, no Lua per answer) and bench/load --mode rate at 1.5x that rate (above
 #      capacity, open loop) right after it. Goal: the open-loop tool reaches wrk's throughput
 #      within 10 % (the median ratio >= 0.90).
 #   2. a stall: the server frozen with SIGSTOP for STALL seconds while each mode runs. The open
@@ -117,26 +118,24 @@ check_target() {
   fi
   # 1. Saturation throughput.
   out=$tmp/$name-sat.json
-  interruptible "$load" --base-url "$base" --mode saturate --mix redirect=1 --duration "$duration" \
+  interruptible "$load" --base-url "$base" --mode saturate --check every --mix redirect=1 --duration "$duration" \
     --warmup "$warmup" --connections "$conns" "${links_args[@]}" --quiet --out "$out" ||
     die "bench/load --mode saturate failed against $name"
   fig[$name.mix_rps]=$(json_get "$out" 'd["rps"]')
   code=$(head -n 1 "$tmp/$name-codes.txt" | cut -f 1)
   path=/$code
-  # The headers kurz-load sends, so that both tools send the same request (kurz counts the
-  # User-Agent of every click).
-  local same_headers=(-H "User-Agent: kurz-load" -H "Accept: */*")
-  interruptible timeout $((warmup + 30)) wrk -t"$threads" -c"$conns" -d"${warmup}s" \
-    "${same_headers[@]}" "$base$path" >/dev/null ||
-    die "wrk warm-up failed against $name"
-  # The machine is shared and its load moves: pairs of runs, each open loop right after its wrk
-  # run and at 1.5x that rate; the ratio is the median of the pairs'.
+  # The closed-loop reference: bench/load --mode saturate on that one code (--check sample: wrk
+  # with the request prepared once, no Lua per answer; the same headers as the open loop).
+  # The machine is shared and its load moves: pairs of runs, each open loop right after its
+  # closed-loop run and at 1.5x that rate; the ratio is the median of the pairs'.
   local r ratios=() pairs=()
   for ((r = 1; r <= rounds; r++)); do
-    say "round $r of $rounds: plain wrk on $path ..."
-    interruptible timeout $((duration + 30)) wrk -t"$threads" -c"$conns" -d"${duration}s" --latency \
-      "${same_headers[@]}" "$base$path" >"$tmp/$name-wrk.txt" || die "wrk failed against $name"
-    wrk_figures "$name" "$tmp/$name-wrk.txt"
+    say "round $r of $rounds: closed loop (wrk, lean) on $path ..."
+    interruptible "$load" --base-url "$base" --mode saturate --mix redirect=1 --duration "$duration" \
+      --warmup "$warmup" --connections "$conns" --threads "$threads" --links 0 --path "$path" \
+      --quiet --out "$tmp/$name-closed-$r.json" ||
+      die "bench/load --mode saturate failed against $name"
+    load_figures "$name" "$tmp/$name-closed-$r.json"
     rate=$((rps * 3 / 2))
     out=$tmp/$name-open-$r.json
     say "round $r of $rounds: kurz-load open loop at $rate req/s (1.5x wrk) ..."
@@ -164,7 +163,7 @@ check_target() {
   fig[$name.stall_open_max]=$(json_get "$out" 'd["latency_ms"]["max"]')
   out=$tmp/$name-stall-wrk.json
   say "wrk (closed loop) for ${stall_duration}s, frozen ${stall}s ..."
-  with_stall "$name" 1.2 "$load" --base-url "$base" --mode saturate --duration "$stall_duration" \
+  with_stall "$name" 1.2 "$load" --base-url "$base" --mode saturate --check every --duration "$stall_duration" \
     --warmup 0 --connections "$conns" --codes "$tmp/$name-codes.txt" --mix redirect=1 --quiet \
     --out "$out" || die "bench/load --mode saturate failed during the stall"
   # The per-request timing of mix.lua where the server echoes X-Request-Id, else wrk's own.

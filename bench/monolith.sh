@@ -5,7 +5,7 @@
 # when it cannot measure (build, start-up, or wrong answers).
 #
 # Everything runs on 127.0.0.1 with free ports; nginx and the monolith are stopped and the temp
-# directory removed on exit. Installs wrk, nginx-light and the build dependencies when missing.
+# directory removed on exit. Load: bench/load (kurz-load, saturate). Installs wrk, nginx-light and the build dependencies when missing.
 #
 # Env: DURATION (s, 10), WARMUP (s, 2), THREADS (2), CONNECTIONS (64),
 #      KURZ_BENCH_NGINX_ONLY=1 measures the nginx reference alone (checks the harness).
@@ -118,7 +118,7 @@ fi
 # The report: a table on stdout, the same figures as JSON in bench/results/.
 row() { printf '%-20s %8s %8s %8s\n' "$@"; }
 echo
-echo "kurz stage 1 benchmark ($cores cores, wrk -t$threads -c$conns -d${duration}s)"
+echo "kurz stage 1 benchmark ($cores cores, bench/load -t$threads -c$conns -d${duration}s)"
 row target req/s p50 p99
 row "nginx return 302" "$nginx_rps" "${nginx_p50}ms" "${nginx_p99}ms"
 if [[ $nginx_only != 1 ]]; then

@@ -6,8 +6,8 @@
 #   3. kurz-stats consumption rate (target >= 50k clicks/s): EVENTS clicks pushed into the stream
 #      while kurz-stats is stopped, then the time from its start until it applied them all, and the
 #      totals checked through GET /api/stats/{code};
-#   4. the stream lag while wrk drives kurz-redirect flat out with kurz-stats running (target:
-#      bounded, and drains after), checked against wrk's count and kurz_clicks_dropped_total.
+#   4. the stream lag while bench/load (wrk, lean) drives kurz-redirect flat out with kurz-stats running (target:
+#      bounded, and drains after), checked against the load tool's count and kurz_clicks_dropped_total.
 # Prints a table and writes the same figures as JSON to bench/results/stage3-<date>.json. Not a
 # test: it fails only when it cannot measure (build, start-up, wrong answers, lost clicks).
 #
@@ -284,13 +284,14 @@ sample &
 sampler_pid=$!
 load_t0=$(now_ms)
 say "loading kurz-redirect for ${duration}s with kurz-stats consuming ..."
-interruptible timeout $((duration + 30)) wrk -t"$threads" -c"$conns" -d"${duration}s" --latency \
-  "$rbase/$hot" >"$tmp/wrk-load.txt" || die "wrk failed against $rbase/$hot"
+interruptible timeout $((duration + 60)) "$KURZ_ROOT/bench/load" --base-url "$rbase" --mode saturate \
+  --links 0 --path "/$hot" --threads "$threads" --connections "$conns" \
+  --warmup 0 --duration "$duration" --quiet --out "$tmp/load-load.json" ||
+  die "bench/load failed against $rbase/$hot"
 load_end=$(($(now_ms) - load_t0))
-wrk_figures load "$tmp/wrk-load.txt"
+load_figures load "$tmp/load-load.json"
 load_rps=$rps load_requests=$requests load_errors=$errors
-load_timeouts=$(sed -nE 's/.*timeout ([0-9]+).*/\1/p' "$tmp/wrk-load.txt")
-load_timeouts=${load_timeouts:-0}
+load_timeouts=$(jq '.error_detail.timeout // 0' "$tmp/load-load.json")
 drain_ms=
 for ((i = 0; i < drain_max * 10; i++)); do
   pub=$(metric "$rbase" kurz_clicks_published_total)
@@ -316,19 +317,19 @@ applied_delta=$((applied - applied0))
 found=$(($(metric "$rbase" kurz_redirects_total 'result="found"') - found0))
 dropped=$(metric "$rbase" kurz_clicks_dropped_total)
 hot_delta=$(($(stats_total "$hot") - total0))
-# Samples while wrk ran: the last one before load_end is "at the end of load".
+# Samples while the load ran: the last one before load_end is "at the end of load".
 read -r max_lag max_lag_redis max_buffered < <(awk '{ if ($2 > a) a = $2; if ($3 > b) b = $3
   if ($4 > c) c = $4 } END { print a + 0, b + 0, c + 0 }' "$tmp/samples.txt")
 read -r end_lag end_lag_redis end_buffered < <(awk -v e="$load_end" '$1 <= e { a = $2; b = $3; c = $4 }
   END { print a + 0, b + 0, c + 0 }' "$tmp/samples.txt")
-# wrk counts completed responses; a request in flight when it stops (at most one per connection)
+# The load tool (wrk) counts completed responses; a request in flight when it stops (at most one per connection)
 # or one that timed out was still served and clicked. So: requests <= clicks <= requests + conns
 # + timeouts, and the server's own count (kurz_redirects_total) must equal the clicks exactly.
 accounting_ok=false
 ((clicks == applied_delta && clicks == found && hot_delta == clicks && dropped == 0 &&
   clicks >= load_requests && clicks <= load_requests + conns + load_timeouts)) && accounting_ok=true
 [[ $accounting_ok == true ]] ||
-  say "accounting: wrk $load_requests, served $found, published $clicks, applied $applied_delta, stats total +$hot_delta, dropped $dropped"
+  say "accounting: load tool $load_requests, served $found, published $clicks, applied $applied_delta, stats total +$hot_delta, dropped $dropped"
 
 # --- optional: the in-process micro-benchmark ------------------------------------------------------
 cb_publish=null cb_consume=null
@@ -349,7 +350,7 @@ ratio=$(awk -v a="$hit_rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a / b }')
 secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
 row() { printf '%-34s %9s %9s %9s  %s\n' "$@"; }
 echo
-echo "kurz stage 3 benchmark ($cores cores, wrk -t$threads -c$conns -d${duration}s;" \
+echo "kurz stage 3 benchmark ($cores cores, bench/load -t$threads -c$conns -d${duration}s;" \
   "HTTP_THREADS=$http_threads ACCESS_LOG=$access_log)"
 row target req/s p50 p99 ""
 row "nginx return 302" "$nginx_rps" "${nginx_p50}ms" "${nginx_p99}ms"
@@ -367,7 +368,7 @@ printf '%-34s %s\n' "redirect flat out, stats running" "$load_rps req/s, $load_r
 printf '%-34s %s\n' "stream lag: max / end of load" "$max_lag / $end_lag (metric); $max_lag_redis / $end_lag_redis (Redis XINFO)"
 printf '%-34s %s\n' "redirect buffer: max / end" "$max_buffered / $end_buffered"
 printf '%-34s %s\n' "drain after load" "${drain_ms:-not drained} ms"
-printf '%-34s %s\n' "clicks: served/published/applied" "$found / $clicks / $applied_delta (wrk $load_requests, dropped $dropped): $([[ $accounting_ok == true ]] && echo ok || echo MISMATCH)"
+printf '%-34s %s\n' "clicks: served/published/applied" "$found / $clicks / $applied_delta (load tool $load_requests, dropped $dropped): $([[ $accounting_ok == true ]] && echo ok || echo MISMATCH)"
 [[ -x $click_bench ]] &&
   printf '%-34s %s\n' "kurz_click_bench publish/consume" "$cb_publish / $cb_consume clicks/s"
 

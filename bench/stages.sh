@@ -15,7 +15,8 @@
 #
 # CPU placement (a compose override per stage, in the run directory): the kurz services (the
 # monolith replicas; in stage 3 links, redirect, stats, qr, web) on the last CPU, HAProxy, Redis and
-# Prometheus on the others with the load tool and docker-proxy (taskset). Compose CPU limits as
+# Prometheus on the others with the load tool (taskset), which runs inside HAProxy's network
+# namespace (nsenter -n: no docker-proxy on the load path). Compose CPU limits as
 # in the stage files. Files: bench/results/stages-<timestamp>/ (table.md, stages.png,
 # results.json, every run's JSON). 127.0.0.1 ports only; every stack removed at exit.
 set -euo pipefail
@@ -81,17 +82,21 @@ for entry in "${stages[@]}"; do
   placement_override "$stage" "$run_dir/placement-$stage.yml" $app
   stack_up "$stage" "$run_dir/placement-$stage.yml"
   lb=$(stack_ids "$stage" "$lbsvc" | sed -n 1p)
-  edge=$(published "$lb" 8080)
+  edge=$(edge_url "$lb" 8080)
   stats=$(published "$lb" 8404)
-  pin_docker_proxy "$edge" "$stats"
   wait_backend "$stats" "$backend" "$replicas" 90
   say "$label: edge $edge, HAProxy has $replicas $backend servers UP; verification pass ..."
-  interruptible timeout 330 taskset -c "$edge_cpus" /usr/bin/python3 \
-    "$KURZ_ROOT/bench/experiments/verify_links.py" --base-url "$edge" --links "$verify_links" \
+  ns_pid='' edge_plain=''
+  split_url "$edge" ns_pid edge_plain
+  ns=()
+  [[ -z $ns_pid ]] || ns=(nsenter -t "$ns_pid" -n --)
+  interruptible timeout 330 "${ns[@]}" taskset -c "$edge_cpus" /usr/bin/python3 \
+    "$KURZ_ROOT/bench/experiments/verify_links.py" --base-url "$edge_plain" --links "$verify_links" \
     --rounds "$verify_rounds" --max-seconds 300 --out "$run_dir/verify-$stage.json" >/dev/null ||
     die "$label: the verification pass failed"
   say "$label: $(jq -r '"\(.lookups) lookups: \(.not_found) 404, \(.wrong_target) wrong target (share \(.wrong_share))"' "$run_dir/verify-$stage.json")"
-  measure "sat-$stage" "$stage" "$edge" "$stats" --mode saturate --mix "$mix" --links "$links" \
+  # --check every: the lesson of stage 1 x2 is the wrong redirects UNDER LOAD, every one counted.
+  measure "sat-$stage" "$stage" "$edge" "$stats" --mode saturate --check every --mix "$mix" --links "$links" \
     --save-codes "$run_dir/codes-$stage.txt"
   rate=$(jq '.rps / 2 | round' "$run_dir/sat-$stage.json")
   measure "rate-$stage" "$stage" "$edge" "$stats" --mode rate --rate "$rate" --mix "$mix" --links 0 \
@@ -111,7 +116,8 @@ for entry in "${stages[@]}"; do
   rows+=("| $label | $(sf .rps) | $(sf .latency_ms.p50) | $(sf .latency_ms.p90) | $(sf .latency_ms.p99) | $(sf .errors) | $r404 | $wrong | $rate_cols |")
   app_s=$(jq -r --arg a "$app" '[.containers | to_entries[] | select(.key | sub("_[0-9]+$"; "") as $s | ($a | split(" ") | index($s)) != null) | .value.cpu_s] | add * 100 | round / 100' "$sys")
   thr=$(jq -r --arg a "$app" '[.containers | to_entries[] | select(.key | sub("_[0-9]+$"; "") as $s | ($a | split(" ") | index($s)) != null) | .value] | "\(map(.nr_throttled) | add) / \(map(.nr_periods) | add)"' "$sys")
-  diag+=("| $label | $(jq -r --arg e "${edge_cpus%%-*}" '.cpu_busy_pct[$e]' "$sys") | $(jq -r --arg a "$app_cpus" '.cpu_busy_pct[$a]' "$sys") | $app_s | $thr | $(jq -r '.host_cpu_s | "\(."load-tool" // 0) / \(."docker-proxy" // 0) / \((.dockerd // 0) + (.containerd // 0) | . * 100 | round / 100)"' "$sys") |")
+  read -r _ edge_us _ _ lb_us _ < <(window_figs "$sys" none_ "${lbsvc}_")
+  diag+=("| $label | $(jq -r --arg e "${edge_cpus%%-*}" '.cpu_busy_pct[$e]' "$sys") | $edge_us | $lb_us | $(jq -r --arg a "$app_cpus" '.cpu_busy_pct[$a]' "$sys") | $app_s | $thr | $(jq -r '.host_cpu_s | "\(."load-tool" // 0) / \(."docker-proxy" // 0) / \((.dockerd // 0) + (.containerd // 0) | . * 100 | round / 100)"' "$sys") |")
   printf '%d "%s" %s %s %s\n' "$i" "${label%% (*}" "$(jq -r '"\(.rps) \(.latency_ms.p50) \(.latency_ms.p99)"' "$sat")" \
     "$(jq '.wrong_share * 100' "$ver")" \
     "$(jq '.latency_ms.p99' "$run_dir/rate-$stage.json")" >>"$run_dir/stages.dat"
@@ -129,17 +135,19 @@ plot stages.gp stages.png
 {
   echo "## Stages: the same load against stage 1 x2, stage 2 x2 and stage 3 (through HAProxy)"
   echo
+  [[ -z $exp_busy_warning ]] || { echo "$exp_busy_warning"; echo; }
   echo "| stage | saturation req/s | p50 ms | p90 ms | p99 ms | errors | wrong redirects under load | wrong redirects (verification pass) | fixed rate req/s | achieved | p50 ms | p90 ms | p99 ms |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
   echo "Wrong redirects: a verification pass through the balancer before the load ($verify_links links with generated codes, each looked up $verify_rounds times in shuffled order): a 404 for a link that exists, or a 302 to another link's target. Wrong redirects under load: the load tool checks every redirect to the links it seeded through the balancer (404, or a Location that is not the link's target). Fixed rate: half of that stage's saturation throughput, open loop."
   echo
-  echo "| stage | CPU $edge_cpus busy % (edge, load) | CPU $app_cpus busy % (kurz) | kurz containers' CPU s | throttled periods | load tool / docker-proxy / dockerd+containerd CPU s |"
-  echo "|---|---|---|---|---|---|"
+  echo "| stage | CPU $edge_cpus busy % (edge, load) | edge CPU us/request | HAProxy CPU us/request | CPU $app_cpus busy % (kurz) | kurz containers' CPU s | throttled periods | load tool / docker-proxy / dockerd+containerd CPU s |"
+  echo "|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${diag[@]}"
   echo
-  echo "Saturation runs: warm-up ${warmup}s + ${duration}s, $conns connections, mix $mix, $links seeded links. Placement: kurz services on CPU $app_cpus (cpuset; compose CPU limits as in the stage files: monolith 1.0 each, redirect 1.0 each, the other services 0.5), HAProxy, Redis, Prometheus on CPU $edge_cpus; the load tool and docker-proxy on CPU $edge_cpus (taskset)."
+  echo "Saturation runs: warm-up ${warmup}s + ${duration}s, $conns connections, mix $mix, $links seeded links. Placement: kurz services on CPU $app_cpus (cpuset; compose CPU limits as in the stage files: monolith 1.0 each, redirect 1.0 each, the other services 0.5), HAProxy, Redis, Prometheus on CPU $edge_cpus; the load tool on CPU $edge_cpus (taskset)."
+  load_path_md
   echo
   echo "Command: \`$(<"$run_dir/command.txt")\`"
   echo

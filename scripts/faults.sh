@@ -11,7 +11,9 @@
 #   haproxy-reload     master-worker reload (SIGUSR2) of HAProxy        bound: 0 failed
 #   compose-restart    `docker-compose restart` of the whole stack      bounds: no link, no click lost
 # While each runs, bench/load --mode rate sends the default mix (redirect 90, create 3, stats 4,
-# qr 3) at --rate. Each prints one line: sent, failed by kind, time until whole again, links and
+# qr 3) at --rate, from inside HAProxy's network namespace (nsenter -n, 127.0.0.1:8080 there: no
+# docker-proxy on the load path; needs root) except in compose-restart, where HAProxy's container
+# restarts under the load (the published port then); each line says which (load_path=). Each prints one line: sent, failed by kind, time until whole again, links and
 # clicks lost, and its bounds. Exit 0: every bound met; 1: one missed or a step failed; 2: usage.
 # Options: --rate R (150 req/s), --connections C (16), --duration S (12: base seconds of load per
 #   scenario), --json FILE (every figure), --keep (leave the stack up).
@@ -21,7 +23,7 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-usage() { sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 keep=0
 args=()

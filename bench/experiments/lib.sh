@@ -8,7 +8,11 @@
 # Every stack is a compose project of its own (exp-<experiment>-<random>), published on 127.0.0.1
 # with ports Docker picks, and removed with its volumes at exit, failure or signal (exp_cleanup).
 # The load tool is `bench/load` (KURZ_LOAD_CMD overrides it), always under `taskset -c $edge_cpus`;
-# its progress goes to stderr and to <label>.log.
+# its progress goes to stderr and to <label>.log. It reaches HAProxy without Docker's userland
+# proxy: edge_url gives "netns:<pid>:http://127.0.0.1:<port>" and run_load runs the tool inside
+# that container's network namespace (`nsenter -t <pid> -n`), where it loads 127.0.0.1. The
+# published ports stay for people (and the statistics page). Not root: the published port, said
+# loudly and in every table (exp_load_path).
 
 exp_stacks=()  # "stage project overrides" of every stack started and not yet removed
 exp_child=     # a background command to stop at exit (interruptible)
@@ -17,6 +21,8 @@ exp_nice=${KURZ_EXP_NICE:--10}  # the load tool's niceness (root only; others' w
 declare -A exp_built=()  # stages whose images this run has built (stack.sh up builds them)
 exp_perf=0     # --perf: perf record -a (cpu-clock) during each measured run
 exp_load_version=
+exp_busy_warning=  # set by exp_init when the load average is above 1.5 at the start
+exp_load_path=     # how the load reaches HAProxy (exp_init), for the tables
 
 # exp_init <experiment>: the run directory, CPU placement, packages, cleanup trap, images.
 exp_init() {
@@ -29,6 +35,19 @@ exp_init() {
   mkdir -p "$run_dir"
   exp_cpus
   exp_loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
+  if awk -v l="${exp_loadavg0%% *}" 'BEGIN { exit !(l > 1.5) }'; then
+    say "WARNING: ****************************************************************************"
+    say "WARNING: the load average is ${exp_loadavg0%% *} at the start (above 1.5): the machine is busy,"
+    say "WARNING: the figures of this run measure that too. Publish only runs from a quiet machine."
+    say "WARNING: ****************************************************************************"
+    exp_busy_warning="**Warning: the load average was ${exp_loadavg0%% *} at the start (above 1.5): the machine was busy; these figures are not a result.**"
+  fi
+  if ((EUID == 0)) && command -v nsenter >/dev/null; then
+    exp_load_path="inside HAProxy's network namespace (nsenter -n, 127.0.0.1:8080 there; no docker-proxy)"
+  else
+    exp_load_path="through the published 127.0.0.1 port (docker-proxy on every request: not root, no nsenter)"
+    say "WARNING: not root (or no nsenter): the load goes through docker-proxy, the published port"
+  fi
   trap exp_cleanup EXIT
   trap 'exit 130' INT TERM HUP
   exp_load_cmd
@@ -176,6 +195,49 @@ published() {
   echo "http://127.0.0.1:$hp"
 }
 
+# edge_url <container id> <container port>: the URL the load tool uses for that container's port:
+# "netns:<pid>:http://127.0.0.1:<port>" (run_load enters the network namespace of the container's
+# first process), or the published port when this shell is not root.
+edge_url() {
+  local pid
+  if ((EUID == 0)) && command -v nsenter >/dev/null; then
+    pid=$(docker inspect -f '{{.State.Pid}}' "$1") || die "cannot inspect container ${1:0:12}"
+    [[ $pid =~ ^[1-9][0-9]*$ ]] || die "container ${1:0:12} has no running process (pid '$pid')"
+    echo "netns:$pid:http://127.0.0.1:$2"
+  else
+    local url
+    url=$(published "$1" "$2")
+    # docker-proxy carries every byte of the published port: on the edge CPUs with the load tool.
+    pin_docker_proxy "$url"
+    echo "$url"
+  fi
+}
+
+# split_url <edge url> <pid var> <url var>: the namespace's pid (empty: none) and the plain URL.
+split_url() {
+  local u=$1 p=
+  if [[ $u == netns:* ]]; then
+    u=${u#netns:}
+    p=${u%%:*}
+    u=${u#*:}
+  fi
+  printf -v "$2" '%s' "$p"
+  printf -v "$3" '%s' "$u"
+}
+
+# in_edge <edge url> <command...>: runs a command where the load tool runs (inside the namespace
+# of a netns: URL); the command gets the plain URL in $EDGE_URL.
+in_edge() {
+  local pid url
+  split_url "$1" pid url
+  shift
+  if [[ -n $pid ]]; then
+    EDGE_URL=$url nsenter -t "$pid" -n -- "$@"
+  else
+    EDGE_URL=$url "$@"
+  fi
+}
+
 # pin_docker_proxy <url...>: docker-proxy copies every byte between a published 127.0.0.1 port and
 # the container; it is on the load path, so it goes to the edge CPUs like HAProxy, with the load
 # tool's niceness.
@@ -282,28 +344,6 @@ redis_commandstats() {
     sed -nE 's/^cmdstat_([^:]+):calls=([0-9]+),usec=([0-9]+).*/\1 \2 \3/p'
 }
 
-# redis_window_start <container id> <load log> <out>: writes redis_commandstats into <out> when the
-# load tool's measured window starts, read from its progress log: saturation (wrk) prints
-# "measuring for" after its warm-up; the open loop prints "req/s open loop for" when its warm-up
-# starts, so the snapshot waits $warmup more. So the Redis delta covers the window whose requests
-# the JSON counts (before, it also covered seeding and warm-up: per-request figures 1.25x too
-# high with 2 s of warm-up for 8 s measured). Writes nothing if the log never says so (bounded).
-redis_window_start() {
-  local id=$1 log=$2 out=$3 deadline=$((SECONDS + warmup + duration + 300))
-  while ((SECONDS < deadline)); do
-    if grep -q 'kurz-load: measuring for' "$log" 2>/dev/null; then
-      redis_commandstats "$id" >"$out"
-      return 0
-    fi
-    if grep -q 'req/s open loop for' "$log" 2>/dev/null; then
-      sleep "$warmup"
-      redis_commandstats "$id" >"$out"
-      return 0
-    fi
-    sleep 0.05
-  done
-}
-
 # --- measuring --------------------------------------------------------------------------------
 
 # cpu_times: "cpuN busy total" per CPU from /proc/stat (jiffies; busy excludes idle and iowait).
@@ -357,11 +397,46 @@ cgroup_times() {
   done
 }
 
-# measure <label> <stage> <base url> <stats url or -> <load args...>: one run of the load tool
-# (under taskset on the edge CPUs), with the system around it: per-CPU busy share, CPU seconds and
-# CFS throttling of every container of the stage, `docker stats` half way through, and HAProxy's
-# statistics after. Files: <label>.json (the load tool's), <label>.sys.json, <label>.haproxy.csv,
-# <label>.docker-stats.txt, <label>.log (progress).
+# snapshot <prefix> <0|1> <redis id or empty> <container id...>: the system's counters at one end
+# of a measured window: per-CPU times, Docker's host processes, the containers' cgroups, Redis's
+# commandstats, and the wall clock.
+snapshot() {
+  local p=$1 end=$2 redis=$3
+  shift 3
+  echo "${EPOCHREALTIME/,/.}" >"$p.t$end"
+  cpu_times >"$p.cpu$end"
+  host_times >"$p.host$end"
+  cgroup_times "$@" >"$p.cg$end"
+  [[ -z $redis ]] || redis_commandstats "$redis" >"$p.redis$end"
+}
+
+# window_watch <prefix> <log> <deadline s> <redis id or empty> <container id...>: takes the window's
+# snapshots when the load tool's log says "measured window: start" and "... end" (polls every
+# 50 ms, bounded by the deadline). Runs in the background; measure() waits for it.
+window_watch() {
+  local p=$1 log=$2 deadline=$((SECONDS + $3)) end=0
+  shift 3
+  while ((SECONDS < deadline)); do
+    if ((end == 0)) && grep -q 'measured window: start' "$log" 2>/dev/null; then
+      snapshot "$p" 0 "$@"
+      end=1
+    elif ((end == 1)) && grep -q 'measured window: end' "$log" 2>/dev/null; then
+      snapshot "$p" 1 "$@"
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# measure <label> <stage> <edge url> <stats url or -> <load args...>: one run of the load tool
+# (under taskset on the edge CPUs; inside HAProxy's network namespace for a netns: URL, see
+# edge_url), with the system around it over the MEASURED WINDOW only (the tool marks its start
+# and end; seeding and warm-up are left out, so that every CPU figure and Redis's commandstats
+# cover the same window as the requests counted): per-CPU busy share and seconds, CPU seconds and
+# CFS throttling of every container of the stage, Redis's commands per request, `docker stats`
+# half way through, and HAProxy's statistics after. Files: <label>.json (the load tool's),
+# <label>.sys.json, <label>.haproxy.csv, <label>.docker-stats.txt, <label>.redis.txt, <label>.log.
 measure() {
   local label=$1 stage=$2 base=$3 stats=$4 out=$run_dir/$1
   shift 4
@@ -369,16 +444,10 @@ measure() {
   mapfile -t ids < <(stack_ids "$stage")
   local redis_id
   redis_id=$(stack_ids "$stage" redis | sed -n 1p)
-  local window_pid=
-  rm -f "$out.redis0"
-  : >"$out.log"  # the watcher must not read a previous run's log
-  if [[ -n $redis_id ]]; then
-    redis_window_start "$redis_id" "$out.log" "$out.redis0" &
-    window_pid=$!
-  fi
-  cpu_times >"$out.cpu0"
-  host_times >"$out.host0"
-  cgroup_times "${ids[@]}" >"$out.cg0"
+  rm -f "$out".{t,cpu,host,cg,redis}[01] "$out.log"
+  : >"$out.log"
+  window_watch "$out" "$out.log" $((warmup + duration + 240)) "$redis_id" "${ids[@]}" &
+  local watch_pid=$!
   (sleep $((warmup + duration / 2 + 1)) && timeout 20 docker stats --no-stream \
     --format 'table {{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.NetIO}}' >"$out.docker-stats.txt" 2>&1) &
   local stats_pid=$!
@@ -393,30 +462,34 @@ measure() {
   local t0=$SECONDS load_cpu0 load_cpu
   children_cpu load_cpu0
   run_load "$out.json" "$out.log" --base-url "$base" "$@" ||
-    { kill "$stats_pid" 2>/dev/null; tail -n 20 "$out.log" >&2; die "$label: the load tool failed"; }
+    { kill "$stats_pid" "$watch_pid" 2>/dev/null; tail -n 20 "$out.log" >&2; die "$label: the load tool failed"; }
   local elapsed=$((SECONDS - t0))
   children_cpu load_cpu
   load_cpu=$(awk -v a="$load_cpu0" -v b="$load_cpu" 'BEGIN { printf "%.2f", b - a }')
-  cpu_times >"$out.cpu1"
-  host_times >"$out.host1"
-  cgroup_times "${ids[@]}" >"$out.cg1"
+  # The watcher has seen the end marker by now (or within its 50 ms poll) and is taking its last
+  # snapshot (`docker exec redis-cli` can take seconds on a busy machine: up to 30 s); without
+  # markers (a --quiet tool) the whole run is the window.
+  local i
+  for ((i = 0; i < 600; i++)); do kill -0 "$watch_pid" 2>/dev/null || break; sleep 0.05; done
+  kill "$watch_pid" 2>/dev/null || true
+  wait "$watch_pid" 2>/dev/null || true
+  if [[ ! -s $out.cpu1 || ! -s $out.cpu0 ]]; then
+    say "$label: no measured-window markers in the load tool's log: the figures cover its whole run"
+    snapshot "$out" 1 "$redis_id" "${ids[@]}"
+    [[ -s $out.cpu0 ]] || cp "$out.cpu1" "$out.cpu0"
+  fi
   wait "$stats_pid" 2>/dev/null || true
-  if [[ -n $window_pid ]]; then
-    kill "$window_pid" 2>/dev/null || true
-    wait "$window_pid" 2>/dev/null || true
-  fi
-  if [[ -n $redis_id && ! -s $out.redis0 ]]; then
-    say "$label: no Redis figures (the load tool's log never showed its measured window start)"
-  elif [[ -n $redis_id ]]; then
-    # Redis's own count of what the measured window cost it (the same window as the JSON's
-    # requests): calls and CPU (usec) per command, per request.
-    redis_commandstats "$redis_id" >"$out.redis1"
-    join -a 2 <(sort "$out.redis0") <(sort "$out.redis1") | awk -v n="$(jq '.requests' "$out.json")" '
+  # Requests answered inside the measured window (the count the window's CPU is divided by).
+  local window_requests
+  window_requests=$(jq '(.rps * .duration_s) | round' "$out.json")
+  if [[ -n $redis_id && -s $out.redis0 && -s $out.redis1 ]]; then
+    # Redis's own count of what the window cost it: calls and CPU (usec) per command, per request.
+    join -a 2 <(sort "$out.redis0") <(sort "$out.redis1") | awk -v n="$window_requests" '
       NF == 3 { $4 = $2; $5 = $3; $2 = 0; $3 = 0 }
-      { c = $4 - $2; u = $5 - $3; if (c > 0) printf "%s %d %d %.3f %.2f\n", $1, c, u, c / n, u / n }' |
+      { c = $4 - $2; u = $5 - $3; if (c > 0 && n > 0) printf "%s %d %d %.3f %.2f\n", $1, c, u, c / n, u / n }' |
       sort -k3,3nr >"$out.redis.txt" || true
-    rm -f "$out.redis0" "$out.redis1"
   fi
+  rm -f "$out.redis0" "$out.redis1"
   if [[ -n $perf_pid ]]; then
     wait "$perf_pid" 2>/dev/null || true
     if [[ -s $out.perf.data ]]; then
@@ -433,20 +506,25 @@ measure() {
   [[ $stats == - ]] || haproxy_csv "$stats" >"$out.haproxy.csv"
   local id names=()
   for id in "${ids[@]}"; do names+=("$id=$(container_name "$id")"); done
-  sys_json "$out" "$elapsed" "$load_cpu" "${names[@]}" >"$out.sys.json"
-  rm -f "$out".{cpu,host,cg}[01]
+  sys_json "$out" "$elapsed" "$load_cpu" "$window_requests" "${names[@]}" >"$out.sys.json"
+  rm -f "$out".{t,cpu,host,cg}[01]
   local j=$out.json
   say "$label: $(jq -r '"\(.rps | floor) req/s, p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms, errors \(.errors)"' "$j"); CPU busy: $(jq -r '.cpu_busy_pct | to_entries | map("\(.key) \(.value)%") | join(", ")' "$out.sys.json")"
 }
 
-# sys_json <prefix> <elapsed s> <load tool CPU s> <id=name...>: the deltas of measure() as JSON.
+# sys_json <prefix> <elapsed s> <load tool CPU s> <window requests> <id=name...>: the deltas of
+# measure() as JSON. Everything but elapsed_s and the load tool's CPU (its whole run: seeding,
+# warm-up, measurement) covers the measured window: window_s, window_requests, cpu_busy_pct and
+# cpu_busy_s per CPU, the containers' CPU, Docker's host processes.
 sys_json() {
-  local p=$1 elapsed=$2 load_cpu=$3
-  shift 3
+  local p=$1 elapsed=$2 load_cpu=$3 wreq=$4
+  shift 4
   {
     echo "elapsed $elapsed"
+    echo "window $(awk -v a="$(<"$p.t0")" -v b="$(<"$p.t1")" 'BEGIN { printf "%.3f", b - a }') $wreq"
     echo "host load-tool $load_cpu"
-    join <(sort "$p.cpu0") <(sort "$p.cpu1") | awk '{ printf "cpu %s %.1f\n", $1, 100 * ($4 - $2) / ($5 - $3) }'
+    join <(sort "$p.cpu0") <(sort "$p.cpu1") | awk -v hz="$(getconf CLK_TCK)" '{ t = $5 - $3
+      printf "cpu %s %.1f %.3f\n", $1, (t > 0 ? 100 * ($4 - $2) / t : 0), ($4 - $2) / hz }'
     join <(sort "$p.cg0") <(sort "$p.cg1") | awk '{ printf "cg %s %.3f %d %d %.1f\n", $1, ($6 - $2) / 1e9, $7 - $3, $8 - $4, ($9 - $5) / 1e6 }'
     # Per process present at both ends (others' stacks come and go), summed by name.
     join <(sort "$p.host0") <(sort "$p.host1") | awk -v hz="$(getconf CLK_TCK)" '
@@ -455,13 +533,16 @@ sys_json() {
     if (($#)); then printf 'name %s\n' "$@"; fi
   } | awk '
     $1 == "elapsed" { el = $2 }
+    $1 == "window" { win = $2; wreq = $3 }
     $1 == "host" { host[++nh] = sprintf("\"%s\": %s", $2, $3) }
-    $1 == "cpu" { cpu[++nc] = sprintf("\"%s\": %s", substr($2, 4), $3) }
+    $1 == "cpu" { cpu[++nc] = sprintf("\"%s\": %s", substr($2, 4), $3); cpus[nc] = sprintf("\"%s\": %s", substr($2, 4), $4) }
     $1 == "cg" { cg[$2] = sprintf("\"cpu_s\": %s, \"nr_periods\": %d, \"nr_throttled\": %d, \"throttled_ms\": %s", $3, $4, $5, $6) }
     $1 == "name" { split($2, kv, "="); nm[kv[1]] = kv[2]; order[++nn] = kv[1] }
     END {
-      printf "{\"elapsed_s\": %d, \"cpu_busy_pct\": {", el
+      printf "{\"elapsed_s\": %d, \"window_s\": %s, \"window_requests\": %d, \"cpu_busy_pct\": {", el, win, wreq
       for (i = 1; i <= nc; i++) printf "%s%s", (i > 1 ? ", " : ""), cpu[i]
+      printf "}, \"cpu_busy_s\": {"
+      for (i = 1; i <= nc; i++) printf "%s%s", (i > 1 ? ", " : ""), cpus[i]
       printf "}, \"host_cpu_s\": {"
       for (i = 1; i <= nh; i++) printf "%s%s", (i > 1 ? ", " : ""), host[i]
       printf "}, \"containers\": {"
@@ -478,8 +559,23 @@ run_load() {
   # Seeding, warm-up and measurement: a generous bound, the tool stops by itself well before.
   local -a nice=()
   ((EUID == 0)) && nice=(nice -n "$exp_nice")
-  interruptible timeout $((warmup + duration + 180)) "${nice[@]}" taskset -c "$edge_cpus" "${load_cmd[@]}" "$@" \
-    --warmup "$warmup" --duration "$duration" --connections "$conns" --out "$json" 2> >(tee "$log" >&2)
+  # --base-url netns:<pid>:URL: the tool runs in that network namespace and loads URL there.
+  local -a args=() ns=()
+  local pid url
+  while (($#)); do
+    if [[ $1 == --base-url && $2 == netns:* ]]; then
+      split_url "$2" pid url
+      ns=(nsenter -t "$pid" -n --)
+      args+=(--base-url "$url")
+      shift 2
+    else
+      args+=("$1")
+      shift
+    fi
+  done
+  interruptible timeout $((warmup + duration + 180)) "${ns[@]}" "${nice[@]}" taskset -c "$edge_cpus" \
+    "${load_cmd[@]}" "${args[@]}" --warmup "$warmup" --duration "$duration" --connections "$conns" \
+    --out "$json" 2> >(tee "$log" >&2)
   [[ -s $json ]]
 }
 
@@ -490,7 +586,7 @@ machine_md() {
   local model
   model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   echo "- machine: $(nproc) CPUs ($model), $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r); load average at the start $exp_loadavg0, at the end $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: others' work shows here and in the CPU busy figures)"
-  echo "- priority on the shared machine: every container of the stacks cpu_shares $exp_cpu_shares (Docker's default 1024), the load tool and docker-proxy nice $exp_nice; dockerd and containerd are left alone"
+  echo "- priority on the shared machine: every container of the stacks cpu_shares $exp_cpu_shares (Docker's default 1024), the load tool nice $exp_nice; dockerd and containerd are left alone"
   echo "- Docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $(docker info -f 'cgroup v{{.CgroupVersion}}, {{.CgroupDriver}}' 2>/dev/null), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
   echo "- HAProxy $(docker run --rm "kurz/haproxy:${KURZ_TAG:-dev}" -v 2>/dev/null | awk 'NR == 1 { print $3 }') (kurz/haproxy image), load tool bench/load (kurz-load; saturation by $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }'))"
   # What was measured: the services, the images, the stacks and the load tool (others may edit
@@ -518,3 +614,57 @@ plot() {
     die "gnuplot failed on $script"
   [[ -s $run_dir/$png ]] || die "gnuplot wrote no $png"
 }
+
+# --- per-request figures of a measured window ---------------------------------------------------
+
+# cpu_list <list>: "0-2,4" -> "0 1 2 4".
+cpu_list() {
+  local part out=()
+  IFS=, read -r -a parts <<<"$1"
+  for part in "${parts[@]}"; do
+    if [[ $part == *-* ]]; then
+      local i
+      for ((i = ${part%-*}; i <= ${part#*-}; i++)); do out+=("$i"); done
+    else
+      out+=("$part")
+    fi
+  done
+  echo "${out[@]}"
+}
+
+# window_figs <sys.json> <replica container prefix> <haproxy container prefix>: one line,
+#   edge_busy_pct edge_us replica_busy_pct replica_us haproxy_us redis_us
+# over the measured window: the edge CPUs' mean busy share and their busy CPU time per request
+# (everything on them: HAProxy, Redis, the load tool, the kernel's network work, Docker), the
+# replica CPU's, the replicas' and HAProxy's containers' CPU time per request (cgroup cpuacct),
+# Redis's container's. "n/a" where the window counted no request.
+window_figs() {
+  jq -r --arg edge "$(cpu_list "$edge_cpus")" --arg app "$(cpu_list "$app_cpus")" --arg r "$2" --arg h "$3" '
+    .window_requests as $n |
+    def us(s): if $n > 0 and s != null then (s * 1e6 / $n * 10 | round / 10) else "n/a" end;
+    . as $root |
+    def busy(l): [l | split(" ")[] | select(. != "") | $root.cpu_busy_pct[.] // 0] |
+      (add / length * 10 | round / 10);
+    def busy_s(l): [l | split(" ")[] | select(. != "") | $root.cpu_busy_s[.] // 0] | add;
+    def cg(p): [.containers | to_entries[] | select(.key | startswith(p)) | .value.cpu_s] | add;
+    "\(busy($edge)) \(us(busy_s($edge))) \(busy($app)) \(us(cg($r))) \(us(cg($h))) \(us(cg("redis_")))"' "$1"
+}
+
+# edge_bound <edge busy %>: "edge-bound" when the edge CPUs were more than 70 % busy (the step then
+# measured the edge, not the replicas), else empty.
+edge_bound() { awk -v b="$1" 'BEGIN { if (b + 0 > 70) print "edge-bound" }'; }
+
+# stats3 <values...>: "median spread" of the numbers among them (spread = (max - min) / median, in
+# %); "n/a n/a" when there is none.
+stats3() {
+  printf '%s\n' "$@" | grep -E '^-?[0-9]+(\.[0-9]+)?$' | sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "n/a n/a"; exit }
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%s %s\n", m, (m > 0 ? sprintf("%.0f", 100 * (v[NR] - v[1]) / m) : "n/a") }'
+}
+
+# rnd <value> [decimals]: a number rounded (0 decimals by default); anything else as it is.
+rnd() { if [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then printf "%.${2:-0}f" "$1"; else printf '%s' "$1"; fi; }
+
+# load_path_md: how the load reached HAProxy, for the tables.
+load_path_md() { echo "- load path: the load tool ran $exp_load_path"; }

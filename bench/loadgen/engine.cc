@@ -496,9 +496,19 @@ std::optional<Result> run_rate(const Options& o, const BaseUrl& url, const Addre
   }
   uint64_t last_answered = 0;
   int64_t next_line = start + 1000 * kMs;
+  // The markers let a caller sample the system over the measured window only (within 20 ms).
+  bool window_started = false, window_ended = false;
   while (running.load() > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const int64_t now = now_ns();
+    if (!o.quiet && !window_started && now >= base.window_start_ns) {
+      window_started = true;
+      std::fprintf(stderr, "kurz-load: measured window: start\n");
+    }
+    if (!o.quiet && !window_ended && now >= base.window_end_ns) {
+      window_ended = true;
+      std::fprintf(stderr, "kurz-load: measured window: end\n");
+    }
     if (now < next_line) continue;
     next_line += 1000 * kMs;
     Histogram second;

@@ -22,6 +22,9 @@
 #ifndef KURZ_LOAD_LUA_DEFAULT
 #define KURZ_LOAD_LUA_DEFAULT "bench/wrk/mix.lua"
 #endif
+#ifndef KURZ_LOAD_LEAN_LUA_DEFAULT
+#define KURZ_LOAD_LEAN_LUA_DEFAULT "bench/wrk/lean.lua"
+#endif
 
 namespace {
 
@@ -53,8 +56,15 @@ int run(const std::vector<std::string>& args) {
     const char* from_env = std::getenv("KURZ_LOAD_LUA");
     o.lua = from_env && *from_env ? from_env : KURZ_LOAD_LUA_DEFAULT;
   }
-  if (o.mode == Mode::kSaturate && access(o.lua.c_str(), R_OK) != 0)
+  if (o.lean_lua.empty()) {
+    const char* from_env = std::getenv("KURZ_LOAD_LEAN_LUA");
+    o.lean_lua = from_env && *from_env ? from_env : KURZ_LOAD_LEAN_LUA_DEFAULT;
+  }
+  if (o.mode == Mode::kSaturate && o.check == Check::kEvery && access(o.lua.c_str(), R_OK) != 0)
     return usage_error("--lua: cannot read the wrk script " + o.lua);
+  if (o.mode == Mode::kSaturate && o.check == Check::kSample &&
+      access(o.lean_lua.c_str(), R_OK) != 0)
+    return usage_error("--lean-lua: cannot read the wrk script " + o.lean_lua);
   install_stop_handlers();
 
   const auto address = resolve(*url, error);
@@ -87,7 +97,7 @@ int run(const std::vector<std::string>& args) {
 
   std::optional<Result> result;
   if (o.mode == Mode::kSaturate) {
-    result = run_saturate(o, *url, links, run_id, error);
+    result = run_saturate(o, *url, *address, builder, links, run_id, error);
   } else {
     result = run_rate(o, *url, *address, links, run_id, error);
   }

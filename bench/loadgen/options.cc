@@ -32,8 +32,13 @@ followed) over codes with a Zipf-like popularity, creates (POST /api/links, uniq
 (GET /api/stats/{code}) and QR codes (GET /qr/{code}.svg and .png, alternating).
 
 Modes:
-  saturate   how much it takes: wrk (closed loop, C connections) with bench/wrk/mix.lua does the
-             sending. wrk cannot tell the script which connection an answer belongs to, so each
+  saturate   how much it takes: wrk (closed loop, C connections) does the sending. By default
+             (--check sample) with bench/wrk/lean.lua, the least work per request: requests
+             prepared once, no Lua per answer; statuses are wrk's count (>= 400 or not), the
+             latency is wrk's own histogram, and the redirects' Location is checked on a sample
+             of codes in a verification pass before the load. With --check every, with
+             bench/wrk/mix.lua, every answer goes through Lua:
+             wrk cannot tell the script which connection an answer belongs to, so each
              request carries an X-Request-Id of this run, which kurz echoes (HAProxy passes it
              through): the script times each request from wrk's send to its answer with
              CLOCK_MONOTONIC, per kind. For a server that does not echo it (nginx), statuses and
@@ -70,7 +75,14 @@ Options:
   --out FILE          write the results as JSON to FILE (else a summary on stdout)
   --quiet             no progress lines on stderr
   --wrk PATH          the wrk binary (wrk)
-  --lua PATH          the wrk script (bench/wrk/mix.lua)
+  --check MODE        saturate mode: sample (default: lean.lua, Location checked on a sample
+                      of codes before the load) or every (mix.lua: every answer's status, kind,
+                      latency and Location)
+  --path PATH         saturate: every request is GET PATH (e.g. /qr/abc.png, /) under the base
+                      URL's prefix, prepared once; --mix is ignored, nothing is checked
+  --check-sample N    codes checked in the verification pass of --check sample (100; 0: none)
+  --lua PATH          the wrk script of --check every (bench/wrk/mix.lua)
+  --lean-lua PATH     the wrk script of --check sample (bench/wrk/lean.lua)
   -h, --help          this text
 
 Progress: one line a second on stderr: elapsed, sent, answers that second, errors, and the p99
@@ -113,9 +125,10 @@ ParseResult parse_options(const std::vector<std::string>& args) {
       continue;
     }
     static const char* const kWithValue[] = {
-        "--base-url", "--mode",      "--rate",  "--duration", "--warmup",     "--connections",
-        "--threads",  "--mix",       "--links", "--codes",    "--save-codes", "--zipf",
-        "--timeout",  "--max-queue", "--seed",  "--out",      "--wrk",        "--lua"};
+        "--base-url", "--mode",         "--rate",     "--duration", "--warmup",     "--connections",
+        "--threads",  "--mix",          "--links",    "--codes",    "--save-codes", "--zipf",
+        "--timeout",  "--max-queue",    "--seed",     "--out",      "--wrk",        "--lua",
+        "--check",    "--check-sample", "--lean-lua", "--path"};
     bool known = false;
     for (const char* k : kWithValue) known = known || name == k;
     if (!known) return fail("unknown option '" + args[i] + "'");
@@ -184,6 +197,24 @@ ParseResult parse_options(const std::vector<std::string>& args) {
       o.wrk = value;
     } else if (name == "--lua") {
       o.lua = value;
+    } else if (name == "--path") {
+      if (value.empty() || value[0] != '/' || value.find_first_of(" \r\n\t") != std::string::npos)
+        return fail("--path must start with / and have no spaces, got '" + value + "'");
+      o.path = value;
+    } else if (name == "--lean-lua") {
+      o.lean_lua = value;
+    } else if (name == "--check") {
+      if (value == "sample") {
+        o.check = Check::kSample;
+      } else if (value == "every") {
+        o.check = Check::kEvery;
+      } else {
+        return fail("--check must be sample or every, got '" + value + "'");
+      }
+    } else if (name == "--check-sample") {
+      if (!to_long(value, integer) || integer < 0 || integer > 1'000'000)
+        return fail("--check-sample must be an integer from 0 to 1000000, got '" + value + "'");
+      o.check_sample = integer;
     }
     if (value.empty()) return fail(name + " needs a non-empty value");
   }
@@ -192,6 +223,8 @@ ParseResult parse_options(const std::vector<std::string>& args) {
   if (o.mode == Mode::kRate && o.rate <= 0) return fail("--mode rate needs --rate R");
   if (o.mode == Mode::kSaturate && o.rate > 0)
     return fail("--rate is for --mode rate (saturate sends as fast as the server answers)");
+  if (!o.path.empty() && (o.mode != Mode::kSaturate || o.check != Check::kSample))
+    return fail("--path is for --mode saturate with --check sample");
   if (!o.codes_file.empty() && have_links && o.links > 0)
     return fail("--codes and --links N > 0 exclude each other (--codes seeds nothing)");
   return ParseResult{o, ""};

@@ -10,6 +10,10 @@
 namespace kurz::load {
 
 enum class Mode { kSaturate, kRate };
+// Saturate mode: check every answer in Lua (mix.lua: statuses, per-kind latency, every redirect's
+// Location), or do the least per request (lean.lua: prepared requests, no Lua per answer) and check
+// the redirects on a sample of codes in a verification pass before the load.
+enum class Check { kSample, kEvery };
 
 struct Options {
   std::string base_url;
@@ -30,7 +34,12 @@ struct Options {
   std::string out;
   bool quiet = false;
   std::string wrk = "wrk";
-  std::string lua;  // bench/wrk/mix.lua
+  std::string lua;       // bench/wrk/mix.lua (--check every)
+  std::string lean_lua;  // bench/wrk/lean.lua (--check sample)
+  Check check = Check::kSample;
+  long check_sample = 100;
+  std::string path;  // saturate: every request GETs this path (under the base URL's prefix)  //
+                     // codes GET once each in the verification pass (--check sample)
   bool help = false;
 };
 

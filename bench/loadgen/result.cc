@@ -64,7 +64,7 @@ void KindResult::merge(const KindResult& other) {
 }
 
 uint64_t Result::requests() const {
-  uint64_t sum = unmatched.answered();
+  uint64_t sum = unmatched.answered() + unclassified_below_400 + unclassified_400_plus;
   for (const auto& k : kinds) sum += k.answered();
   return sum;
 }
@@ -104,6 +104,11 @@ nlohmann::json to_json(const Result& r) {
     for (const auto& [code, count] : k.status) status[code] += count;
   for (const auto& [code, count] : r.unmatched.status) status[code] += count;
   out["status"] = status_json(status);
+  if (r.unclassified_below_400 + r.unclassified_400_plus > 0) {
+    // Answers counted by wrk only (--check sample): their class, not their code.
+    out["status_classes"] = {{"below_400", r.unclassified_below_400},
+                             {"400_or_more", r.unclassified_400_plus}};
+  }
   out["latency_ms"] =
       r.total_latency_ms.is_null() ? latency_json(r.total, true) : r.total_latency_ms;
   out["latency_from"] = r.latency_from;
@@ -208,6 +213,10 @@ std::string summary(const Result& r) {
   for (const auto& [code, count] : r.unmatched.status) all[code] += count;
   if (r.total_latency_ms.is_object()) {
     std::string codes;
+    if (r.unclassified_below_400 > 0)
+      codes += "<400:" + std::to_string(r.unclassified_below_400) + " ";
+    if (r.unclassified_400_plus > 0)
+      codes += ">=400:" + std::to_string(r.unclassified_400_plus) + " ";
     for (const auto& [code, n] : all) codes += std::to_string(code) + ":" + std::to_string(n) + " ";
     const auto& t = r.total_latency_ms;
     auto f = [&](const char* key) { return ms(t.value(key, 0.0) * 1000); };

@@ -50,6 +50,10 @@ struct Result {
   Histogram total;
   nlohmann::json total_latency_ms = nullptr;  // saturate: wrk's own figures instead of `total`
   uint64_t sent = 0;
+  // saturate --check sample: answers wrk counted without a status code for us (lean.lua hands no
+  // answer to Lua): below 400, and 400 or more (wrk's "status" errors). Part of requests().
+  uint64_t unclassified_below_400 = 0;
+  uint64_t unclassified_400_plus = 0;
   uint64_t scheduled = 0;           // rate mode
   uint64_t answered_in_window = 0;  // answers that arrived inside the measured window
   std::map<std::string, uint64_t> error_detail;

@@ -48,9 +48,10 @@ class Scenario:
         self.out = os.path.join(workdir, name + ".json")
         self.since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
 
-    def start_load(self, duration):
+    def start_load(self, duration, netns=True):
         self.load = Load(self.stack, self.codes_file, self.args.rate, duration, self.args.connections,
-                         self.out).started()
+                         self.out, netns=netns).started()
+        self.note(load_path=self.load.path)
         return self.load
 
     def bound(self, name, ok):
@@ -293,7 +294,8 @@ def haproxy_reload(s):
 
 def compose_restart(s):
     stack = s.stack
-    load = s.start_load(s.args.duration + 30)
+    # The published port: HAProxy's container (and its network namespace) restarts under the load.
+    load = s.start_load(s.args.duration + 30, netns=False)
     time.sleep(3)
     t0 = time.monotonic()
     stack.compose("restart", timeout=180)

@@ -1,8 +1,8 @@
 """The stage 3 compose stack as the fault suite sees it: its containers, HAProxy's view of them,
 the edge, and the load that runs while a fault is injected. Standard library only.
 
-Contract: every call is bounded in time; nothing is sent anywhere but 127.0.0.1 published ports
-and the stack's own containers (docker exec of kurz-probe, the images' only program besides the
+Contract: every call is bounded in time; nothing is sent anywhere but 127.0.0.1 published ports,
+127.0.0.1 inside HAProxy's network namespace (the load, see Load) and the stack's own containers (docker exec of kurz-probe, the images' only program besides the
 service)."""
 import csv
 import http.client
@@ -93,6 +93,14 @@ class Stack:
         infos.sort(key=lambda i: (i["Config"]["Labels"].get("com.docker.compose.service", ""),
                                   int(i["Config"]["Labels"].get("com.docker.compose.container-number", 0))))
         return [i["Id"] for i in infos]
+
+    def haproxy_pid(self):
+        """The host pid of the running HAProxy container's first process (None: none running)."""
+        for cid in self.containers("haproxy"):
+            state = self.inspect(cid)["State"]
+            if state.get("Running") and state.get("Pid"):
+                return state["Pid"]
+        return None
 
     @staticmethod
     def inspect(cid):
@@ -232,9 +240,18 @@ class Load:
     """bench/load --mode rate in the background on the given codes (no seeding, no warm-up): an
     open-loop stream at a fixed rate with the default mix. started() returns once it sends."""
 
-    def __init__(self, stack, codes_file, rate, duration, connections, out):
+    def __init__(self, stack, codes_file, rate, duration, connections, out, netns=True):
         self.out = out
-        cmd = [os.path.join(ROOT, "bench", "load"), "--base-url", stack.edge, "--mode", "rate",
+        # Without Docker's userland proxy: inside HAProxy's network namespace (nsenter -n), where
+        # 127.0.0.1:8080 is HAProxy itself. Not when HAProxy's container is restarted under the
+        # load (its namespace goes with it), nor without root: the published port then.
+        prefix, base = [], stack.edge
+        self.path = "published-port"  # through docker-proxy
+        pid = stack.haproxy_pid() if netns and os.geteuid() == 0 else None
+        if pid:
+            prefix, base = ["nsenter", "-t", str(pid), "-n", "--"], "http://127.0.0.1:8080"
+            self.path = "haproxy-netns"  # nsenter -n, 127.0.0.1:8080 there: no docker-proxy
+        cmd = prefix + [os.path.join(ROOT, "bench", "load"), "--base-url", base, "--mode", "rate",
                "--rate", str(rate), "--duration", str(duration), "--warmup", "0",
                "--connections", str(connections), "--codes", codes_file, "--timeout", "5",
                "--out", out]

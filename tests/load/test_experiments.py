@@ -1,8 +1,10 @@
-"""Smoke runs of the three experiments (bench/scaling.sh, bench/stages.sh, bench/edge.sh): a few
-seconds of load each, on the real compose stacks through HAProxy. They assert that each run
-produces its table, its plot (a PNG) and its results.json, and that the figures are sane (positive
-throughput, p50 <= p99, an efficiency in a plausible range, stage 1 x2 answers some redirects
-wrongly and stage 2 x2 none). Never a speed: the long runs are the scripts themselves.
+"""Smoke runs of the four experiments (bench/scaling.sh, bench/stages.sh, bench/edge.sh,
+bench/isolation.sh): a few seconds of load each, on the real compose stacks through HAProxy. They
+assert that each run produces its table, its plot (a PNG) and its results.json, and that the
+figures are sane (positive throughput, p50 <= p99, an efficiency in a plausible range, medians
+within the repeats' range, per-request CPU figures present, the load path stated, stage 1 x2
+answers some redirects wrongly and stage 2 x2 none). Never a speed: the long runs are the scripts
+themselves.
 
 Run from anywhere:  python3 -m unittest -v tests/load/test_experiments.py   (ctest load.experiments)
 Needs Docker (started when none answers, see tests/support/dockerenv.py), docker-compose, and
@@ -26,8 +28,10 @@ ARTIFACTS = os.path.join(ROOT, "test-artifacts", "load")
 RESULTS = os.path.join(ARTIFACTS, "experiments")
 TAG = os.environ.get("KURZ_TAG", "dev")
 # A few seconds of load per run: the smoke versions. Each script's time bound (timeout=) leaves room
-# for a busy machine (stack start-up and removal dominate); together they stay below ctest's 1500 s.
+# for a busy machine (stack start-up and removal dominate); together they stay below ctest's 2100 s.
 SHORT = ["--duration", "2", "--warmup", "1", "--connections", "16", "--links", "50"]
+# The load reaches HAProxy inside its network namespace when the tests run as root (nsenter -n).
+NETNS = os.geteuid() == 0
 _running = []
 
 
@@ -126,26 +130,56 @@ class Experiments(unittest.TestCase):
         # The script prints the table it wrote.
         self.assertIn(table.strip().splitlines()[0], output)
 
+    def assert_load_path(self, results, table):
+        want = "network namespace" if NETNS else "published 127.0.0.1 port"
+        self.assertIn(want, results["load_path"])
+        self.assertIn("load path: the load tool ran " + results["load_path"], table)
+
     def test_scaling(self):
         run_dir, results, table, output = run_experiment(
-            "scaling.sh", "--instances", "1,2", "--cpus", "0.25", *SHORT, timeout=420)
+            "scaling.sh", "--instances", "1,2", "--cpus", "0.15", "--repeat", "2", "--duration", "2",
+            "--warmup", "0", "--connections", "16", "--links", "50", timeout=420)
         self.assert_png(os.path.join(run_dir, "scaling.png"))
-        self.assert_table(table, output, "| N |", "efficiency", "throttled")
+        self.assert_table(table, output, "| N |", "efficiency", "median of 2", "spread",
+                          "edge CPU us/request", "HAProxy CPU us/request", "predicted req/s")
+        self.assert_load_path(results, table)
+        self.assertEqual(results["repeat"], 2)
         steps = results["steps"]
         self.assertEqual([s["n"] for s in steps], [1, 2])
         self.assertEqual(steps[0]["efficiency"], 1.0)
         for step in steps:
-            self.assert_run_sane(step["saturate"], "saturation N=%d" % step["n"])
-            self.assert_run_sane(step["fixed_rate"], "fixed rate N=%d" % step["n"])
-            self.assertEqual(step["saturate"]["redirects"]["wrong"], 0)
-            self.assertGreater(step["system"]["containers"]["redirect_1"]["cpu_s"], 0)
+            what = "N=%d" % step["n"]
+            self.assertEqual(len(step["saturate_runs"]), 2, what)
+            for run in step["saturate_runs"]:
+                self.assert_run_sane(run, "saturation " + what)
+                self.assertEqual(run["redirects"]["wrong"], 0, what)
+                self.assertEqual(run["check"], "sample", what)
+                self.assertGreater(run["redirects"]["checked"], 0, what)
+            self.assert_run_sane(step["fixed_rate"], "fixed rate " + what)
+            # The median of two runs lies between them; the spread is (max - min) / median.
+            rps = sorted(r["rps"] for r in step["saturate_runs"])
+            self.assertTrue(rps[0] - 1 <= step["rps_median"] <= rps[1] + 1, (rps, step["rps_median"]))
+            self.assertAlmostEqual(step["rps_spread_pct"], 100 * (rps[1] - rps[0]) / step["rps_median"], delta=1)
+            # The measured window's figures: requests, CPU of the replicas and of HAProxy.
+            system = step["system"]
+            self.assertGreater(system["window_requests"], 0, what)
+            self.assertGreater(system["window_s"], 0.5, what)
+            self.assertGreater(system["containers"]["redirect_1"]["cpu_s"], 0, what)
+            cap = step["capacity"]
+            for key in ("edge_us_per_request", "replica_us_per_request", "haproxy_us_per_request",
+                        "predicted_rps"):
+                self.assertIsNotNone(cap[key], "%s %s" % (what, key))
+                self.assertGreater(cap[key], 0, "%s %s" % (what, key))
+            self.assertEqual(step["edge_bound"], step["edge_busy_pct"] > 70, what)
+            if step["edge_bound"]:
+                self.assertIn("edge-bound", table)
         # A ratio of two measured throughputs, positive and finite; no speed is asserted (on a busy
         # machine a smoke run can see anything from 0.1 to above 1).
         self.assertTrue(0 < steps[1]["efficiency"] < 3, steps[1]["efficiency"])
         self.assertAlmostEqual(steps[1]["efficiency"],
-                               steps[1]["saturate"]["rps"] / (2 * steps[0]["saturate"]["rps"]), delta=0.01)
-        # The fixed rate is half the N=1 maximum x N.
-        self.assertAlmostEqual(steps[1]["rate"], steps[0]["saturate"]["rps"], delta=1.5)
+                               steps[1]["rps_median"] / (2 * steps[0]["rps_median"]), delta=0.01)
+        # The fixed rate is half the N=1 median x N.
+        self.assertAlmostEqual(steps[1]["rate"], steps[0]["rps_median"], delta=1.5)
         log("scaling: efficiency at N=2 %.2f (smoke figures, not a result)" % steps[1]["efficiency"])
 
     def test_stages(self):
@@ -170,20 +204,53 @@ class Experiments(unittest.TestCase):
             by["stage1-scaled"]["saturate"]["redirects"]["wrong_share"]))
 
     def test_edge(self):
-        run_dir, results, table, output = run_experiment("edge.sh", *SHORT, timeout=360)
+        run_dir, results, table, output = run_experiment(
+            "edge.sh", "--pairs", "2", "--duration", "2", "--warmup", "1", "--connections", "16",
+            "--links", "50", timeout=420)
         self.assert_png(os.path.join(run_dir, "edge.png"))
-        self.assert_table(table, output, "kurz redirect", "nginx return 302", "kurz / nginx")
+        self.assert_table(table, output, "| pair |", "kurz redirect", "nginx return 302",
+                          "kurz / nginx", "HAProxy CPU us/request")
+        self.assert_load_path(results, table)
         for side in ("kurz", "nginx"):
             self.assert_run_sane(results[side]["saturate"], side)
             self.assert_run_sane(results[side]["rate"], side + " fixed rate")
             self.assertEqual(results[side]["saturate"]["errors"], 0, side)
+            self.assertGreater(results[side]["haproxy_us_per_request"], 0, side)
         self.assertEqual(results["kurz"]["saturate"]["redirects"]["wrong"], 0)
+        # One ratio per pair, the median between them.
+        self.assertEqual(len(results["throughput_ratios"]), 2)
+        self.assertEqual(len(results["p99_ratios"]), 2)
+        lo, hi = sorted(results["throughput_ratios"])
+        self.assertTrue(lo - 0.01 <= results["throughput_ratio_kurz_nginx"] <= hi + 0.01)
         self.assertGreater(results["throughput_ratio_kurz_nginx"], 0)
         self.assertGreater(results["p99_ratio_at_half_max"], 0)
-        # Both fixed-rate runs had the same schedule: half kurz's maximum.
+        # Both fixed-rate runs had the same schedule: half kurz's median maximum.
         self.assertEqual(results["kurz"]["rate"]["rate"], results["nginx"]["rate"]["rate"])
         log("edge: throughput ratio %.2f, p99 ratio %.2f (smoke figures, not a result)" % (
             results["throughput_ratio_kurz_nginx"], results["p99_ratio_at_half_max"]))
+
+    def test_isolation(self):
+        run_dir, results, table, output = run_experiment(
+            "isolation.sh", "--rate", "50", "--duration", "2", "--warmup", "1", "--links", "30",
+            "--flood-connections", "8", timeout=420)
+        self.assert_png(os.path.join(run_dir, "isolation.png"))
+        self.assert_table(table, output, "stage 2 x2", "stage 3", "p99 flood / quiet",
+                          "QR renders/s")
+        self.assert_load_path(results, table)
+        by = {s["stage"]: s for s in results["stages"]}
+        self.assertEqual(sorted(by), ["stage2", "stage3"])
+        for name, s in by.items():
+            for run in ("quiet", "flood"):
+                self.assert_run_sane(s[run], "%s %s" % (name, run))
+                self.assertEqual(s[run]["rate"], 50, name)
+                self.assertEqual(s[run]["redirects"]["wrong"], 0, name)
+            # The flood ran and rendered QR codes beside the redirects.
+            self.assertGreater(s["qr_flood"]["requests"], 0, name)
+            self.assertEqual(s["qr_flood"]["mix"]["qr"], 100, name)
+            self.assertAlmostEqual(s["p99_ratio_flood_quiet"],
+                                   s["flood"]["latency_ms"]["p99"] / s["quiet"]["latency_ms"]["p99"], delta=0.01)
+        log("isolation: p99 flood/quiet stage 2 %.2f, stage 3 %.2f (smoke figures, not a result)" % (
+            by["stage2"]["p99_ratio_flood_quiet"], by["stage3"]["p99_ratio_flood_quiet"]))
 
 
 if __name__ == "__main__":

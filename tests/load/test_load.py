@@ -284,8 +284,8 @@ class LoadToolTest(unittest.TestCase):
 
     def test_saturate_mode_against_the_monolith(self):
         result, stderr = self.load_json(
-            ["--base-url", self.base, "--mode", "saturate", "--duration", "2", "--warmup", "1",
-             "--connections", "8", "--links", "100"], "saturate")
+            ["--base-url", self.base, "--mode", "saturate", "--check", "every", "--duration", "2",
+             "--warmup", "1", "--connections", "8", "--links", "100"], "saturate")
         self.assert_consistent(result, "saturate")
         self.assertIsNone(result["rate"])
         self.assertGreater(result["requests"], 100)
@@ -302,12 +302,67 @@ class LoadToolTest(unittest.TestCase):
         self.assertEqual(redirect["wrong_target"] + redirect["not_found"], 0)
         self.assertEqual(set(result["kinds"]["create"]["status"]), {"201"})
 
+    def test_saturate_lean_by_default(self):
+        # The default saturate path does the least per request: no answer goes through Lua, so
+        # statuses come as wrk's classes; the redirects are checked on a sample of codes before
+        # the load, and a wrong target there shows.
+        codes_file = self.path("lean-codes.txt")
+        result, stderr = self.load_json(
+            ["--base-url", self.base, "--mode", "saturate", "--duration", "2", "--warmup", "0",
+             "--connections", "8", "--links", "60", "--mix", "redirect=9,stats=1",
+             "--save-codes", codes_file, "--check-sample", "40"], "lean")
+        self.assertEqual(result["check"], "sample")
+        self.assertIn("lean.lua", stderr)
+        self.assertIn("measured window: start", stderr)
+        self.assertIn("measured window: end", stderr)
+        self.assertGreater(result["requests"], 100)
+        self.assertEqual(result["status"], {})
+        self.assertEqual(result["status_classes"]["below_400"], result["requests"])
+        self.assertEqual(result["status_classes"]["400_or_more"], 0)
+        self.assertEqual(result["errors"], 0, result["error_detail"])
+        self.assertIn("http_4xx_5xx", result["error_detail"])
+        # Sent per kind follows the mix (the prepared requests are drawn with its weights).
+        self.assert_mix(result, {"redirect": 9, "stats": 1})
+        redirect = result["kinds"]["redirect"]
+        self.assertEqual(redirect["checked"], 40)
+        self.assertEqual(redirect["wrong_target"] + redirect["not_found"], 0)
+        lat = result["latency_ms"]
+        self.assertTrue(0 <= lat["p50"] <= lat["p99"] <= lat["max"], lat)
+        # A sample with a code that is not there: the verification pass counts it.
+        codes = self.read_codes(codes_file)
+        with open(self.path("lean-bad.txt"), "w") as f:
+            f.write("%s %s\nnothere1 https://example.com/nothere\n" % (codes[0][0], codes[0][1]))
+        bad, _ = self.load_json(["--base-url", self.base, "--mode", "saturate", "--duration", "1",
+                                 "--warmup", "0", "--connections", "2", "--mix", "redirect=1",
+                                 "--codes", self.path("lean-bad.txt")], "lean-bad")
+        self.assertEqual(bad["redirects"]["checked"], 2)
+        self.assertEqual(bad["redirects"]["not_found"], 1)
+        # 404 answers under the load: wrk's count of statuses >= 400, an error here.
+        self.assertGreater(bad["status_classes"]["400_or_more"], 0)
+        self.assertEqual(bad["error_detail"]["http_4xx_5xx"], bad["status_classes"]["400_or_more"])
+
+    def test_saturate_one_path(self):
+        # --path: one request, prepared once, to any path (the benchmarks' reference runs).
+        result, _ = self.load_json(["--base-url", self.nginx.url, "--mode", "saturate", "--path",
+                                    "/anything/x.png", "--duration", "1", "--warmup", "0",
+                                    "--connections", "4", "--links", "0"], "one-path")
+        self.assertGreater(result["requests"], 10)
+        self.assertEqual(result["status_classes"]["below_400"], result["requests"])
+        self.assertEqual(result["redirects"]["checked"], 0)
+        for args, message in (
+                (["--mode", "rate", "--rate", "10", "--path", "/x"], "--path is for --mode saturate"),
+                (["--mode", "saturate", "--path", "x"], "--path must start with /"),
+                (["--mode", "saturate", "--check", "most"], "--check must be sample or every")):
+            done = run_load(["--base-url", self.nginx.url] + args, timeout=30)
+            self.assertEqual(done.returncode, 2, (args, done.stderr))
+            self.assertIn(message, done.stderr)
+
     def test_nginx_without_seeding(self):
         # nginx answers 302 to everything and does not echo X-Request-Id: totals stay exact,
         # per-kind latency is unknown in saturation, and nothing is checked.
-        sat, _ = self.load_json(["--base-url", self.nginx.url, "--mode", "saturate", "--duration",
-                                 "1", "--warmup", "0", "--connections", "4", "--links", "0"],
-                                "nginx-saturate")
+        sat, _ = self.load_json(["--base-url", self.nginx.url, "--mode", "saturate", "--check",
+                                 "every", "--duration", "1", "--warmup", "0", "--connections", "4",
+                                 "--links", "0"], "nginx-saturate")
         self.assert_consistent(sat, "saturate")
         self.assertEqual(sat["links"]["source"], "synthetic")
         self.assertEqual(set(sat["status"]), {"302"})
@@ -343,9 +398,9 @@ class LoadToolTest(unittest.TestCase):
         # The stage 3 stack's edge: X-Request-Id passes through, header names arrive lower-case.
         proxy = HAProxy(self.monolith.port)
         try:
-            sat, _ = self.load_json(["--base-url", proxy.url, "--mode", "saturate", "--duration",
-                                     "1", "--warmup", "0", "--connections", "4", "--links", "30"],
-                                    "haproxy-saturate")
+            sat, _ = self.load_json(["--base-url", proxy.url, "--mode", "saturate", "--check",
+                                     "every", "--duration", "1", "--warmup", "0", "--connections",
+                                     "4", "--links", "30"], "haproxy-saturate")
             self.assert_consistent(sat, "saturate")
             self.assertEqual(sat["unmatched"]["requests"], 0)
             self.assertEqual(sat["errors"], 0, sat["error_detail"])

@@ -23,6 +23,33 @@ TEST(OptionsTest, TheDocumentedInterface) {
   EXPECT_EQ(r.options->out, "x.json");
 }
 
+TEST(OptionsTest, SaturateChecksOnASampleByDefault) {
+  const auto lean = parse({"--base-url", "http://x", "--mode", "saturate"});
+  ASSERT_TRUE(lean.options) << lean.error;
+  EXPECT_EQ(lean.options->check, Check::kSample);
+  EXPECT_EQ(lean.options->check_sample, 100);
+  EXPECT_TRUE(lean.options->path.empty());
+  const auto every = parse(
+      {"--base-url", "http://x", "--mode", "saturate", "--check", "every", "--check-sample", "0"});
+  ASSERT_TRUE(every.options) << every.error;
+  EXPECT_EQ(every.options->check, Check::kEvery);
+  EXPECT_EQ(every.options->check_sample, 0);
+  const auto one = parse({"--base-url", "http://x", "--mode", "saturate", "--path", "/qr/a.png"});
+  ASSERT_TRUE(one.options) << one.error;
+  EXPECT_EQ(one.options->path, "/qr/a.png");
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {"--base-url", "http://x", "--mode", "saturate", "--check", "most"},
+           {"--base-url", "http://x", "--mode", "saturate", "--check-sample", "-1"},
+           {"--base-url", "http://x", "--mode", "saturate", "--path", "x"},
+           {"--base-url", "http://x", "--mode", "saturate", "--path", "/a b"},
+           {"--base-url", "http://x", "--mode", "saturate", "--check", "every", "--path", "/x"},
+           {"--base-url", "http://x", "--mode", "rate", "--rate", "5", "--path", "/x"}}) {
+    const auto r = parse(bad);
+    EXPECT_FALSE(r.options) << bad.back();
+    EXPECT_FALSE(r.error.empty());
+  }
+}
+
 TEST(OptionsTest, UsageErrors) {
   const std::vector<std::vector<std::string>> bad = {
       {},
