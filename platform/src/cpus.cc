@@ -22,13 +22,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Reads at most `limit` bytes; empty if unreadable (callers treat that as "nothing here").
+// Reads at most `limit` bytes; empty if unreadable (callers treat that as "nothing here"). Grows
+// the text as it reads: /proc files report no size, and a buffer of `limit` bytes up front (8 MiB
+// for mountinfo) OOM-killed the monolith at start-up under an 8 MiB memory limit.
 std::string read_file(const fs::path& path, std::size_t limit) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return {};
-  std::string text(limit, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(limit));
-  text.resize(static_cast<std::size_t>(std::max<std::streamsize>(0, in.gcount())));
+  std::string text;
+  char chunk[4096];
+  while (text.size() < limit && in.read(chunk, sizeof(chunk)).gcount() > 0) {
+    text.append(chunk, std::min(static_cast<std::size_t>(in.gcount()), limit - text.size()));
+  }
   return text;
 }
 
