@@ -315,8 +315,15 @@ class HAProxyConfigs(unittest.TestCase):
                 time.sleep(0.05)
             self.assertEqual([get("/ok"), get("/fail"), get("/none")], [200, 500, 503])
         finally:
-            proc.terminate()
-            out, _ = proc.communicate(timeout=20)
+            # A soft stop (SIGUSR1): HAProxy ends its streams, and so writes their log lines, before
+            # it exits. SIGTERM stops at once and could drop the last line (the 503's, in CI).
+            import signal
+            proc.send_signal(signal.SIGUSR1)
+            try:
+                out, _ = proc.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, _ = proc.communicate(timeout=20)
         # httplog: ... [date] http app/a1 0/0/0/1/1 200 ... "GET /ok HTTP/1.1"
         lines = re.finditer(r'\] http \S+/\S+ \S+ (\d{3}) .*"GET (\S+) HTTP', out)
         return [m.group(1) for m in lines if m.group(2) != "/warmup"]
