@@ -62,6 +62,29 @@ Reply read(Reader& in, int depth) {
   return reply;
 }
 
+// XREADGROUP's answer for one format 2 entry "1-0" whose `n` and `d` fields hold these texts.
+Reply one_v2_entry(const std::string& clicks, const std::string& rows) {
+  Reply fields;
+  fields.type = Reply::Type::Array;
+  for (const auto& text :
+       {std::string("v"), std::string("2"), std::string("n"), clicks, std::string("d"), rows}) {
+    Reply r;
+    r.type = Reply::Type::String;
+    r.str = text;
+    fields.elements.push_back(std::move(r));
+  }
+  Reply id;
+  id.type = Reply::Type::String;
+  id.str = "1-0";
+  Reply element;
+  element.type = Reply::Type::Array;
+  element.elements = {id, fields};
+  Reply list;
+  list.type = Reply::Type::Array;
+  list.elements = {element};
+  return list;
+}
+
 void check(const std::vector<kurz::clickstream::Entry>& entries) {
   using kurz::clickstream::Entry;
   for (const auto& entry : entries) {
@@ -84,25 +107,7 @@ void check(const std::vector<kurz::clickstream::Entry>& entries) {
     }
     if (entry.rows.empty()) continue;
     // Round trip: the rows as a producer would write them decode to themselves.
-    Reply fields;
-    fields.type = Reply::Type::Array;
-    for (const auto& text :
-         {std::string("v"), std::string("2"), std::string("n"), std::to_string(sum),
-          std::string("d"), kurz::clickstream::encode_rows(entry.rows)}) {
-      Reply r;
-      r.type = Reply::Type::String;
-      r.str = text;
-      fields.elements.push_back(std::move(r));
-    }
-    Reply id;
-    id.type = Reply::Type::String;
-    id.str = "1-0";
-    Reply element;
-    element.type = Reply::Type::Array;
-    element.elements = {id, fields};
-    Reply list;
-    list.type = Reply::Type::Array;
-    list.elements = {element};
+    const auto list = one_v2_entry(std::to_string(sum), kurz::clickstream::encode_rows(entry.rows));
     const auto again = kurz::clickstream::decode_entries(list, kurz::clickstream::Stream::V2);
     kurz::fuzz::require(
         again.size() == 1 && again[0].kind == Entry::Kind::Clicks && again[0].rows == entry.rows,
@@ -117,25 +122,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size >= 3 && data[0] == 'v' && data[1] == '2' && data[2] == '|') {
     const std::string text(reinterpret_cast<const char*>(data + 3), size - 3);
     const auto bar = text.find('|');
-    Reply fields;
-    fields.type = Reply::Type::Array;
-    for (const auto& part :
-         {std::string("v"), std::string("2"), std::string("n"), text.substr(0, bar),
-          std::string("d"), bar == std::string::npos ? std::string() : text.substr(bar + 1)}) {
-      Reply r;
-      r.type = Reply::Type::String;
-      r.str = part;
-      fields.elements.push_back(std::move(r));
-    }
-    Reply id;
-    id.type = Reply::Type::String;
-    id.str = "1-0";
-    Reply element;
-    element.type = Reply::Type::Array;
-    element.elements = {id, fields};
-    Reply list;
-    list.type = Reply::Type::Array;
-    list.elements = {element};
+    const auto list = one_v2_entry(text.substr(0, bar),
+                                   bar == std::string::npos ? std::string() : text.substr(bar + 1));
     const auto entries = kurz::clickstream::decode_entries(list, Stream::V2);
     kurz::fuzz::require(entries.size() == 1, "one entry");
     check(entries);
