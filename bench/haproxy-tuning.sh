@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # HAProxy's CPU per request, configuration against configuration, in one run: what each tuning
 # line buys. HAProxy (the same Debian 2.6 binary as the kurz/haproxy image) with the global and
-# defaults sections of docker/haproxy/common.cfg (read live: what the stacks run today, minus the
-# DNS resolvers, which only exist inside Docker) in front of nginx `return 302`, all on 127.0.0.1;
+# defaults sections of docker/haproxy/common.cfg and stage 3's frontend and backends (read live:
+# what the stacks run today, minus the DNS resolvers and the health checks, which need Docker's
+# DNS) in front of nginx `return 302`, all on 127.0.0.1;
 # the load is bench/load --mode saturate --path (one request prepared once).
 #
 #   bench/haproxy-tuning.sh [--rounds 3] [--duration S] [--connections C] [--cpu N] [--callgrind]
 #
-# Variants (each = common.cfg + the lines shown; `base` adds nothing):
-#   base             common.cfg as it is
-#   dontlog-normal   option dontlog-normal (log only errors, timeouts and retries)
-#   no-log           no log (nothing logged at all: the floor of what logging costs)
+# HAProxy runs stage 3's frontend and backends (docker/haproxy/stage3.cfg, read live: its routing
+# ACLs, the X-Request-Id header, layer 7 retries), each backend's server-template replaced by one
+# server, nginx. Variants (each = the stack's configuration + the lines shown; `base` adds nothing):
+#   base             what the stacks run today
+#   log-all          a log line for every request (KURZ_HAPROXY_LOG_ALL=1)
+#   no-log           no log at all (the floor of what logging costs)
 #   reuse-always     http-reuse always
 #   nbthread-1       nbthread 1 (HAProxy alone on one CPU: no inter-thread work)
-#   no-httplog       option tcplog instead of httplog (a shorter log line: the line's formatting)
-#   tuned            the lines kept for the stacks: dontlog-normal, http-reuse always, nbthread 1
+#   pattern-cache-0  tune.pattern.cache-size 0 (no LRU lookup per ACL evaluation)
+#   no-request-id    without `http-request set-header X-Request-Id %[uuid()]`
+#   no-l7-retry      retries on connection failures only (no copy of each request kept for a retry)
+#   tuned            the lines kept for the stacks
+#   floor            a minimal configuration: no logging, routing, retries or header (the least
+#                    HAProxy costs per request on this machine, whatever the configuration)
 # The variants run in short slices, one after the other, round after round (ABCD... ABCD...), so
 # that a change in the machine's load lands on every variant; per variant the table gives the
 # median HAProxy CPU per request (user+system of the HAProxy process from /proc/<pid>/stat / the
@@ -82,20 +89,31 @@ nginx_port=${nginx_port%%/*}
 
 declare -A variant=(
   [base]=""
-  [dontlog-normal]="defaults|option dontlog-normal"
+  [log-all]="defaults|no option dontlog-normal"
   [no-log]="defaults|no log"
   [reuse-always]="defaults|http-reuse always"
   [nbthread-1]="global|nbthread 1"
-  [no-httplog]="defaults|option tcplog"
-  [tuned]="defaults|option dontlog-normal;defaults|http-reuse always;global|nbthread 1"
+  [pattern-cache-0]="global|tune.pattern.cache-size 0"
+  [no-request-id]="drop|X-Request-Id"
+  [no-l7-retry]="defaults|retry-on conn-failure;drop|retry-on"
+  [tuned]="global|nbthread 1;global|tune.pattern.cache-size 0"
+  [floor]=floor
 )
-order=(base dontlog-normal no-log reuse-always nbthread-1 no-httplog tuned)
+order=(base log-all no-log reuse-always nbthread-1 pattern-cache-0 no-request-id no-l7-retry tuned floor)
 
 # config <variant> <port>: common.cfg's global and defaults (no resolvers, no DNS
 # default-server), the variant's lines at the end of their section, a frontend and nginx behind.
 config() {
   local name=$1 port=$2 spec
   spec=${variant[$name]}
+  if [[ $spec == floor ]]; then
+    # The least HAProxy can do for a request here: no logging, no routing, no retries, no header.
+    printf '%s\n' global '    maxconn 4096' defaults '    mode http' '    option http-keep-alive' \
+      '    timeout connect 2s' '    timeout client 30s' '    timeout server 30s' \
+      frontend\ http "    bind 127.0.0.1:$port" '    default_backend redirect' backend\ redirect \
+      "    server nginx 127.0.0.1:$nginx_port"
+    return
+  fi
   awk -v spec="$spec" '
     BEGIN { n = split(spec, items, ";"); for (i = 1; i <= n; i++) { split(items[i], kv, "|"); add[kv[1]] = add[kv[1]] "    " kv[2] "\n" } }
     # The variant lines go at the END of their section: the last of two settings wins.
@@ -104,17 +122,22 @@ config() {
     /^[[:space:]]*default-server/ { next }
     { print }
     END { if (keep) printf "%s", add[section] }' "$KURZ_ROOT/docker/haproxy/common.cfg"
-  cat <<CFG
-
-frontend http
-    bind 127.0.0.1:$port
-    http-request set-header X-Request-Id %[uuid()] unless { req.hdr(X-Request-Id) -m found }
-    default_backend redirect
-
-backend redirect
-    server nginx 127.0.0.1:$nginx_port
-CFG
-} 
+  # stage 3's frontend and backends as the stack runs them (read live), on 127.0.0.1: each
+  # backend's server-template (Docker DNS slots) becomes one server, nginx; its other lines stay.
+  echo
+  # A variant's "drop|<regex>" items remove the lines that match from these sections.
+  awk -v port="$port" -v ng="127.0.0.1:$nginx_port" -v spec="$spec" '
+    BEGIN { n = split(spec, items, ";"); for (i = 1; i <= n; i++) { split(items[i], kv, "|"); if (kv[1] == "drop") drop[kv[2]] = 1 } }
+    /^[a-z]/ { section = $1; keep = (section == "frontend" || section == "backend"); done = 0 }
+    !keep || /^[[:space:]]*#/ { next }
+    { for (d in drop) if ($0 ~ d) next }
+    /^[[:space:]]*bind / { print "    bind 127.0.0.1:" port; next }
+    /^[[:space:]]*server-template / {
+      if (!done++) { line = "    server nginx " ng; for (i = 5; i <= NF; i++) if ($i != "backup") line = line " " $i; print line }
+      next
+    }
+    { print }' "$KURZ_ROOT/docker/haproxy/stage3.cfg"
+}
 # proc_ticks <pid>: utime + stime (clock ticks).
 proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
@@ -191,11 +214,11 @@ if ((callgrind)); then
 fi
 
 {
-  echo "## HAProxy CPU per request, configuration against configuration (HAProxy -> nginx \`return 302\`, 127.0.0.1)"
+  echo "## HAProxy CPU per request, configuration against configuration (stage 3's frontend and backends, HAProxy -> nginx \`return 302\`, 127.0.0.1)"
   echo
   awk -v l="${loadavg0%% *}" 'BEGIN { exit !(l > 1.5) }' &&
     { echo "**Warning: the load average was ${loadavg0%% *} at the start (above 1.5): read the ratios, not the figures.**"; echo; }
-  echo "| variant | lines added to common.cfg | HAProxy CPU us/request (median of $rounds) | spread | ratio to base (median of per-round ratios) | req/s (median) |$( ((callgrind)) && echo ' instructions/request (callgrind) |')"
+  echo "| variant | lines added to the stack's configuration | HAProxy CPU us/request (median of $rounds) | spread | ratio to base (median of per-round ratios) | req/s (median) |$( ((callgrind)) && echo ' instructions/request (callgrind) |')"
   echo "|---|---|---|---|---|---|$( ((callgrind)) && echo '---|')"
   for name in "${order[@]}"; do
     # shellcheck disable=SC2086 # the values are words
@@ -207,6 +230,8 @@ fi
     lines=${variant[$name]//;/, }
     lines=${lines//defaults|/}
     lines=${lines//global|/}
+    lines=${lines//drop|/without }
+    [[ $lines == floor ]] && lines="a minimal configuration instead (see the script's header)"
     echo "| $name | ${lines:-(none)} | $mu | ±$sp % | $mr | $mq |$( ((callgrind)) && echo " ${ir[$name]:-} |")"
   done
   echo
