@@ -199,7 +199,13 @@ def run(session, args):
     except (OSError, UnicodeError) as e:
         r.line("FAIL", "dns", "%s does not resolve here: %s" % (args.dns_name, getattr(e, "strerror", None) or e),
                "use Mesos-DNS as this machine's and every agent's resolver (nameserver in /etc/resolv.conf)")
-    session.out("preflight: %s" % ("%d check(s) failed" % r.failed if r.failed else "the cluster can take it"))
+    if r.failed:
+        verdict = "%d check(s) failed" % r.failed
+    elif only:
+        verdict = "the %d check(s) asked for passed" % len(only)
+    else:
+        verdict = "the cluster can take it"
+    session.out("preflight: " + verdict)
     return 1 if r.failed else 0
 
 
