@@ -212,8 +212,8 @@ MARATHON_DEPLOY = os.path.join(ROOT, "marathon", "deploy")
 
 
 class Marathon(Environment):
-    """Blocks written for a real Marathon (MARATHON_URL, default http://localhost:8080 in the
-    guide's commands: marathon/deploy's default). Run against the Marathon stand-in
+    """Blocks written for a real Marathon (MARATHON_URL, set here to the stand-in's URL; the guide's
+    localhost:8080 is the stand-in's port, marathon/deploy has no default). Run against the Marathon stand-in
     (tests/marathon/standin.py) when it and marathon/deploy have landed; otherwise not runnable."""
     kind = "marathon"
     needs = None if (os.path.exists(MARATHON_STANDIN) and os.path.exists(MARATHON_DEPLOY)) else \

@@ -19,6 +19,7 @@ import time
 import unittest
 
 import guidedoc
+import sourcelinks
 from environments import KINDS, ROOT, log
 
 GUIDE = os.path.join(ROOT, "docs", "guide")
@@ -123,7 +124,7 @@ class MarkerRulesTest(unittest.TestCase):
 
 
 class GuideLinksTest(unittest.TestCase):
-    """Every relative link of the guide names a file that exists, and a #Lm-Ln range lies in it."""
+    """Every relative link of the guide names a file that exists; a link to a line names its marker."""
     LINK = re.compile(r"\]\(([^)\s]+)\)")
 
     def test_links_resolve(self):
@@ -147,6 +148,32 @@ class GuideLinksTest(unittest.TestCase):
                     if not 1 <= int(m.group(1)) <= last <= n:
                         bad.append("%s: %s: lines outside the file (%d lines)" % (os.path.basename(path), target, n))
         self.assertEqual(bad, [])
+
+    def test_source_links_point_at_their_markers(self):
+        """Every link to a line names what is there (sourcelinks.py): the line is its marker's."""
+        bad = []
+        for path in guide_files():
+            with open(path, encoding="utf-8") as f:
+                bad += sourcelinks.check(path, f.read())[0]
+        self.assertEqual(bad, [])
+
+    def test_source_link_checker_catches_drift(self):
+        doc = os.path.join(ROOT, "docs", "guide", "x.md")
+        target = "../../platform/src/server.cc"
+        line = sourcelinks.marker_line(os.path.join(ROOT, "platform", "src", "server.cc"), "bool Server::shutdown() {")
+        self.assertIsNotNone(line)
+        good = '[s](%s#L%d "bool Server::shutdown() {")' % (target, line)
+        self.assertEqual(sourcelinks.check(doc, good)[0], [])
+        for text, message in (
+                ('[s](%s#L%d "bool Server::shutdown() {")' % (target, line + 1), "is on line %d now" % line),
+                ('[s](%s#L1-L5 "bool Server::shutdown() {")' % target, "not a range"),
+                ("[s](%s#L%d)" % (target, line), "needs a marker"),
+                ('[s](%s#L%d "void Server::gone()")' % (target, line), "no longer in the file")):
+            problems = sourcelinks.check(doc, text)[0]
+            self.assertEqual(len(problems), 1, text)
+            self.assertIn(message, problems[0])
+        fixed = sourcelinks.check(doc, '[s](%s#L3 "bool Server::shutdown() {")' % target, fix=True)[1]
+        self.assertEqual(fixed, good)
 
 
 class GuideBlocksTest(unittest.TestCase):

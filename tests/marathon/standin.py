@@ -10,7 +10,11 @@ or SIGTERM. Tasks change state every --tick seconds (default 0.1); with --tick 0
 moves one tick per GET /v2/deployments instead (lockstep: the tests see every state, however
 loaded the machine is).
 
-Marathon endpoints: GET /v2/info (name "marathon", version "1.10.26-standin"); PUT /v2/groups/{id}; PUT, GET, DELETE /v2/apps/{id} (PUT: 201 created, 200
+Marathon endpoints: GET /v2/info (the fields Marathon 1.10 sends: name "marathon", version
+"1.10.26-standin", buildref naming the stand-in, marathon_config with --mesos-role, ...); PUT /v2/groups/{id};
+POST /v2/apps (201, the app with its deployment; 409 when it exists); GET /v2/tasks and
+GET /v2/apps/{id}/tasks ({"tasks": [...]} as examples/app_tasks.json); ids may carry their leading
+slash (/v2/apps//kurz/redis); PUT, GET, DELETE /v2/apps/{id} (PUT: 201 created, 200
 updated; ?partialUpdate=false replaces, otherwise the fields given are merged; {"version": V} rolls
 back); GET /v2/apps; POST /v2/apps/{id}/restart; GET /v2/apps/{id}/versions; GET /v2/deployments;
 DELETE /v2/deployments/{id} (a reverting deployment; ?force=true: 202, no body). Every deployable
@@ -109,6 +113,8 @@ def main():
     p.add_argument("--hang", action="append", default=[], metavar="PATTERN")
     p.add_argument("--fail", action="append", default=[], metavar="PATTERN")
     p.add_argument("--lifetime", type=float, default=900.0)
+    p.add_argument("--mesos-role", default="kurz",
+                   help="marathon_config.mesos_role in /v2/info (Marathon's --mesos_role; \"*\" is its default)")
     p.add_argument("--docker", action="store_true",
                    help="tasks are real containers (standin_docker.py); use local images")
     args = p.parse_args()
@@ -138,6 +144,7 @@ def main():
                 world.tick()
 
     server.api.lockstep = args.tick <= 0
+    server.api.mesos_role = args.mesos_role
     if not server.api.lockstep:
         threading.Thread(target=ticker, daemon=True).start()
     threading.Thread(target=server.serve_forever, daemon=True).start()

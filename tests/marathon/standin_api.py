@@ -67,6 +67,7 @@ class Api:
         self.world, self.auth, self.log = world, auth, []
         self.leader = "127.0.0.1:8080"  # set by standin.py to the address it listens on
         self.lockstep = False  # True (--tick 0): the world ticks once per GET /v2/deployments
+        self.mesos_role = "kurz"  # marathon_config.mesos_role in /v2/info (standin.py --mesos-role)
 
     def authorized(self, header):
         return not self.auth or header in self.auth
@@ -89,9 +90,12 @@ class Api:
                              "query": {k: v[0] for k, v in query.items()}, "rawQuery": raw_query,
                              "body": body})
             if path == "/v2/info" and method == "GET":
-                return Reply(200, {"name": "marathon", "version": "1.10.26-standin",
-                                   "leader": self.leader, "frameworkId": "standin-framework",
-                                   "standin": "not Marathon: tests/marathon/standin.py"})
+                return Reply(200, self.info())
+            if path == "/v2/tasks" and method == "GET":
+                return Reply(200, {"tasks": [t.to_json(a) for a in sorted(self.world.apps.values(), key=lambda a: a.id)
+                                             for t in a.alive()]})
+            if path == "/v2/apps" and method == "POST":
+                return self.post_app(body, force)
             if path == "/v2/deployments" and method == "GET":
                 if self.lockstep:  # one tick per poll: every state is seen, whatever the load
                     self.world.tick()
@@ -108,6 +112,11 @@ class Api:
                 rest = path[len("/v2/apps"):]
                 if rest.endswith("/restart") and method == "POST":
                     return self.restart(definitions.absolute_id(rest[:-len("/restart")]), force)
+                if rest.endswith("/tasks") and method == "GET":
+                    app = self.world.apps.get(definitions.absolute_id(rest[:-len("/tasks")]))
+                    if app is None:
+                        return not_found(definitions.absolute_id(rest[:-len("/tasks")]))
+                    return Reply(200, {"tasks": [t.to_json(app) for t in app.alive()]})
                 if rest.endswith("/versions") and method == "GET":
                     app = self.world.apps.get(definitions.absolute_id(rest[:-len("/versions")]))
                     if app is None:
@@ -126,6 +135,26 @@ class Api:
                                                            "%s %s" % (method, path)})
 
     # -- reads
+    def info(self):
+        """GET /v2/info with the fields Marathon 1.10's InfoResource sends (and no others: clients such
+        as python3-marathon build an object from every key). buildref says it is the stand-in."""
+        return {"name": "marathon", "version": "1.10.26-standin",
+                "buildref": "standin (tests/marathon/standin.py, not Marathon)", "elected": True,
+                "leader": self.leader, "frameworkId": "standin-framework",
+                "marathon_config": {"master": "zk://127.0.0.1:2181/mesos", "failover_timeout": 604800,
+                                    "framework_name": "marathon", "ha": True, "checkpoint": True,
+                                    "local_port_min": 10000, "local_port_max": 20000, "executor": "//cmd",
+                                    "hostname": "127.0.0.1", "webui_url": None,
+                                    "mesos_role": self.mesos_role, "task_launch_timeout": 600000,
+                                    "task_reservation_timeout": 20000, "reconciliation_initial_delay": 15000,
+                                    "reconciliation_interval": 600000, "mesos_user": "root",
+                                    "leader_proxy_connection_timeout_ms": 5000,
+                                    "leader_proxy_read_timeout_ms": 10000, "features": [],
+                                    "mesos_leader_ui_url": "http://127.0.0.1:5050/"},
+                "zookeeper_config": {"zk": "zk://127.0.0.1:2181/marathon", "zk_timeout": 10000,
+                                     "zk_session_timeout": 10000, "zk_max_versions": 50},
+                "http_config": {"http_port": int(self.leader.rsplit(":", 1)[1]), "https_port": 8443}}
+
     def app_json(self, app, embed):
         w, d = self.world, app.definition
         out = copy.deepcopy(d)
@@ -203,6 +232,23 @@ class Api:
         original = app.snapshot()
         action = self.change(app, target)
         return self.result(w.start([[action]], {app_id: original}, version=app.version))
+
+    def post_app(self, body, force):
+        """POST /v2/apps: creates an app (201, the app as stored with its deployment, a Location and a
+        Marathon-Deployment-Id header); 409 when the id exists, as Marathon answers."""
+        if not isinstance(body, dict) or not body.get("id"):
+            return Reply(400 if not isinstance(body, dict) else 422, {"message": "Object is not valid", "details": [
+                {"path": "/id", "errors": ["error.path.missing"]}]})
+        app_id = definitions.absolute_id(body["id"])
+        if app_id in self.world.apps:
+            return Reply(409, {"message": "An app with id [%s] already exists." % app_id})
+        reply = self.put_app(app_id, body, force, False)
+        if reply.status != 201:
+            return reply
+        app = self.world.apps[app_id]
+        out = self.app_json(app, False)
+        out["deployments"] = [{"id": reply.body["deploymentId"]}]
+        return Reply(201, out, dict(reply.headers, Location="/v2/apps" + app_id))
 
     def put_group(self, gid, body, force):
         if not isinstance(body, dict):

@@ -4,7 +4,9 @@ import argparse
 import os
 import sys
 
-DEFAULT_URL = "http://localhost:8080"  # client.DEFAULT_URL; the client loads after the arguments
+NO_URL = ("MARATHON_URL is not set: export MARATHON_URL=http://marathon.mesos:8080 (DC/OS: "
+          "https://<cluster>/service/marathon), or give --marathon URL. There is no default: 8080 on "
+          "this machine is kurz's own port too (the offline track: the stand-in's URL, docs/marathon.md)")
 
 USAGE_EPILOG = """commands:
   deploy FILE [--registry R] [--tag T]   PUT a group or an app definition and follow it
@@ -15,8 +17,9 @@ USAGE_EPILOG = """commands:
   canary start FILE [--instances N]      deploy a canary app beside the main one (same marathon-lb port)
   promote APP CANARY                     give APP the canary's image and env, then remove the canary
   canary abort CANARY                    remove the canary
+  preflight [STAGE] [--teams N]          check the cluster for STAGE (stage1|stage2|stage3|all) x N teams
 
-environment: MARATHON_URL (default http://localhost:8080), DCOS_TOKEN (sent as
+environment: MARATHON_URL (required; no default), MESOS_URL (the Mesos master, for preflight), DCOS_TOKEN (sent as
   'Authorization: token=...'), MARATHON_USER / MARATHON_PASSWORD (HTTP basic auth)
 exit: 0 done, 1 failed (after rolling back where it could), 2 bad usage"""
 
@@ -43,7 +46,7 @@ def positive(kind):
 def global_options(parser, defaults):
     d = (lambda v: v) if defaults else (lambda v: argparse.SUPPRESS)
     parser.add_argument("--marathon", metavar="URL", default=d(None),
-                        help="Marathon's URL (default: $MARATHON_URL, else http://localhost:8080)")
+                        help="Marathon's URL (default: $MARATHON_URL; one of them is required)")
     parser.add_argument("--timeout", metavar="SECONDS", type=positive(float), default=d(600.0),
                         help="give a deployment this long, then cancel it and roll back (default 600)")
     parser.add_argument("--force", action="store_true", default=d(False),
@@ -89,6 +92,16 @@ def build_parser():
     s.add_argument("--instances", type=positive(int), help="the canary's instances (default: the file's)")
     a = csub.add_parser("abort", parents=[common], help="remove the canary app")
     a.add_argument("canary")
+    c = sub.add_parser("preflight", parents=[common], help="check that the cluster can take a stage x teams")
+    c.add_argument("stage", nargs="?", default="all", choices=("stage1", "stage2", "stage3", "all"))
+    c.add_argument("--teams", type=positive(int), default=1, help="how many teams deploy it (default 1)")
+    c.add_argument("--mesos", metavar="URL", help="the Mesos master (default: $MESOS_URL; without it the "
+                   "Mesos checks are skipped)")
+    c.add_argument("--registry", metavar="HOST:PORT", help="the registry the agents pull from (default "
+                   "registry-infra.marathon.mesos:5000)")
+    c.add_argument("--dns-name", metavar="NAME", default="leader.mesos",
+                   help="a Mesos-DNS name that must resolve here (default leader.mesos)")
+    c.add_argument("--only", metavar="CHECKS", help="only these checks, comma-separated (e.g. marathon,version)")
     return p
 
 
@@ -104,6 +117,9 @@ def run(args, s):
         return commands.rollback(s, commands.normalize_id(args.app), args.version)
     if args.command == "status":
         return status.status(s, commands.normalize_id(args.app) if args.app else None)
+    if args.command == "preflight":
+        from . import preflight
+        return preflight.run(s, args)
     if args.command == "promote":
         return canary.promote(s, commands.normalize_id(args.app), commands.normalize_id(args.canary))
     if args.canary_command == "start":
@@ -135,11 +151,26 @@ def report(s, e, authorization):
         s.err(str(e))
 
 
+def not_marathon(s, e, authorization):
+    """An API error from a server that is not Marathon is named as such (one line, what to do)."""
+    from . import client, identity
+    if not isinstance(e, client.ApiError) or isinstance(e, client.Unauthorized):
+        return False
+    finding = identity.probe(s.api.url, authorization, timeout=min(5.0, s.api.request_timeout))
+    if finding is None or finding.marathon:
+        return False
+    s.err(identity.not_marathon_message(s.api.url, finding))
+    return True
+
+
 def main(argv=None, env=None):
     env = os.environ if env is None else env
     args = build_parser().parse_args(argv)
     from . import client, commands, session  # after parsing: usage errors answer fast
-    url = args.marathon or env.get("MARATHON_URL") or DEFAULT_URL
+    url = args.marathon or env.get("MARATHON_URL")
+    if not url:
+        print("deploy: error: %s" % NO_URL, file=sys.stderr)
+        return 2
     authorization = client.auth_from_env(env)
     try:
         api = client.Marathon(url, authorization, request_timeout=min(15.0, max(args.timeout, 1.0)))
@@ -147,13 +178,15 @@ def main(argv=None, env=None):
         print("deploy: error: --marathon / MARATHON_URL: %s" % e, file=sys.stderr)
         return 2
     s = session.Session(api, args.timeout, args.force, args.interval, args.max_task_failures)
+    args.env = env
     try:
         return run(args, s)
     except commands.UsageError as e:
         s.err("error: %s" % e)
         return 2
     except client.MarathonError as e:
-        report(s, e, authorization)
+        if not not_marathon(s, e, authorization):
+            report(s, e, authorization)
         return 1
     except KeyboardInterrupt:
         s.err("interrupted; a deployment that was started keeps running in Marathon "

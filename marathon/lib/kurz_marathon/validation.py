@@ -462,8 +462,11 @@ class Checker:
 
     def _edge_labels(self, app_id, item, name):
         labels = item.get("labels") or {}
-        if labels.get("HAPROXY_GROUP") != "external":
-            self.add(app_id, ("labels", "HAPROXY_GROUP"), "kurz: HAPROXY_GROUP must be external (marathon-lb --group external)")
+        team = labels.get("KURZ_TEAM")
+        group = "external-%s" % team if team else "external"
+        if labels.get("HAPROXY_GROUP") != group:
+            self.add(app_id, ("labels", "HAPROXY_GROUP"), "kurz: HAPROXY_GROUP must be %s (marathon-lb --group %s)"
+                     % (group, group))
         if not labels.get("HAPROXY_0_VHOST"):
             self.add(app_id, ("labels", "HAPROXY_0_VHOST"), "kurz: set HAPROXY_0_VHOST (path routing needs a vhost)")
         if str(labels.get("HAPROXY_0_MODE", "")).lower() != "http":
@@ -491,9 +494,10 @@ class Checker:
                 self.add(app_id, ("env", "REDIS_URL"), "kurz: %s needs REDIS_URL" % name)
             return
         match = re.fullmatch(r"redis://(?:[^@/]*@)?([a-z0-9.-]+):(\d+)(?:/\d+)?", str(url))
-        if not match or not match.group(1).endswith(".marathon.mesos") or int(match.group(2)) != REDIS_PORT:
+        port = _redis_host_port(item)
+        if not match or not match.group(1).endswith(".marathon.mesos") or int(match.group(2)) != port:
             self.add(app_id, ("env", "REDIS_URL"), "kurz: REDIS_URL must name Redis by Mesos-DNS, "
-                     "redis://<app>.marathon.mesos:%d (got %s)" % (REDIS_PORT, url))
+                     "redis://<app>.marathon.mesos:%d (got %s)" % (port, url))
             return
         if redis_apps:
             names = {d.mesos_dns_name(r): r for r in redis_apps}
@@ -504,7 +508,7 @@ class Checker:
                 self.add(app_id, ("dependencies",), "kurz: the app must depend on %s" % names[match.group(1)])
 
     def _redis(self, app_id, item):
-        mapping = self._bridge_and_port(app_id, item, REDIS_PORT, host_port=REDIS_PORT)
+        mapping = self._bridge_and_port(app_id, item, REDIS_PORT, host_port=_redis_host_port(item))
         checks = item.get("healthChecks") or []
         if checks and (checks[0].get("protocol") != "MESOS_TCP" or checks[0].get("portIndex", 0) != 0):
             self.add(app_id, ("healthChecks", 0), "kurz: Redis is checked by MESOS_TCP on portIndex 0")
@@ -558,6 +562,26 @@ class Checker:
                 seen.add(p)
                 out.append(p)
         return out
+
+
+def _redis_host_port(item):
+    """Redis's fixed host port: 6379, or its team's (marathon/render --team: 6400 + slot, the slot read
+    back from the team's service ports, which render moves to 10000 + 100 * slot + n)."""
+    from . import teams
+    labels = item.get("labels") or {}
+    if not labels.get(teams.TEAM_LABEL):
+        return REDIS_PORT
+    mappings = d.port_mappings(item)
+    if d.kurz_image_name(item) == "redis" and mappings and isinstance(mappings[0], dict):
+        got = mappings[0].get("hostPort", 0)
+        if isinstance(got, int) and teams.REDIS_HOST_PORT_BASE < got <= teams.REDIS_HOST_PORT_BASE + teams.MAX_SLOT:
+            return got
+        return REDIS_PORT
+    try:
+        port = int(labels.get("HAPROXY_0_PORT"))
+    except (TypeError, ValueError):
+        return REDIS_PORT
+    return teams.redis_host_port((port - teams.SERVICE_PORT_BASE) // teams.SERVICE_PORTS_PER_TEAM)
 
 
 def _find_cycle(graph):
