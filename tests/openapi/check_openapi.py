@@ -377,6 +377,7 @@ def build_scenarios():
         S("unknown code", png, 404, path="/qr/{missing}.png", error="not_found"),
         # Web UI.
         S("page", ("GET", "/"), 200),
+        S("page by name", ("GET", "/index.html"), 200),
         S("asset", static, 200, path="/static/app.js", save=save_etag),
         S("asset not modified", static, 304, path="/static/app.js",
           headers={"If-None-Match": "{etag}"}),
