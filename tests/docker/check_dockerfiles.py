@@ -527,6 +527,8 @@ class EdgeErrors(unittest.TestCase):
                     self.assertEqual(got, 200, body[:200])
                     self.assertEqual(headers.get("content-type"), "text/html; charset=utf-8")
                     self.assertIn(b"<title>kurz", body)
+            got, _, body = raw_exchange(edge, b"GET /info/web HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n")
+            self.assertEqual((got, json.loads(body)["service"]), (200, "web"))
 
 
 class PrometheusConfig(unittest.TestCase):

@@ -388,6 +388,8 @@ def build_scenarios():
         S("ready", ("GET", "/health/ready"), 200),
         S("metrics", ("GET", "/metrics"), 200),
         S("info", ("GET", "/info"), 200),
+        S("info of a service", ("GET", "/info/{service}"), 200, path="/info/links"),
+        S("info of no service", ("GET", "/info/{service}"), 404, path="/info/nope", error="not_found"),
         # Delete last, then check that the link is gone.
         S("delete", del_link, 204, path="/api/links/{code_del}"),
         S("delete again", del_link, 404, path="/api/links/{code_del}", error="not_found"),

@@ -34,8 +34,10 @@ EDGE_PATHS = {"monolith": None, "redirect": None, "links": "/api/links", "stats"
               "qr": "/qr/", "web": "/static/"}
 # Exact paths a service answers besides its HAPROXY_0_PATH prefix, routed to its backend by its
 # HAPROXY_0_HTTP_FRONTEND_ACL_WITH_PATH template (`acl path_{backend} path / /index.html`): the
-# page itself, which would otherwise fall to the catch-all (redirect) and answer 404.
-EDGE_EXACT_PATHS = {"web": ("/", "/index.html")}
+# page itself and each service's /info/<service> (the web UI's instances panel), which would
+# otherwise fall to the catch-all (redirect) and answer 404. Redirect answers /info/redirect.
+EDGE_EXACT_PATHS = {"web": ("/", "/index.html", "/info/web"), "links": ("/info/links",),
+                    "stats": ("/info/stats",), "qr": ("/info/qr",)}
 # Services that cannot run without Redis (the stage 1 monolith runs without; web never needs it).
 NEEDS_REDIS = ("links", "redirect", "stats", "qr")
 CONTAINER_PORT = 8080
@@ -497,7 +499,7 @@ class Checker:
                 self.add(app_id, ("labels", "HAPROXY_0_HTTP_FRONTEND_ACL_WITH_PATH"),
                          "kurz: %s must also get %s: HAPROXY_0_HTTP_FRONTEND_ACL_WITH_PATH needs "
                          "`acl path_{backend} path %s` and `use_backend {backend} if ... path_{backend}` "
-                         "(missing: %s)" % (name, " and ".join(exact), " ".join(exact),
+                         "(missing: %s)" % (name, ", ".join(exact), " ".join(exact),
                                             ", ".join(missing) or "use_backend"))
         if "httpchk GET /health/ready" not in labels.get("HAPROXY_0_BACKEND_HEAD", ""):
             self.add(app_id, ("labels", "HAPROXY_0_BACKEND_HEAD"),
