@@ -13,6 +13,9 @@
     HAProxy and scraped by Prometheus;
   * `docker-compose config -q` accepts every compose file (skipped without docker-compose);
   * `haproxy -c` accepts common.cfg with each stage file (skipped when haproxy is not installed);
+  * a real HAProxy with common.cfg and the stage 3 and Swarm frontends answers its own errors
+    (503 with no replica, 502, 504) in kurz's JSON shape, refuses bad framing (422, 400), and
+    routes / , /index.html and /info/web to the real kurz-web (KURZ_WEB, when set);
   * `promtool check config` and `promtool check rules` accept docker/prometheus/ (skipped without
     promtool, Debian package prometheus).
 Run: python3 -m unittest -v tests/docker/check_dockerfiles.py
