@@ -84,6 +84,19 @@ Server::State::State(ServerOptions opts, Router r, Metrics& m, health::Registry&
     return reply;
   });
   router.get("/info", [this](const Request&) { return Reply::json(200, info_json); });
+  // The same answer under the service's name: every edge routes /info/<service> to that service
+  // (and /info to redirect), so that the web UI can show the instances of each. The monolith is
+  // every stage 3 service at once.
+  router.get("/info/:service", [this](const Request& request) {
+    const std::string& name = request.param("service");
+    const bool monolith_serves =
+        options.service == "monolith" &&
+        (name == "links" || name == "redirect" || name == "stats" || name == "qr" || name == "web");
+    if (name != options.service && !monolith_serves) {
+      return Reply::error(404, "not_found", "this instance is not the " + name + " service");
+    }
+    return Reply::json(200, info_json);
+  });
 }
 
 const std::string Server::State::kUnmatched = "unmatched";

@@ -453,6 +453,12 @@ TEST_F(ServerTest, InfoAndHealth) {
   EXPECT_EQ(http(port(), "GET", "/info").body,
             R"({"service":"test","version":"0","stage":"1","instance":"instance-a",)"
             R"("threads":{"http":2,"source":"a \"quoted\" reason"}})");
+  // Under the service's own name too (the edges route /info/<service> to it); any other: 404.
+  EXPECT_EQ(http(port(), "GET", "/info/test").body, http(port(), "GET", "/info").body);
+  const auto other = http(port(), "GET", "/info/links");
+  EXPECT_EQ(other.status, 404);
+  EXPECT_NE(other.body.find("\"not_found\""), std::string::npos);
+  EXPECT_EQ(http(port(), "GET", "/info/").status, 404);
   EXPECT_EQ(http(port(), "GET", "/health/live").status, 200);
   EXPECT_EQ(http(port(), "GET", "/health/ready").status, 200);
   server_->begin_shutdown();

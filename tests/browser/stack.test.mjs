@@ -46,9 +46,14 @@ test('through the load balancer: shorten, follow, see the click counted, see the
   const row = page.locator(`#recent-rows tr[data-code="${code}"]`);
   await row.locator('.clicks').filter({ hasText: /^1$/ }).waitFor({ timeout: 30_000 });
 
-  // The live panel: answers from EXPECT_INSTANCES distinct redirect replicas.
-  await page.waitForFunction((n) => document.querySelectorAll('#instances-rows tr').length >= n,
-      EXPECT_INSTANCES, { timeout: 30_000 });
+  // The live panel: every service's instances (/info/{service} through the edge), each with its
+  // version, and EXPECT_INSTANCES distinct redirect replicas.
+  await page.waitForFunction((n) => document.querySelectorAll('#instances-rows tr[data-service="redirect"]').length >= n,
+      EXPECT_INSTANCES, { timeout: 60_000 });
+  const services = await page.$$eval('#instances-rows tr', (trs) => [...new Set(trs.map((tr) => tr.dataset.service))].sort());
+  assert.deepEqual(services, ['links', 'qr', 'redirect', 'stats', 'web']);
+  const versions = await page.$$eval('#instances-rows .version', (tds) => tds.map((td) => td.textContent));
+  assert.ok(versions.every((v) => v && v !== '?'), JSON.stringify(versions));
   await screenshot(page, '10-stack');
   await assertClean();
   await page.close();

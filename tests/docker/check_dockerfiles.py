@@ -13,11 +13,15 @@
     HAProxy and scraped by Prometheus;
   * `docker-compose config -q` accepts every compose file (skipped without docker-compose);
   * `haproxy -c` accepts common.cfg with each stage file (skipped when haproxy is not installed);
+  * a real HAProxy with common.cfg and the stage 3 and Swarm frontends answers its own errors
+    (503 with no replica, 502, 504) in kurz's JSON shape, refuses bad framing (422, 400), and
+    routes / , /index.html and /info/web to the real kurz-web (KURZ_WEB, when set);
   * `promtool check config` and `promtool check rules` accept docker/prometheus/ (skipped without
     promtool, Debian package prometheus).
 Run: python3 -m unittest -v tests/docker/check_dockerfiles.py
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -327,6 +331,207 @@ class HAProxyConfigs(unittest.TestCase):
         # httplog: ... [date] http app/a1 0/0/0/1/1 200 ... "GET /ok HTTP/1.1"
         lines = re.finditer(r'\] http \S+/\S+ \S+ (\d{3}) .*"GET (\S+) HTTP', out)
         return [m.group(1) for m in lines if m.group(2) != "/warmup"]
+
+
+
+# What the edge answers itself, in kurz's error shape: (request, status, error code). Backends of
+# the test: links sends garbage (502), stats never answers (504), qr and redirect have no server
+# up (503), web is the real kurz-web (KURZ_WEB) when given.
+EDGE_JSON_ERRORS = (
+    ("no replica up (a /{code})", b"GET /abc123 HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 503, "unavailable"),
+    ("no replica up (qr)", b"GET /qr/abc123.svg HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 503, "unavailable"),
+    ("an invalid answer", b"GET /api/links HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 502, "bad_gateway"),
+    ("no answer in time", b"POST /api/stats/top HTTP/1.1\r\nHost: kurz\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+     504, "gateway_timeout"),
+)
+# What HAProxy refuses while parsing the head: its HTTP/1 layer answers with the built-in page
+# before any errorfile or http-error applies (haproxy/haproxy#3032, fixed in HAProxy 3.2).
+EDGE_PARSE_ERRORS = (
+    ("Transfer-Encoding: cow, chunked",
+     b"POST /api/links HTTP/1.1\r\nHost: kurz\r\nTransfer-Encoding: cow, chunked\r\n\r\n0\r\n\r\n", 422,
+     "unprocessable_content"),
+    ("a space in a header name", b"GET / HTTP/1.1\r\nHost: kurz\r\nBad Header: x\r\n\r\n", 400, "bad_request"),
+)
+
+
+def raw_exchange(port, data, timeout=10):
+    """Sends `data` on a new connection and reads until the edge closes: (status, headers, body)."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+            head, sep, rest = out.partition(b"\r\n\r\n")
+            if sep:
+                length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+                if length and len(rest) >= int(length.group(1)):
+                    break
+    head, _, body = out.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:] if ":" in l)}
+    return status, headers, body
+
+
+def haproxy_version(exe):
+    out = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=30).stdout
+    m = re.search(r"version (\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+class EdgeErrors(unittest.TestCase):
+    """The real HAProxy with common.cfg and each shipped frontend (compose stage 3, Swarm), its
+    backends pointed at stand-ins on 127.0.0.1: what the edge answers itself is kurz's JSON error
+    shape with the right status, and / and /index.html reach the web service (issue 20)."""
+
+    def test_stage3(self):
+        self.check_edge(os.path.join(DOCKER, "haproxy", "stage3.cfg"))
+
+    def test_swarm(self):
+        self.check_edge(os.path.join(ROOT, "swarm", "haproxy.cfg"))
+
+    def check_edge(self, stage_cfg):
+        import signal
+        import socket
+        import tempfile
+        import threading
+        import time
+
+        exe = haproxy_exe()
+        if exe is None:
+            self.skipTest("haproxy is not installed (Debian package haproxy)")
+
+        def free_port():
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                return s.getsockname()[1]
+
+        def stand_in(answer):
+            """A TCP server that reads a request and sends `answer` (None: never answers)."""
+            listener = socket.socket()
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(16)
+            held = []
+
+            def serve():
+                while True:
+                    try:
+                        conn, _ = listener.accept()
+                    except OSError:
+                        return
+                    try:
+                        conn.settimeout(2)
+                        conn.recv(65536)
+                        if answer is None:
+                            held.append(conn)
+                            continue
+                        conn.sendall(answer)
+                    except OSError:
+                        pass
+                    conn.close()
+            threading.Thread(target=serve, daemon=True).start()
+
+            def close():
+                listener.close()
+                for c in held:
+                    c.close()
+            self.addCleanup(close)
+            return listener.getsockname()[1]
+
+        garbage = stand_in(b"garbage, not HTTP\r\n\r\n")
+        silent = stand_in(None)
+        # Unchecked: a health check would take them out, and the edge would answer 503 instead.
+        servers = {"links": "127.0.0.1:%d no-check" % garbage, "stats": "127.0.0.1:%d no-check" % silent}
+        web_exe = os.environ.get("KURZ_WEB")
+        web = None
+        if web_exe:
+            web_port = free_port()
+            web = subprocess.Popen([web_exe], env={"PATH": os.environ.get("PATH", ""), "PORT": str(web_port),
+                                                   "LISTEN_ADDRESS": "127.0.0.1", "SHUTDOWN_DELAY_MS": "0",
+                                                   "LOG_LEVEL": "warn"},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.addCleanup(lambda: (web.terminate(), web.wait(timeout=20)))
+            servers["web"] = "127.0.0.1:%d" % web_port
+
+        edge = free_port()
+        common = read(os.path.join(DOCKER, "haproxy", "common.cfg"))
+        common = common.replace("bind :8404", "bind 127.0.0.1:%d" % free_port()).replace("maxconn 4096", "maxconn 64")
+        common = common.replace(" init-addr none resolvers docker resolve-prefer ipv4", "")
+        stage = read(stage_cfg).replace("bind :8080", "bind 127.0.0.1:%d" % edge)
+        self.assertIn("bind 127.0.0.1:%d" % edge, stage)
+        stage = re.sub(r"\n    timeout server \S+", "", stage)
+
+        def server_line(m):
+            backend = m.group(1)
+            return "\n" + ("    server s1 %s\n" % servers[backend] if backend in servers else "")
+        stage = re.sub(r"\n    server-template (\w+)-(?:live-)? .*\n", server_line, stage)
+        stage = stage.replace("\nbackend stats\n", "\nbackend stats\n    timeout server 1s\n")
+        self.assertFalse([l for l in stage.splitlines() if l.strip().startswith("server-template")])
+        with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as f:
+            f.write(common + "\n" + stage)
+        self.addCleanup(os.remove, f.name)
+        proc = subprocess.Popen([exe, "-db", "-f", f.name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, env=env_with(None))
+
+        def stop():
+            proc.send_signal(signal.SIGUSR1)
+            try:
+                proc.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate(timeout=20)
+        self.addCleanup(stop)
+
+        deadline = time.monotonic() + 15
+        while True:  # up, and the web server (when there is one) checked UP by HAProxy
+            try:
+                status, _, _ = raw_exchange(edge, b"GET / HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 2)
+                if status == (200 if web else 503):
+                    break
+            except (OSError, IndexError, ValueError):
+                pass
+            self.assertIsNone(proc.poll(), "haproxy exited")
+            self.assertLess(time.monotonic(), deadline, "the edge did not come up")
+            time.sleep(0.1)
+
+        for name, request, status, code in EDGE_JSON_ERRORS:
+            with self.subTest(name):
+                got, headers, body = raw_exchange(edge, request)
+                self.assertEqual(got, status, body)
+                self.assertEqual(headers.get("content-type"), "application/json", headers)
+                error = json.loads(body)["error"]
+                self.assertEqual(error["code"], code)
+                self.assertIsInstance(error["message"], str)
+                self.assertTrue(error["message"])
+
+        json_parse_errors = haproxy_version(exe) >= (3, 2)
+        for name, request, status, code in EDGE_PARSE_ERRORS:
+            with self.subTest(name):
+                got, headers, body = raw_exchange(edge, request)
+                self.assertEqual(got, status, body)
+                if json_parse_errors:
+                    self.assertEqual(headers.get("content-type"), "application/json", headers)
+                    self.assertEqual(json.loads(body)["error"]["code"], code)
+                else:
+                    # The known limit of HAProxy < 3.2 (common.cfg says so): when this fails, the
+                    # image's HAProxy answers these in JSON too: make this branch the only one.
+                    self.assertEqual(headers.get("content-type"), "text/html", headers)
+
+        if web:
+            for path in ("/", "/index.html"):
+                with self.subTest(path):
+                    got, headers, body = raw_exchange(
+                        edge, b"GET " + path.encode() + b" HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n")
+                    self.assertEqual(got, 200, body[:200])
+                    self.assertEqual(headers.get("content-type"), "text/html; charset=utf-8")
+                    self.assertIn(b"<title>kurz", body)
+            got, _, body = raw_exchange(edge, b"GET /info/web HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n")
+            self.assertEqual((got, json.loads(body)["service"]), (200, "web"))
 
 
 class PrometheusConfig(unittest.TestCase):

@@ -188,7 +188,9 @@ class KurzRules(unittest.TestCase):
         table = {(p["path"], p["pathType"]): p["backend"]["service"]["name"] for p in paths}
         self.assertEqual(table, {("/api/links", "Prefix"): "links", ("/api/stats", "Prefix"): "stats",
                                  ("/qr", "Prefix"): "qr", ("/", "Exact"): "web", ("/index.html", "Exact"): "web",
-                                 ("/static", "Prefix"): "web", ("/", "Prefix"): "redirect"})
+                                 ("/static", "Prefix"): "web", ("/", "Prefix"): "redirect",
+                                 ("/info/links", "Exact"): "links", ("/info/stats", "Exact"): "stats",
+                                 ("/info/qr", "Exact"): "qr", ("/info/web", "Exact"): "web"})
         with open(os.path.join(ROOT, "docker", "haproxy", "stage3.cfg")) as f:
             cfg = f.read()
         for service in STATELESS:

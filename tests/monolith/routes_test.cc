@@ -145,6 +145,11 @@ TEST_F(MonolithTest, WebUiWithRevalidation) {
   const auto page = get("/");
   EXPECT_EQ(page.status, 200);
   EXPECT_EQ(page.header("Content-Type"), "text/html; charset=utf-8");
+  // The page under its file name (every edge routes /index.html to the web service).
+  const auto by_name = get("/index.html");
+  EXPECT_EQ(by_name.status, 200);
+  EXPECT_EQ(by_name.body, page.body);
+  EXPECT_EQ(by_name.header("ETag"), page.header("ETag"));
   const auto csp = page.header("Content-Security-Policy").value_or("");
   EXPECT_NE(csp.find("script-src 'self'"), std::string::npos);
   EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos);

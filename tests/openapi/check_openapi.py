@@ -377,6 +377,7 @@ def build_scenarios():
         S("unknown code", png, 404, path="/qr/{missing}.png", error="not_found"),
         # Web UI.
         S("page", ("GET", "/"), 200),
+        S("page by name", ("GET", "/index.html"), 200),
         S("asset", static, 200, path="/static/app.js", save=save_etag),
         S("asset not modified", static, 304, path="/static/app.js",
           headers={"If-None-Match": "{etag}"}),
@@ -387,6 +388,8 @@ def build_scenarios():
         S("ready", ("GET", "/health/ready"), 200),
         S("metrics", ("GET", "/metrics"), 200),
         S("info", ("GET", "/info"), 200),
+        S("info of a service", ("GET", "/info/{service}"), 200, path="/info/links"),
+        S("info of no service", ("GET", "/info/{service}"), 404, path="/info/nope", error="not_found"),
         # Delete last, then check that the link is gone.
         S("delete", del_link, 204, path="/api/links/{code_del}"),
         S("delete again", del_link, 404, path="/api/links/{code_del}", error="not_found"),

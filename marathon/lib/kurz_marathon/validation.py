@@ -32,6 +32,12 @@ Problem = collections.namedtuple("Problem", "id path message")
 SERVICES = ("monolith", "links", "redirect", "stats", "qr", "web")
 EDGE_PATHS = {"monolith": None, "redirect": None, "links": "/api/links", "stats": "/api/stats",
               "qr": "/qr/", "web": "/static/"}
+# Exact paths a service answers besides its HAPROXY_0_PATH prefix, routed to its backend by its
+# HAPROXY_0_HTTP_FRONTEND_ACL_WITH_PATH template (`acl path_{backend} path / /index.html`): the
+# page itself and each service's /info/<service> (the web UI's instances panel), which would
+# otherwise fall to the catch-all (redirect) and answer 404. Redirect answers /info/redirect.
+EDGE_EXACT_PATHS = {"web": ("/", "/index.html", "/info/web"), "links": ("/info/links",),
+                    "stats": ("/info/stats",), "qr": ("/info/qr",)}
 # Services that cannot run without Redis (the stage 1 monolith runs without; web never needs it).
 NEEDS_REDIS = ("links", "redirect", "stats", "qr")
 CONTAINER_PORT = 8080
@@ -481,6 +487,23 @@ class Checker:
         if want is not None and (got or "").split()[-1:] != [want]:
             self.add(app_id, ("labels", "HAPROXY_0_PATH"),
                      "kurz: %s must be routed by HAPROXY_0_PATH %s (got %s)" % (name, want, got))
+        exact = EDGE_EXACT_PATHS.get(name)
+        if exact:
+            template = str(labels.get("HAPROXY_0_HTTP_FRONTEND_ACL_WITH_PATH", ""))
+            routed = set()
+            for line in template.splitlines():
+                words = line.split()
+                if words[:3] == ["acl", "path_{backend}", "path"]:
+                    routed.update(words[3:])
+            uses = any(line.split()[:2] == ["use_backend", "{backend}"] and "path_{backend}" in line.split()
+                       for line in template.splitlines())
+            missing = [p for p in exact if p not in routed]
+            if missing or not uses:
+                self.add(app_id, ("labels", "HAPROXY_0_HTTP_FRONTEND_ACL_WITH_PATH"),
+                         "kurz: %s must also get %s: HAPROXY_0_HTTP_FRONTEND_ACL_WITH_PATH needs "
+                         "`acl path_{backend} path %s` and `use_backend {backend} if ... path_{backend}` "
+                         "(missing: %s)" % (name, ", ".join(exact), " ".join(exact),
+                                            ", ".join(missing) or "use_backend"))
         if "httpchk GET /health/ready" not in labels.get("HAPROXY_0_BACKEND_HEAD", ""):
             self.add(app_id, ("labels", "HAPROXY_0_BACKEND_HEAD"),
                      "kurz: marathon-lb must check /health/ready (option httpchk GET /health/ready) so a stopping "

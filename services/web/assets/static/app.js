@@ -24,7 +24,15 @@
   const qrPng = $('qr-png');
   const instance = $('instance');
 
-  const SLUG = /^[A-Za-z0-9_-]{3,64}$/;
+  // The server's rule (services/links/src/slug.cc, validate_slug), checked in the same order with
+  // the same meaning: 3 to 64 characters, letters, digits, "-" and "_" only, and the first one a
+  // letter or a digit. Reserved words are left to the server (it names them).
+  function slugProblem(slug) {
+    if (slug.length < 3 || slug.length > 64) return 'A custom short code is 3 to 64 characters long.';
+    if (!/^[A-Za-z0-9_-]+$/.test(slug)) return 'A custom short code may only contain letters, digits, “-” and “_”.';
+    if (!/^[A-Za-z0-9]/.test(slug)) return 'A custom short code must start with a letter or a digit.';
+    return null;
+  }
 
   // Which field an API error code is about, so that it can be marked and focused.
   const FIELD_OF_ERROR = {
@@ -94,9 +102,8 @@
     const payload = { url };
     const slug = slugInput.value.trim();
     if (slug) {
-      if (!SLUG.test(slug)) {
-        return { error: 'A custom short code is 3 to 64 letters, digits, “-” or “_”.', field: slugInput };
-      }
+      const problem = slugProblem(slug);
+      if (problem) return { error: problem, field: slugInput };
       payload.slug = slug;
     }
     const expiry = localToRfc3339(expiresInput.value);

@@ -94,6 +94,8 @@ window.kurz = (function () {
         return serverMessage || 'The server could not accept this request.';
       case 401:
         return 'This server needs an API key for this. Enter it below.';
+      case 403:
+        return 'The API key was refused for this action. Check it, or ask for a key that may do this.';
       case 404:
         return serverMessage || 'Not found.';
       case 409:
@@ -165,12 +167,16 @@ window.kurz = (function () {
   }
 
   // Runs `task` now and then every `intervalMs` while the tab is visible; a hidden tab makes no
-  // requests, and coming back refreshes at once. Answers {now(): (re)start and run at once, stop()}.
-  function every(intervalMs, task) {
+  // requests (Page Visibility API), and coming back to it or focusing the window runs it at once.
+  // Back-off: when `task` answers false (nothing changed), the next wait is twice the last, up to
+  // `maxMs`; any other answer (something changed, or an error the task showed) returns to
+  // `intervalMs`. Answers {now(): (re)start at the short interval and run at once, stop()}.
+  function every(intervalMs, task, maxMs = intervalMs) {
     let timer = null;
     let running = false;
     let again = false;  // asked to run while running: run once more right after
     let stopped = false;
+    let waitMs = intervalMs;
     async function tick() {
       clearTimeout(timer);
       timer = null;
@@ -181,27 +187,44 @@ window.kurz = (function () {
       }
       running = true;
       try {
-        await task();
+        const changed = await task();
+        waitMs = changed === false ? Math.min(maxMs, waitMs * 2) : intervalMs;
       } catch (e) {
         // The task shows its own errors; keep the loop going.
+        waitMs = intervalMs;
       } finally {
         running = false;
-        if (!stopped && !document.hidden) timer = setTimeout(tick, again ? 0 : intervalMs);
+        if (!stopped && !document.hidden) timer = setTimeout(tick, again ? 0 : waitMs);
         again = false;
       }
     }
+    function soon() {
+      waitMs = intervalMs;
+      tick();
+    }
     document.addEventListener('visibilitychange', () => {
-      if (!document.hidden) tick();
+      if (document.hidden) {
+        clearTimeout(timer);
+        timer = null;
+      } else {
+        soon();
+      }
+    });
+    window.addEventListener('focus', () => {
+      if (!document.hidden && !running) soon();
     });
     tick();
     return {
       now() {
         stopped = false;
-        tick();
+        soon();
       },
       stop() {
         stopped = true;
         clearTimeout(timer);
+      },
+      get waitMs() {
+        return waitMs;
       },
     };
   }

@@ -1,6 +1,7 @@
 // kurz web UI: the stats view of one link (#stats/{code}): total clicks, clicks per UTC day as an
 // SVG bar chart drawn with DOM calls (no library), top referrers and top user agents. Refreshes
-// every 5 s while open and the tab is visible (the counts are eventually consistent).
+// every 5 s while open and the tab is visible, backing off to 60 s while nothing changes (the
+// counts are eventually consistent).
 'use strict';
 
 window.kurz.stats = (function () {
@@ -8,6 +9,7 @@ window.kurz.stats = (function () {
 
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const REFRESH_MS = 5000;
+  const MAX_REFRESH_MS = 60000;  // unchanged stats: 5, 10, 20, 40, 60 s
   const MAX_DAYS = 60;            // the chart shows at most the last 60 days with data
   const HEIGHT = 220;               // SVG units; the width follows the container, so that
                                     // one unit is one CSS pixel and the labels stay readable
@@ -151,7 +153,7 @@ window.kurz.stats = (function () {
     if (forCode !== code) return;
     errorBox.textContent = '';
     const json = JSON.stringify(stats);
-    if (json === lastJson) return;  // nothing new: leave the DOM (and the focus) alone
+    if (json === lastJson) return false;  // nothing new: leave the DOM (and the focus) alone; back off
     lastJson = json;
     body.hidden = false;  // first, so that the chart can measure its width
     total.textContent = String(stats.total);
@@ -174,7 +176,7 @@ window.kurz.stats = (function () {
     }
     section.hidden = false;
     if (loop) loop.now();
-    else loop = every(REFRESH_MS, refresh);  // created once, stopped by close()
+    else loop = every(REFRESH_MS, refresh, MAX_REFRESH_MS);  // created once, stopped by close()
     section.scrollIntoView({ block: 'start' });
     title.focus({ preventScroll: true });
   }

@@ -32,6 +32,10 @@ void add_routes(platform::Router& router) {
   router.get("/", [](const platform::Request& request) {
     return serve(*find_asset("/index.html"), request);
   });
+  // The page under its file name too: every edge routes /index.html here (issue 20).
+  router.get("/index.html", [](const platform::Request& request) {
+    return serve(*find_asset("/index.html"), request);
+  });
   router.get("/static/:file", [](const platform::Request& request) {
     const Asset* asset = find_asset("/static/" + request.param("file"));
     if (asset == nullptr) return Reply::error(404, "not_found", "no such file");
