@@ -36,9 +36,18 @@ COPY docker/rootfs.sh /usr/local/bin/kurz-rootfs
 RUN kurz-rootfs /rootfs /usr/bin/redis-server /usr/bin/redis-cli \
  && install -d -m 0750 -o 10001 -g 10001 /rootfs/data
 
+# Sentinel mode (`redis-server <file> --sentinel`) needs a config file it can rewrite, in a directory
+# it can write (it saves its state through a temporary file and a rename), and the image has no
+# shell to create one at start. An empty file here is copied into a fresh volume mounted on
+# /etc/kurz/sentinel (Docker fills an empty volume from the image), writable by uid 10001; every
+# directive comes on the command line (marathon/stage3-ha, swarm/kurz-ha.yml).
+FROM rootfs AS sentinel-seed
+RUN install -d -m 0750 -o 10001 -g 10001 /rootfs/etc/kurz/sentinel \
+ && install -m 0640 -o 10001 -g 10001 /dev/null /rootfs/etc/kurz/sentinel/sentinel.conf
+
 # ---- runtime ------------------------------------------------------------------------------------
 FROM scratch
-COPY --from=rootfs /rootfs/ /
+COPY --from=sentinel-seed /rootfs/ /
 ARG KURZ_VERSION=0.0.0
 ARG KURZ_REVISION=unknown
 ARG KURZ_SOURCE=
