@@ -17,7 +17,8 @@
 # Environment: KURZ_SWARM_NAME (kurz-swarm: prefix of every container, volume and the network),
 # KURZ_TAG (dev), KURZ_SWARM_HTTP_PORT (8180), KURZ_SWARM_STATS_PORT (8184),
 # KURZ_SWARM_PROMETHEUS_PORT (9190), KURZ_SWARM_REGISTRY_PORT (5050): host ports on 127.0.0.1,
-# empty = Docker picks a free one. KURZ_SWARM_NODE_IMAGE (kurz/swarm-node:dev).
+# empty = Docker picks a free one. KURZ_SWARM_NODE_IMAGE (kurz/swarm-node:dev). KURZ_SWARM_STACK
+# (kurz.yml): the stack file under swarm/ that `deploy` deploys (kurz-ha.yml: Redis failover).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -28,6 +29,9 @@ usage() { sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 name=${KURZ_SWARM_NAME:-kurz-swarm}
 [[ $name =~ ^[a-z][a-z0-9-]{0,30}$ ]] || { say "error: KURZ_SWARM_NAME must be [a-z][a-z0-9-]*, at most 31 characters"; exit 2; }
 tag=${KURZ_TAG:-dev}
+# The stack file under swarm/: kurz.yml, or kurz-ha.yml (Redis with replicas and Sentinel).
+stack_file=${KURZ_SWARM_STACK:-kurz.yml}
+[[ $stack_file =~ ^[a-z0-9-]+\.yml$ && -f $root/swarm/$stack_file ]] || { say "error: KURZ_SWARM_STACK: no file swarm/$stack_file"; exit 2; }
 node_image=${KURZ_SWARM_NODE_IMAGE:-kurz/swarm-node:dev}
 timeout_s=${KURZ_SWARM_TIMEOUT:-300}
 label=org.kurz.swarm=$name
@@ -174,6 +178,8 @@ cmd_up() {
     timeout "$(left)" docker exec "${nodes[i - 1]}" docker swarm join --token "$token" "$mip:2377" >/dev/null
   done
   mgr node update --label-add kurz.redis=true "$manager" >/dev/null
+  # swarm/kurz-ha.yml pins one Redis data node and one sentinel to each slot.
+  for i in 1 2 3; do mgr node update --label-add "kurz.slot=$i" "${nodes[i - 1]}" >/dev/null; done
   local until=$((SECONDS + 60)) ready
   while :; do
     ready=$(mgr node ls --format '{{.Status}}' | grep -c '^Ready$' || true)
@@ -213,13 +219,13 @@ cmd_deploy() {
   t0=$(now_ms)
   docker exec "$manager" rm -rf "$dir"
   docker exec "$manager" mkdir -p "$dir"
-  tar -C "$root/swarm" -c kurz.yml haproxy.cfg prometheus.yml | docker exec -i "$manager" tar -C "$dir" -x
-  say "docker stack deploy -c swarm/kurz.yml $stack (KURZ_TAG=$tag) ..."
+  tar -C "$root/swarm" -c "$stack_file" haproxy.cfg prometheus.yml | docker exec -i "$manager" tar -C "$dir" -x
+  say "docker stack deploy -c swarm/$stack_file $stack (KURZ_TAG=$tag) ..."
   local public
   public=${KURZ_PUBLIC_BASE_URL:-$(cmd_url | sed 's/127\.0\.0\.1/localhost/')}
   docker exec -w "$dir" -e KURZ_TAG="$tag" -e KURZ_RATE_LIMIT_CREATES="${KURZ_RATE_LIMIT_CREATES:-60}" \
     -e KURZ_PUBLIC_BASE_URL="$public" \
-    "$manager" timeout "$(left)" docker stack deploy --prune -c kurz.yml "$stack" >&2
+    "$manager" timeout "$(left)" docker stack deploy --prune -c "$stack_file" "$stack" >&2
   local out
   while ! out=$(converged); do
     if ((SECONDS >= deadline)); then
