@@ -178,8 +178,9 @@ cmd_up() {
     timeout "$(left)" docker exec "${nodes[i - 1]}" docker swarm join --token "$token" "$mip:2377" >/dev/null
   done
   mgr node update --label-add kurz.redis=true "$manager" >/dev/null
-  # swarm/kurz-ha.yml pins one Redis data node and one sentinel to each slot.
-  for i in 1 2 3; do mgr node update --label-add "kurz.slot=$i" "${nodes[i - 1]}" >/dev/null; done
+  # swarm/kurz-ha.yml pins one Redis data node and one sentinel to each slot; slot 1 (the first
+  # primary) is a worker, so that killing the primary's node leaves the manager running.
+  for i in 1 2 3; do mgr node update --label-add "kurz.slot=$i" "${nodes[i % 3]}" >/dev/null; done
   local until=$((SECONDS + 60)) ready
   while :; do
     ready=$(mgr node ls --format '{{.Status}}' | grep -c '^Ready$' || true)
