@@ -3,7 +3,8 @@
 # /data (mount a volume there). Build from the repository root:
 #   docker build -f docker/redis.Dockerfile -t kurz/redis .
 # HEALTHCHECK: kurz-probe speaks HTTP, Redis speaks RESP, so the image ships redis-cli (1.0 MB with
-# its libraries) and checks with `redis-cli ping`.
+# its libraries) and checks with `redis-cli ping`. The same image runs the sentinels of stage3-ha
+# (docker-compose.ha.yml): entrypoint /usr/local/bin/redis-sentinel /sentinel/sentinel.conf.
 #
 # Stage "build" is IDENTICAL in every Dockerfile of docker/ (tests/docker/check_dockerfiles.py
 # checks it): it is a cache hit once any service image is built.
@@ -28,17 +29,32 @@ RUN cmake --preset release --log-level=WARNING \
 # ---- end of the shared build stage -------------------------------------------------------------
 
 # ---- rootfs: redis-server, redis-cli and their shared-library closure --------------------------
+# Debian's redis-sentinel is a link to the same binary (Redis runs as a sentinel when called by that
+# name): the image has the link too, and the Sentinel configuration of stage3-ha in /sentinel.
 FROM build AS rootfs
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server redis-tools \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server redis-tools redis-sentinel \
  && rm -rf /var/lib/apt/lists/*
 COPY docker/rootfs.sh /usr/local/bin/kurz-rootfs
+COPY docker/redis/sentinel.conf /tmp/sentinel.conf
 RUN kurz-rootfs /rootfs /usr/bin/redis-server /usr/bin/redis-cli \
- && install -d -m 0750 -o 10001 -g 10001 /rootfs/data
+ && [ "$(readlink -f /usr/bin/redis-sentinel)" = "$(readlink -f /usr/bin/redis-server)" ] \
+ && ln -s redis-server /rootfs/usr/local/bin/redis-sentinel \
+ && install -d -m 0750 -o 10001 -g 10001 /rootfs/data /rootfs/sentinel \
+ && install -m 0640 -o 10001 -g 10001 /tmp/sentinel.conf /rootfs/sentinel/sentinel.conf
+
+# Sentinel mode (`redis-server <file> --sentinel`) needs a config file it can rewrite, in a directory
+# it can write (it saves its state through a temporary file and a rename), and the image has no
+# shell to create one at start. An empty file here is copied into a fresh volume mounted on
+# /etc/kurz/sentinel (Docker fills an empty volume from the image), writable by uid 10001; every
+# directive comes on the command line (marathon/stage3-ha, swarm/kurz-ha.yml).
+FROM rootfs AS sentinel-seed
+RUN install -d -m 0750 -o 10001 -g 10001 /rootfs/etc/kurz/sentinel \
+ && install -m 0640 -o 10001 -g 10001 /dev/null /rootfs/etc/kurz/sentinel/sentinel.conf
 
 # ---- runtime ------------------------------------------------------------------------------------
 FROM scratch
-COPY --from=rootfs /rootfs/ /
+COPY --from=sentinel-seed /rootfs/ /
 ARG KURZ_VERSION=0.0.0
 ARG KURZ_REVISION=unknown
 ARG KURZ_SOURCE=
@@ -50,7 +66,7 @@ LABEL org.opencontainers.image.title="kurz-redis" \
       org.opencontainers.image.base.name="scratch"
 USER 10001:10001
 WORKDIR /data
-EXPOSE 6379
+EXPOSE 6379 26379
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \
   CMD ["/usr/local/bin/redis-cli", "ping"]
 # No config file: every setting on the command line. protected-mode off because the server is only

@@ -10,6 +10,10 @@
 #   stats-kill         SIGKILL to stats mid-stream, restarted           bound: clicks counted == served
 #   haproxy-reload     master-worker reload (SIGUSR2) of HAProxy        bound: 0 failed
 #   compose-restart    `docker-compose restart` of the whole stack      bounds: no link, no click lost
+# Against stage3-ha (Redis primary, 2 replicas, 3 sentinels; run it alone, it is not in "all"):
+#   redis-failover     SIGKILL to the Redis primary, Sentinel promotes a replica
+#                      bounds: creates succeed again <= 10 s after the kill, 0 acknowledged links
+#                      lost, 0 clicks lost, 0 counted twice, every redirect answered (cached links)
 # While each runs, bench/load --mode rate sends the default mix (redirect 90, create 3, stats 4,
 # qr 3) at --rate, from inside HAProxy's network namespace (nsenter -n, 127.0.0.1:8080 there: no
 # docker-proxy on the load path; needs root) except in compose-restart, where HAProxy's container
@@ -18,14 +22,15 @@
 # Options: --rate R (150 req/s), --connections C (16), --duration S (12: base seconds of load per
 #   scenario), --json FILE (every figure), --keep (leave the stack up).
 # The stack: KURZ_PROJECT (default kurz-faults). Already up: it is used and left up. Else it is
-# brought up (scripts/docker/stack.sh up stage3 on free host ports, KURZ_HTTP_PORT etc. override;
+# brought up (scripts/docker/stack.sh up stage3, or stage3-ha, on free host ports, KURZ_HTTP_PORT etc. override;
 # creates not rate limited) and taken down at the end unless --keep.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-usage() { sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '2,27s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 keep=0
+stage=stage3
 args=()
 while (($#)); do
   case $1 in
@@ -37,6 +42,7 @@ while (($#)); do
       shift
       ;;
     -*) say "error: unknown option $1"; exit 2 ;;
+    redis-failover) stage=stage3-ha args+=("$1") ;;
     *) args+=("$1") ;;
   esac
   shift
@@ -76,15 +82,15 @@ if [[ -z $(docker ps -q --filter "label=com.docker.compose.project=$KURZ_PROJECT
   KURZ_LB_STATS_PORT=${KURZ_LB_STATS_PORT:-$(free_port)}
   KURZ_PROMETHEUS_PORT=${KURZ_PROMETHEUS_PORT:-$(free_port)}
   export KURZ_HTTP_PORT KURZ_LB_STATS_PORT KURZ_PROMETHEUS_PORT
-  say "bringing up stage 3 as project $KURZ_PROJECT ..."
+  say "bringing up $stage as project $KURZ_PROJECT ..."
   down() {
     rm -rf "$private"
     ((keep)) && { say "--keep: $KURZ_PROJECT left up"; return; }
-    "$stack" down stage3 >/dev/null 2>&1 || true
+    "$stack" down "$stage" >/dev/null 2>&1 || true
   }
   trap down EXIT
   trap 'exit 130' INT TERM
-  "$stack" up stage3 --scale redirect=3 >/dev/null
+  "$stack" up "$stage" --scale redirect=3 >/dev/null
 else
   trap 'rm -rf "$private"' EXIT
   say "using the running stack $KURZ_PROJECT (left up)"

@@ -149,6 +149,7 @@ ServiceConfig load_service_config(const std::string& service, EnvReader& env) {
   config.listen_address = env.string("LISTEN_ADDRESS", config.listen_address);
   config.port = env.port({upper(service) + "_PORT", "PORT0", "PORT"}, 8080);
   config.redis_url = env.string("REDIS_URL", "");
+  config.redis_sentinels = env.string("REDIS_SENTINELS", "");
   if (const auto level = env.raw("LOG_LEVEL")) {
     if (const auto parsed = parse_log_level(*level)) {
       config.log_level = *parsed;

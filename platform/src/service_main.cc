@@ -70,7 +70,7 @@ std::uint16_t pick_free_port(const std::string& address) {
 
 std::string stage_of(const ServiceConfig& config) {
   if (config.service != "monolith") return "3";
-  return config.redis_url.empty() ? "1" : "2";
+  return config.uses_redis() ? "2" : "1";
 }
 
 int run_service(const std::string& service, const Compose& compose) {

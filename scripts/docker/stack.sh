@@ -10,7 +10,9 @@
 #   logs  <stage> [args]     their logs (e.g. -f, --tail=50, a service name)
 #   build <stage>            only the base image and the images
 #   url   <stage>            the URL of the edge (HAProxy, or the monolith in stage1)
-# Stages: stage1 (monolith), stage1-scaled (monolith x2 behind HAProxy), stage2, stage3.
+# Stages: stage1 (monolith), stage1-scaled (monolith x2 behind HAProxy), stage2, stage3,
+# stage3-ha (stage 3 with a Redis primary, two replicas and three sentinels: docker-compose.yml
+# merged with docker-compose.ha.yml).
 # Uses `docker compose` (v2) when present, else `docker-compose` (1.29); KURZ_COMPOSE overrides.
 # KURZ_PROJECT names the compose project (default kurz-<stage>): tests use a unique one per run.
 # KURZ_HTTP_PORT: host port of the edge on 127.0.0.1 (default 8080; empty: Docker picks one).
@@ -28,12 +30,14 @@ usage() { sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 (($# >= 2)) || usage
 cmd=$1 stage=$2
 shift 2
+stage_overrides=()
 case $stage in
   stage1) file=docker-compose.stage1.yml ;;
   stage1-scaled) file=docker-compose.stage1-scaled.yml ;;
   stage2) file=docker-compose.stage2.yml ;;
   stage3) file=docker-compose.yml ;;
-  *) die "unknown stage '$stage' (stage1, stage1-scaled, stage2, stage3)" ;;
+  stage3-ha) file=docker-compose.yml stage_overrides=(-f docker-compose.ha.yml) ;;
+  *) die "unknown stage '$stage' (stage1, stage1-scaled, stage2, stage3, stage3-ha)" ;;
 esac
 [[ -f $root/$file ]] || die "$file does not exist yet"
 
@@ -55,7 +59,7 @@ if [[ -n ${KURZ_COMPOSE_OVERRIDES:-} ]]; then
     overrides+=(-f "$f")
   done
 fi
-dc() { (cd "$root" && "${compose[@]}" -p "$project" -f "$file" "${overrides[@]}" "$@"); }
+dc() { (cd "$root" && "${compose[@]}" -p "$project" -f "$file" "${stage_overrides[@]}" "${overrides[@]}" "$@"); }
 
 # kurz images of the stage, in file order; each is built from docker/<name>.Dockerfile.
 stage_images() { grep -oE '^[[:space:]]+image:[[:space:]]*kurz/[a-z0-9-]+' "$root/$file" | sed 's|.*kurz/||' | awk '!seen[$0]++'; }

@@ -22,6 +22,9 @@ from stackctl import (NEEDS_REDIS, TARGET, Failure, Load, Stack, edge_log,  # no
 
 SCENARIOS = ("sigterm-redirect", "sigkill-redirect", "redis-outage", "redis-aof", "stats-kill",
              "haproxy-reload", "compose-restart")
+# Against the HA stack (stage3-ha: primary, two replicas, three sentinels) only; not in "all".
+HA_SCENARIOS = ("redis-failover",)
+MAX_WRITES_BACK_S = 10.0
 WITNESS_LINKS = 20  # created before each fault; all must resolve after it
 LOAD_LINKS = 20     # the codes the load redirects to (fresh per scenario: their clicks start at 0)
 MAX_SIGKILL_FAILED = 20
@@ -263,6 +266,61 @@ def redis_aof(s):
     s.bound("every link created before the kill resolves", before_kill and not lost)
 
 
+def redis_failover(s):
+    """SIGKILL of the Redis primary of stage3-ha under the load: Sentinel promotes a replica, the
+    services follow it by themselves. Measured: seconds until creates succeed again, failures by
+    kind, acknowledged links lost, clicks lost and counted twice, cached redirects throughout."""
+    stack = s.stack
+    if not stack.containers("sentinel-1"):
+        raise Failure("redis-failover needs the stage3-ha stack (scripts/faults.sh brings it up)")
+    primary = stack.containers("redis")[0]
+    load = s.start_load(s.args.duration + 10)
+    created, answers, stop = [], {}, threading.Event()
+
+    def creator():  # one create after another, through the kill and the failover
+        i = 0
+        while not stop.is_set():
+            url = "%sfailover-%d-%d" % (TARGET, os.getpid(), i)
+            status, _, body = try_request(stack.edge, "POST", "/api/links", {"url": url}, timeout=5)
+            answers[str(status)] = answers.get(str(status), 0) + 1
+            if status == 201:
+                created.append((json.loads(body)["code"], url, time.monotonic()))
+            i += 1
+            time.sleep(0.02)
+    thread = threading.Thread(target=creator, daemon=True)
+    thread.start()
+    time.sleep(3)
+    stack.docker("kill", "-s", "KILL", primary)  # a manual stop for Docker: not restarted
+    t = time.monotonic()
+    try:
+        back = wait_for("a create acknowledged after the kill",
+                        lambda: any(at > t for _, _, at in created), 30, 0.05)
+        time.sleep(2)  # creates on the new primary
+    finally:
+        stop.set()
+        thread.join(10)
+    # The old primary comes back as a replica of the new one (Sentinel reconfigures it).
+    stack.docker("start", primary)
+    whole = stack.wait_whole(WHOLE_TIMEOUT)
+    acked = [(c, u) for c, u, _ in created]
+    before_kill = [(c, u) for c, u, at in created if at < t]
+    lost = stack.links_lost(acked)
+    time.sleep(load.remaining())
+    r = s.finish(whole, exact_clicks=True)
+    counted, served = r["clicks_counted"], r["clicks_served"]
+    r["clicks_lost"] = None if counted is None else max(0, served - counted)
+    r["clicks_double"] = None if counted is None else max(0, counted - served)
+    redirect_failed = failed_by_kind(load.result()).get("redirect", 0)
+    r.update(writes_back_s=round(back, 2), acked_links_lost=len(lost))
+    s.note(created_before_kill=len(before_kill), created_acknowledged=len(acked), create_answers=answers,
+           redirects_failed=redirect_failed)
+    s.bound("writes back within 10 s", back <= MAX_WRITES_BACK_S)
+    s.bound("0 acknowledged links lost", before_kill and not lost)
+    s.bound("0 clicks lost", r["clicks_lost"] == 0)
+    s.bound("0 clicks counted twice", r["clicks_double"] == 0)
+    s.bound("cached redirects answered throughout", redirect_failed == 0)
+
+
 def stats_kill(s):
     stack = s.stack
     cid = stack.containers("stats")[0]
@@ -311,13 +369,17 @@ def compose_restart(s):
 
 RUN = {"sigterm-redirect": sigterm_redirect, "sigkill-redirect": sigkill_redirect,
        "redis-outage": redis_outage, "redis-aof": redis_aof, "stats-kill": stats_kill,
-       "haproxy-reload": haproxy_reload, "compose-restart": compose_restart}
+       "haproxy-reload": haproxy_reload, "compose-restart": compose_restart,
+       "redis-failover": redis_failover}
 
 
 def line(r):
     kinds = ", ".join("%s %d" % kv for kv in sorted(r.get("failed_by_kind", {}).items())) or "-"
     bounds = "; ".join(("ok " if ok else "MISSED ") + b for b, ok in r["bounds"].items())
     notes = " ".join("%s=%s" % kv for kv in r["notes"].items())
+    if "writes_back_s" in r:
+        notes = "writes back after %.1f s, acked links lost %d, clicks counted twice %s; %s" % (
+            r["writes_back_s"], r["acked_links_lost"], r["clicks_double"], notes)
     if "error" in r:
         return "%-16s ERROR %s" % (r["scenario"], r["error"])
     return ("%-16s sent %d, failed %d (%s; at the edge %d, 5xx from a service %d); whole again after "
@@ -332,7 +394,8 @@ def main(argv):
     p = argparse.ArgumentParser(prog="scripts/faults.sh", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenarios", nargs="*", metavar="scenario",
-                   help="any of: %s (default: all, in that order)" % ", ".join(SCENARIOS))
+                   help="any of: %s (default: all, in that order); or %s alone, against stage3-ha" % (
+                       ", ".join(SCENARIOS), ", ".join(HA_SCENARIOS)))
     p.add_argument("--project", required=True)
     p.add_argument("--compose", required=True, help="the compose command, e.g. 'docker-compose'")
     p.add_argument("--rate", type=float, default=150)
@@ -344,10 +407,15 @@ def main(argv):
         args = p.parse_args(argv)
     except SystemExit as e:
         return 2 if e.code else 0
-    unknown = [n for n in args.scenarios if n not in SCENARIOS]
+    unknown = [n for n in args.scenarios if n not in SCENARIOS + HA_SCENARIOS]
     if unknown:
-        print("faults: unknown scenario %s (known: %s)" % (", ".join(unknown), ", ".join(SCENARIOS)),
+        print("faults: unknown scenario %s (known: %s)" % (", ".join(unknown),
+                                                        ", ".join(SCENARIOS + HA_SCENARIOS)),
               file=sys.stderr)
+        return 2
+    if any(n in HA_SCENARIOS for n in args.scenarios) and any(n in SCENARIOS for n in args.scenarios):
+        print("faults: %s runs against stage3-ha, the others against stage3: run them apart"
+              % ", ".join(HA_SCENARIOS), file=sys.stderr)
         return 2
     if not 1 <= args.rate <= 5000 or not 1 <= args.connections <= 512 or not 5 <= args.duration <= 300:
         print("faults: --rate 1..5000, --connections 1..512, --duration 5..300", file=sys.stderr)

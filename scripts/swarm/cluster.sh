@@ -10,6 +10,8 @@
 #             service runs all its replicas, healthy
 #   status    nodes, services and the URLs
 #   url       the edge's URL (HAProxy on the manager, published on 127.0.0.1)
+#   redis-failover   (kurz-ha.yml) kill the node of the Redis primary; a JSON line: time to a new
+#             primary, acknowledged keys lost (must be 0), the old primary back as a replica
 #   docker ARGS...   the docker CLI on the manager node (e.g. `cluster.sh docker service ls`)
 #   down      removes everything `up` made: stack, nodes, their volumes, the registry, the network
 # Every step is bounded in time (KURZ_SWARM_TIMEOUT s for `up` and `deploy`, default 300); when
@@ -17,17 +19,21 @@
 # Environment: KURZ_SWARM_NAME (kurz-swarm: prefix of every container, volume and the network),
 # KURZ_TAG (dev), KURZ_SWARM_HTTP_PORT (8180), KURZ_SWARM_STATS_PORT (8184),
 # KURZ_SWARM_PROMETHEUS_PORT (9190), KURZ_SWARM_REGISTRY_PORT (5050): host ports on 127.0.0.1,
-# empty = Docker picks a free one. KURZ_SWARM_NODE_IMAGE (kurz/swarm-node:dev).
+# empty = Docker picks a free one. KURZ_SWARM_NODE_IMAGE (kurz/swarm-node:dev). KURZ_SWARM_STACK
+# (kurz.yml): the stack file under swarm/ that `deploy` deploys (kurz-ha.yml: Redis failover).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 root=$KURZ_ROOT
 
-usage() { sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 name=${KURZ_SWARM_NAME:-kurz-swarm}
 [[ $name =~ ^[a-z][a-z0-9-]{0,30}$ ]] || { say "error: KURZ_SWARM_NAME must be [a-z][a-z0-9-]*, at most 31 characters"; exit 2; }
 tag=${KURZ_TAG:-dev}
+# The stack file under swarm/: kurz.yml, or kurz-ha.yml (Redis with replicas and Sentinel).
+stack_file=${KURZ_SWARM_STACK:-kurz.yml}
+[[ $stack_file =~ ^[a-z0-9-]+\.yml$ && -f $root/swarm/$stack_file ]] || { say "error: KURZ_SWARM_STACK: no file swarm/$stack_file"; exit 2; }
 node_image=${KURZ_SWARM_NODE_IMAGE:-kurz/swarm-node:dev}
 timeout_s=${KURZ_SWARM_TIMEOUT:-300}
 label=org.kurz.swarm=$name
@@ -174,6 +180,9 @@ cmd_up() {
     timeout "$(left)" docker exec "${nodes[i - 1]}" docker swarm join --token "$token" "$mip:2377" >/dev/null
   done
   mgr node update --label-add kurz.redis=true "$manager" >/dev/null
+  # swarm/kurz-ha.yml pins one Redis data node and one sentinel to each slot; slot 1 (the first
+  # primary) is a worker, so that killing the primary's node leaves the manager running.
+  for i in 1 2 3; do mgr node update --label-add "kurz.slot=$i" "${nodes[i % 3]}" >/dev/null; done
   local until=$((SECONDS + 60)) ready
   while :; do
     ready=$(mgr node ls --format '{{.Status}}' | grep -c '^Ready$' || true)
@@ -213,13 +222,13 @@ cmd_deploy() {
   t0=$(now_ms)
   docker exec "$manager" rm -rf "$dir"
   docker exec "$manager" mkdir -p "$dir"
-  tar -C "$root/swarm" -c kurz.yml haproxy.cfg prometheus.yml | docker exec -i "$manager" tar -C "$dir" -x
-  say "docker stack deploy -c swarm/kurz.yml $stack (KURZ_TAG=$tag) ..."
+  tar -C "$root/swarm" -c "$stack_file" haproxy.cfg prometheus.yml | docker exec -i "$manager" tar -C "$dir" -x
+  say "docker stack deploy -c swarm/$stack_file $stack (KURZ_TAG=$tag) ..."
   local public
   public=${KURZ_PUBLIC_BASE_URL:-$(cmd_url | sed 's/127\.0\.0\.1/localhost/')}
   docker exec -w "$dir" -e KURZ_TAG="$tag" -e KURZ_RATE_LIMIT_CREATES="${KURZ_RATE_LIMIT_CREATES:-60}" \
     -e KURZ_PUBLIC_BASE_URL="$public" \
-    "$manager" timeout "$(left)" docker stack deploy --prune -c kurz.yml "$stack" >&2
+    "$manager" timeout "$(left)" docker stack deploy --prune -c "$stack_file" "$stack" >&2
   local out
   while ! out=$(converged); do
     if ((SECONDS >= deadline)); then
@@ -269,6 +278,68 @@ cmd_status() {
 (($# >= 1)) || usage
 cmd=$1
 shift
+# The container of a service's running task, as "node container-id".
+task_container() {
+  local node
+  node=$(mgr service ps "${stack}_$1" --filter desired-state=running --format '{{.Node}} {{.CurrentState}}' |
+    awk '$2 == "Running" { print $1; exit }')
+  [[ -n $node ]] || return 1
+  echo "$node $(docker exec "$node" docker ps -q --filter "name=${stack}_$1.")"
+}
+
+# redis-failover (the kurz-ha.yml stack): writes 200 keys, each acknowledged by WAIT for both
+# replicas, kills the node that runs the current primary (its container: the machine), waits for
+# the sentinels to name a new primary, checks that every acknowledged key is on it, starts the
+# node again and waits for the old primary to rejoin as a replica. One JSON line on stdout.
+cmd_redis_failover() {
+  start_clock
+  local primary pnode sentinel snode scid i new t0 t_new keys=200 found role rejoined_s=null
+  local -a ask
+  for i in 1 2 3; do
+    read -r snode scid < <(task_container "sentinel-$i") || continue
+    [[ -n $scid ]] || continue
+    ask=(docker exec "$snode" docker exec "$scid" redis-cli)
+    primary=$("${ask[@]}" -p 26379 sentinel get-master-addr-by-name kurz | head -1)
+    [[ -n $primary ]] && break
+  done
+  [[ -n ${primary:-} ]] || die "no sentinel answers (is swarm/kurz-ha.yml deployed? KURZ_SWARM_STACK=kurz-ha.yml $0 deploy)"
+  read -r pnode _ < <(task_container "$primary") || die "no running task of $primary"
+  [[ $pnode != "$manager" ]] || die "the primary $primary runs on the manager: killing it would stop the Swarm"
+  # Ask a sentinel that is not on the node about to die.
+  for i in 1 2 3; do
+    read -r snode scid < <(task_container "sentinel-$i") || continue
+    [[ $snode != "$pnode" && -n $scid ]] && { sentinel=sentinel-$i; break; }
+  done
+  [[ -n ${sentinel:-} ]] || die "no sentinel outside $pnode"
+  ask=(docker exec "$snode" docker exec "$scid" redis-cli)
+  { for i in $(seq "$keys"); do echo "SET kurz:failover:$i $i"; done; echo "WAIT 2 2000"; } |
+    docker exec -i "$snode" docker exec -i "$scid" redis-cli -h "$primary" >/dev/null
+  [[ $("${ask[@]}" -h "$primary" wait 2 2000) == 2 ]] || die "the writes did not reach both replicas"
+  say "primary $primary on $pnode; $keys keys acknowledged by both replicas; killing $pnode (asking $sentinel on $snode) ..."
+  t0=$(now_ms)
+  docker kill "$pnode" >/dev/null
+  while :; do
+    new=$("${ask[@]}" -p 26379 sentinel get-master-addr-by-name kurz | head -1)
+    [[ -n $new && $new != "$primary" ]] && break
+    check_time
+    sleep 0.2
+  done
+  t_new=$(($(now_ms) - t0))
+  found=$("${ask[@]}" -h "$new" eval "return #redis.call('keys', 'kurz:failover:*')" 0)
+  say "new primary $new after $((t_new / 1000)).$((t_new % 1000 / 100)) s: $found of $keys keys; starting $pnode again ..."
+  docker start "$pnode" >/dev/null
+  t0=$(now_ms)
+  while :; do
+    role=$("${ask[@]}" -h "$primary" role 2>/dev/null | head -1 || true)
+    if [[ $role == slave ]]; then rejoined_s=$((($(now_ms) - t0) / 1000)); break; fi
+    check_time
+    sleep 1
+  done
+  printf '{"scenario":"swarm-redis-failover","killed_node":"%s","old_primary":"%s","new_primary":"%s","new_primary_after_ms":%d,"acknowledged_keys":%d,"keys_lost":%d,"old_primary_rejoined_as_replica_after_s":%s}\n' \
+    "$pnode" "$primary" "$new" "$t_new" "$keys" $((keys - found)) "$rejoined_s"
+  ((found == keys)) || die "$((keys - found)) acknowledged keys lost"
+}
+
 case $cmd in
   up) (($# == 0)) || usage; cmd_up ;;
   down) (($# == 0)) || usage; cmd_down ;;
@@ -277,6 +348,7 @@ case $cmd in
   status) (($# == 0)) || usage; cmd_status ;;
   url) (($# == 0)) || usage; cmd_url ;;
   docker) mgr "$@" ;;
+  redis-failover) (($# == 0)) || usage; cmd_redis_failover ;;
   -h | --help | help) usage ;;
   *) say "error: unknown command '$cmd'"; usage ;;
 esac

@@ -25,6 +25,7 @@ SCENARIOS = ("sigterm-redirect", "sigkill-redirect", "redis-outage", "redis-aof"
 MAX_SIGKILL_FAILED = 20
 RESULTS = {}
 RUN = {}
+HA = {}  # redis-failover, a second run of scripts/faults.sh against stage3-ha
 
 
 def log(msg):
@@ -62,6 +63,33 @@ def setUpModule():
                           text=True, stdout=subprocess.PIPE, timeout=60).stdout.split()
     if left:
         raise AssertionError("the stack was not taken down: %s" % left)
+    run_failover()
+
+
+def run_failover():
+    """scripts/faults.sh redis-failover: its own stage3-ha stack (same images), about 1-2 min."""
+    out = os.path.join(ARTIFACTS, "faults-ha.json")
+    if os.path.exists(out):
+        os.remove(out)
+    project = "kurzfaultsha" + uuid.uuid4().hex[:8]
+    env = dict(os.environ, KURZ_PROJECT=project, KURZ_BUILD_LOGS=ARTIFACTS)
+    cmd = [os.path.join(ROOT, "scripts", "faults.sh"), "--json", out,
+           "--rate", os.environ.get("KURZ_FAULTS_RATE", "100"),
+           "--duration", os.environ.get("KURZ_FAULTS_DURATION", "8"), "redis-failover"]
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=600)
+        HA.update(rc=proc.returncode, output=proc.stdout)
+    except subprocess.TimeoutExpired as e:
+        subprocess.run([os.path.join(ROOT, "scripts", "docker", "stack.sh"), "down", "stage3-ha"],
+                       env=env, timeout=120)
+        HA.update(rc=None, output="timed out after 600 s:\n%s" % (e.output or "")[-4000:])
+    log("scripts/faults.sh redis-failover exit %s after %.0f s:\n%s" % (
+        HA["rc"], time.monotonic() - t0, HA["output"][-4000:]))
+    if os.path.exists(out):
+        with open(out) as f:
+            HA.update(results=json.load(f)["results"])
 
 
 class Faults(unittest.TestCase):
@@ -148,6 +176,24 @@ class Faults(unittest.TestCase):
         self.assertClicksExact(r)
         self.assertEqual(r["notes"]["shutdown_clicks_dropped"], 0, r)
         self.assertGreaterEqual(r["notes"]["shutdown_flushes"], 3, r)  # every replica logged its flush
+
+    def test_redis_failover(self):
+        """Issue 19: SIGKILL of the Redis primary of stage3-ha under the load."""
+        results = HA.get("results") or []
+        self.assertEqual(len(results), 1, HA.get("output", "")[-3000:])
+        r = results[0]
+        self.assertNotIn("error", r, r.get("error"))
+        self.assertGreater(r["sent"], 300, r)
+        self.assertLessEqual(r["writes_back_s"], 10.0, r)
+        self.assertGreater(r["notes"]["created_before_kill"], 10, r)
+        self.assertEqual(r["acked_links_lost"], 0, r)
+        self.assertEqual(r["links_lost"], 0, r)
+        self.assertGreater(r["clicks_served"], 100, r)
+        self.assertEqual(r["clicks_lost"], 0, r)
+        self.assertEqual(r["clicks_double"], 0, r)
+        self.assertEqual(r["failed_by_kind"].get("redirect", 0), 0, r)
+        self.assertEqual(HA["rc"], 0 if all(r["bounds"].values()) else 1, r["bounds"])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -9,7 +9,9 @@
     DRAIN_TIMEOUT_MS inside terminationGracePeriodSeconds; no `exec` preStop (no shell in the
     images); non-root, read-only root, no capabilities; requests and limits; Prometheus
     annotations; Redis a StatefulSet with a PersistentVolumeClaim; the Ingress routes every path
-    HAProxy routes to the same service.
+    HAProxy routes to the same service;
+  * k8s-ha (the overlay with Redis failover), rendered by `kubectl kustomize`, valid against the same
+    schemas, wired as marathon/stage3-ha and swarm/kurz-ha.yml are.
 Run: /usr/bin/python3 -m unittest -v test_k8s   (in tests/k8s; runs `npm ci` when node_modules is
 missing or older than package-lock.json)
 """
@@ -195,6 +197,87 @@ class KurzRules(unittest.TestCase):
             cfg = f.read()
         for service in STATELESS:
             self.assertIn("use_backend %s" % service if service != "redirect" else "default_backend redirect", cfg)
+
+
+K8S_HA = os.path.join(ROOT, "k8s-ha")
+SENTINELS = "sentinel-0.sentinel-headless:26379,sentinel-1.sentinel-headless:26379,sentinel-2.sentinel-headless:26379"
+
+
+def render_ha():
+    """k8s-ha rendered by kubectl's kustomize (the overlay of k8s/ with Redis failover)."""
+    if shutil.which("kubectl") is None:
+        raise unittest.SkipTest("kubectl is not installed (its kustomize renders k8s-ha)")
+    proc = subprocess.run(["kubectl", "kustomize", K8S_HA], capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise AssertionError("kubectl kustomize k8s-ha failed: %s" % proc.stderr)
+    return proc.stdout
+
+
+class HaOverlay(unittest.TestCase):
+    """k8s-ha: rendered, then validated like k8s/ (the API schemas) and checked for the wiring:
+    redis-0 the first primary, two replicas of it, three sentinels with quorum 2, names announced,
+    the services on REDIS_SENTINELS without REDIS_URL."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.text = render_ha()
+        cls.docs = [d for d in yaml.safe_load_all(cls.text) if d]
+        cls.by = {(d["kind"], d["metadata"]["name"]): d for d in cls.docs}
+
+    def test_rendered_overlay_is_valid(self):
+        images = set()
+        for doc in self.docs:
+            spec = doc.get("spec", {}).get("template", {}).get("spec", {})
+            for c in spec.get("initContainers", []) + spec.get("containers", []):
+                images.add(c["image"])
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "all.yaml"), "w") as f:
+                f.write(self.text)
+            kust = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                    "resources": ["all.yaml"],
+                    "images": [{"name": i.rsplit(":", 1)[0], "newTag": i.rsplit(":", 1)[1]} for i in sorted(images)]}
+            with open(os.path.join(tmp, "kustomization.yaml"), "w") as f:
+                yaml.safe_dump(kust, f)
+            proc = validate(tmp)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        for doc in self.docs:
+            self.assertEqual(doc["metadata"].get("namespace", "kurz"), "kurz", doc["metadata"]["name"])
+
+    def test_services_use_the_sentinels(self):
+        config = self.by[("ConfigMap", "kurz-config")]["data"]
+        self.assertEqual(config["REDIS_SENTINELS"], SENTINELS)
+        self.assertEqual(config["REDIS_MASTER_NAME"], "kurz")
+        for name in ("links", "redirect", "stats", "qr"):
+            c = self.by[("Deployment", name)]["spec"]["template"]["spec"]["containers"][0]
+            self.assertNotIn("REDIS_URL", [e["name"] for e in c.get("env", [])], name)
+            self.assertIn({"configMapRef": {"name": "kurz-config"}}, c["envFrom"], name)
+
+    def test_data_nodes_and_sentinels(self):
+        primary = self.by[("StatefulSet", "redis")]["spec"]
+        self.assertEqual(primary["replicas"], 1)
+        args = primary["template"]["spec"]["containers"][0]["args"]
+        self.assertNotIn("--replicaof", args)  # redis-0: the first primary, by configuration
+        self.assertEqual(args[args.index("--replica-announce-ip") + 1], "redis-0.redis-headless")
+        replica = self.by[("StatefulSet", "redis-replica")]["spec"]
+        self.assertEqual(replica["replicas"], 2)
+        args = replica["template"]["spec"]["containers"][0]["args"]
+        self.assertEqual(args[args.index("--replicaof") + 1:args.index("--replicaof") + 3], ["redis-0.redis-headless", "6379"])
+        self.assertEqual(args[args.index("--replica-announce-ip") + 1], "$(POD_NAME).redis-replica-headless")
+        self.assertEqual(replica["volumeClaimTemplates"][0]["spec"]["accessModes"], ["ReadWriteOnce"])
+        sentinel = self.by[("StatefulSet", "sentinel")]["spec"]
+        self.assertEqual(sentinel["replicas"], 3)
+        pod = sentinel["template"]["spec"]
+        text = " ".join(pod["containers"][0]["args"])
+        self.assertTrue(text.startswith("/etc/kurz/sentinel/sentinel.conf --sentinel"))
+        for directive in ("resolve-hostnames yes", "announce-hostnames yes", "announce-ip $(POD_NAME).sentinel-headless",
+                          "monitor kurz redis-0.redis-headless 6379 2"):
+            self.assertIn("--sentinel " + directive, text)
+        self.assertEqual(pod["initContainers"][0]["command"], ["touch", "/etc/kurz/sentinel/sentinel.conf"])
+        for headless in ("redis-replica-headless", "sentinel-headless"):
+            self.assertIs(self.by[("Service", headless)]["spec"]["publishNotReadyAddresses"], True)
+        for sts in (replica, sentinel):
+            term = sts["template"]["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+            self.assertEqual(term["topologyKey"], "kubernetes.io/hostname")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ STAGE1 = os.path.join(M, "stage1", "monolith.json")
 # Apps that publish a fixed host port (Redis, 6379): run one after the other.
 SERIAL = [os.path.join(M, "stage2", "kurz.json"), os.path.join(M, "stage3", "kurz.json"),
           os.path.join(M, "infra", "redis.json"), os.path.join(M, "canary", "redirect-canary.json")]
+HA = os.path.join(M, "stage3-ha", "kurz.json")
 PARALLEL = [STAGE1, os.path.join(M, "stage1", "monolith-x3.json"), os.path.join(M, "infra", "prometheus.json")]
 # Not run here: marathon-lb and the registry run images that are not built by the project (the
 # harness reports them as skipped when they are not present; see the skip test).
@@ -215,6 +216,21 @@ class Harness(unittest.TestCase):
             for line in out.splitlines():
                 if line.startswith("SKIP"):
                     self.assertIn("not a kurz image", line, "%s: %s" % (label, line))
+
+    def test_ha_redis_apps_pass(self):
+        """stage3-ha's Redis apps, as many as one stand-in agent can hold at once: three data nodes
+        all want host port 6379 and three sentinels 26379 (on a cluster that keeps them on different
+        agents), so the primary with one sentinel, then one replica. The services of stage3-ha need
+        the client's Sentinel support and run with the compose HA stack's tests, not here."""
+        before = our_containers()
+        for app_id in ("/kurz-ha/sentinel-1", "/kurz-ha/redis-replica-1"):
+            code, out, seconds = harness("--registry", "", "--tag", TAG, "--app", app_id, HA)
+            log("== marathon/harness --registry '' --tag %s --app %s marathon/stage3-ha/kurz.json  (exit %d, %.0f s)\n%s"
+                % (TAG, app_id, code, seconds, figures(out)))
+            self.assertEqual(code, 0, out[-3000:])
+            self.assertRegex(out, r"harness: passed: [1-9]")
+            self.assertIn("%s: healthy after" % app_id, out)
+        self.assertEqual(our_containers() - before, set(), "the harness left containers behind")
 
     def broken(self, name, mutate):
         app = copy.deepcopy(definitions.load(STAGE1))

@@ -282,6 +282,70 @@ MARATHON_RULES = [
      "UNLIKE: A regular expression value must be provided", "constraints[0]"),
 ]
 
+HA = "stage3-ha/kurz.json"
+
+
+def _args_replace(old, new):
+    def mutate(a):
+        a["args"] = [new if x == old else x for x in a["args"]]
+    return mutate
+
+
+def _sentinels_env(value):
+    return lambda a: a["env"].update(REDIS_SENTINELS=value)
+
+
+def _drop_sentinel_mount(a):
+    a["container"]["docker"]["parameters"] = [p for p in a["container"]["docker"]["parameters"]
+                                              if p["key"] != "mount"]
+
+
+_S1_DNS = "sentinel-1-kurz-ha.marathon.mesos:26379"
+_S2_DNS = "sentinel-2-kurz-ha.marathon.mesos:26379"
+
+# stage3-ha: Redis with replicas and Sentinel (each rule broken once in the real file).
+HA_RULES = [
+    ("REDIS_SENTINELS missing a sentinel", HA, "/kurz-ha/links", on("/kurz-ha/links", _sentinels_env(_S1_DNS + "," + _S2_DNS)),
+     "kurz: REDIS_SENTINELS must name every sentinel of the definition", "env.REDIS_SENTINELS"),
+    ("REDIS_SENTINELS on the data port", HA, "/kurz-ha/stats",
+     on("/kurz-ha/stats", _sentinels_env("sentinel-1-kurz-ha.marathon.mesos:6379")),
+     "kurz: REDIS_SENTINELS is host:port,... with Mesos-DNS names and port 26379", "env.REDIS_SENTINELS"),
+    ("REDIS_URL beside REDIS_SENTINELS", HA, "/kurz-ha/qr",
+     setter("/kurz-ha/qr", "env", "REDIS_URL", value="redis://redis-kurz-ha.marathon.mesos:6379"),
+     "kurz: REDIS_URL and REDIS_SENTINELS together", "env.REDIS_URL"),
+    ("a service that does not wait for a sentinel", HA, "/kurz-ha/redirect",
+     setter("/kurz-ha/redirect", "dependencies", value=["/kurz-ha/sentinel-1", "/kurz-ha/sentinel-2"]),
+     "kurz: the app must depend on /kurz-ha/sentinel-3", "dependencies"),
+    ("another master name than the sentinels monitor", HA, "/kurz-ha/links",
+     setter("/kurz-ha/links", "env", "REDIS_MASTER_NAME", value="other"),
+     "kurz: REDIS_MASTER_NAME other is not the name /kurz-ha/sentinel-1 monitors", "env.REDIS_MASTER_NAME"),
+    ("a quorum of one", HA, "/kurz-ha/sentinel-2",
+     on("/kurz-ha/sentinel-2", lambda a: a["args"].__setitem__(a["args"].index("monitor") + 4, "1")),
+     "kurz: the quorum must be a majority of the 3 sentinels, 2 (got 1)", "args"),
+    ("a sentinel monitoring a name outside the group", HA, "/kurz-ha/sentinel-1",
+     on("/kurz-ha/sentinel-1", _args_replace("redis-kurz-ha.marathon.mesos", "redis-kurz.marathon.mesos")),
+     "kurz: --sentinel monitor <name> <a data node of the definition", "args"),
+    ("a sentinel announcing another sentinel's name", HA, "/kurz-ha/sentinel-3",
+     on("/kurz-ha/sentinel-3", _args_replace("sentinel-3-kurz-ha.marathon.mesos", "sentinel-1-kurz-ha.marathon.mesos")),
+     "kurz: --sentinel announce-ip must be the app's Mesos-DNS name sentinel-3-kurz-ha.marathon.mesos", "args"),
+    ("a sentinel without resolve-hostnames", HA, "/kurz-ha/sentinel-1",
+     on("/kurz-ha/sentinel-1", _args_replace("resolve-hostnames", "resolve-hostnamez")),
+     "kurz: --sentinel resolve-hostnames yes", "args"),
+    ("a sentinel without a writable config volume", HA, "/kurz-ha/sentinel-2", on("/kurz-ha/sentinel-2", _drop_sentinel_mount),
+     "kurz: a sentinel runs `/etc/kurz/sentinel/sentinel.conf --sentinel` with docker parameter mount=", "args"),
+    ("a sentinel on the data port", HA, "/kurz-ha/sentinel-1",
+     setter("/kurz-ha/sentinel-1", "container", "portMappings", 0, "hostPort", value=6379),
+     "kurz: hostPort must be 26379", "container.portMappings[0].hostPort"),
+    ("a replica of a replica", HA, "/kurz-ha/redis-replica-2",
+     on("/kurz-ha/redis-replica-2", _args_replace("redis-kurz-ha.marathon.mesos", "redis-replica-1-kurz-ha.marathon.mesos")),
+     "kurz: --replicaof must name the definition's first primary (redis-kurz-ha.marathon.mesos 6379", "args"),
+    ("a replica announcing the primary's name", HA, "/kurz-ha/redis-replica-1",
+     on("/kurz-ha/redis-replica-1", _args_replace("redis-replica-1-kurz-ha.marathon.mesos", "redis-kurz-ha.marathon.mesos")),
+     "kurz: --replica-announce-ip must be the app's Mesos-DNS name redis-replica-1-kurz-ha.marathon.mesos", "args"),
+    ("a replica without its persistent volume", HA, "/kurz-ha/redis-replica-1", on("/kurz-ha/redis-replica-1", _persistent_off),
+     "kurz: Redis keeps its AOF on a local persistent volume", "container.volumes"),
+]
+
 KURZ_RULES = [
     ("host networking for a service", S1, M1,
      lambda x: (x.update(networks=[{"mode": "host"}]), x["container"].pop("portMappings")),
@@ -483,11 +547,11 @@ class ValidatorTest(unittest.TestCase):
         files = d.definition_files()
         rels = sorted(os.path.relpath(f, MARATHON) for f in files)
         for needed in (S1, "stage1/monolith-x3.json", S2, S3, REDIS, LB, "infra/prometheus.json",
-                       "infra/registry.json", CANARY):
+                       "infra/registry.json", CANARY, HA):
             self.assertIn(needed, rels)
         rc, out, err = run_main(validate_cli, [])
         self.assertEqual((rc, out), (0, ""), err)
-        self.assertIn("9 file(s) valid", err)
+        self.assertIn("10 file(s) valid", err)
 
     def test_the_layout_the_other_tools_rely_on(self):
         self.assertEqual(original(S1)["instances"], 1)
@@ -533,6 +597,31 @@ class ValidatorTest(unittest.TestCase):
             with self.subTest(name):
                 self._case(rel, app_id, mutate, message, path)
 
+    def test_ha_rules(self):
+        for name, rel, app_id, mutate, message, path in HA_RULES:
+            with self.subTest(name):
+                self._case(rel, app_id, mutate, message, path)
+
+    def test_ha_layout(self):
+        apps = d.apps(original(HA))
+        data = [i for i, a in apps.items() if d.kurz_image_name(a) == "redis" and not d.is_sentinel(a)]
+        sentinels = [i for i, a in apps.items() if d.is_sentinel(a)]
+        self.assertEqual(data, ["/kurz-ha/redis", "/kurz-ha/redis-replica-1", "/kurz-ha/redis-replica-2"])
+        self.assertEqual(sentinels, ["/kurz-ha/sentinel-%d" % i for i in (1, 2, 3)])
+        for i in data:  # the same fixed host port: Mesos puts at most one of them on an agent
+            self.assertEqual(apps[i]["container"]["portMappings"][0]["hostPort"], 6379)
+        for i in sentinels:
+            self.assertEqual(apps[i]["container"]["portMappings"][0]["hostPort"], 26379)
+        self.assertEqual(d.sentinel_directive(apps[sentinels[0]], "monitor"),
+                         ["kurz", "redis-kurz-ha.marathon.mesos", "6379", "2"])
+        # The stage 3 services, the same but for how they find Redis and their vhost and ports.
+        s3 = d.apps(original(S3))
+        for name in ("links", "redirect", "stats", "qr", "web"):
+            ha, plain = apps["/kurz-ha/" + name], s3["/kurz/" + name]
+            self.assertEqual(d.docker_image(ha), d.docker_image(plain))
+            self.assertEqual({k: v for k, v in ha["env"].items() if not k.startswith(("REDIS_", "PUBLIC_BASE_URL"))},
+                             {k: v for k, v in plain["env"].items() if not k.startswith(("REDIS_", "PUBLIC_BASE_URL"))})
+
     def test_rules_across_files(self):
         for name, rels, broken_rel, app_id, mutate, message in ACROSS:
             with self.subTest(name):
@@ -562,7 +651,7 @@ class ValidatorTest(unittest.TestCase):
 
     def test_the_untouched_copies_pass(self):
         # The cases above start from these files: written the same way, they are valid.
-        files = [self.write(rel, original(rel)) for rel in (S1, S2, S3, REDIS, LB, CANARY)]
+        files = [self.write(rel, original(rel)) for rel in (S1, S2, S3, REDIS, LB, CANARY, HA)]
         rc, out, err = run_main(validate_cli, files)
         self.assertEqual((rc, out), (0, ""), err)
 

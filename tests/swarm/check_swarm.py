@@ -6,6 +6,8 @@
     stateful/host-port ones) with failure_action rollback and a monitor window, rollback_config,
     read-only root, no capabilities, dnsrr; Redis on a named volume with a placement constraint;
     images from the registry with the tag variable; `docker-compose config` accepts it;
+  * swarm/kurz-ha.yml: the rest is kurz.yml; three data nodes and three sentinels, one of each per node
+    slot, the first primary by configuration, names announced, REDIS_SENTINELS in the services;
   * swarm/haproxy.cfg: `haproxy -c` with common.cfg; a server-template on tasks.<service> per service;
   * swarm/prometheus.yml: `promtool check config`; a dns_sd_configs job on tasks.<service> per service.
 Run: /usr/bin/python3 -m unittest -v check_swarm   (in tests/swarm)
@@ -76,6 +78,79 @@ class StackFile(unittest.TestCase):
         if exe is None:
             self.skipTest("docker-compose is not installed")
         proc = subprocess.run([exe, "-f", os.path.join(SWARM, "kurz.yml"), "config", "-q"], cwd=SWARM,
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
+
+HA_REDIS_ENV = ("REDIS_SENTINELS", "REDIS_MASTER_NAME", "REDIS_WAIT_REPLICAS", "REDIS_WAIT_TIMEOUT_MS")
+
+
+class HaStackFile(unittest.TestCase):
+    """swarm/kurz-ha.yml: kurz.yml with Redis replaced by a primary, two replicas and three sentinels,
+    one data node and one sentinel per node slot (cluster.sh labels kurz.slot=1..3)."""
+
+    def setUp(self):
+        with open(os.path.join(SWARM, "kurz-ha.yml")) as f:
+            self.doc = yaml.safe_load(f)
+        self.services = self.doc["services"]
+
+    def test_the_rest_is_kurz_yml(self):
+        plain = stack()["services"]
+        data = ("redis", "redis-replica-1", "redis-replica-2")
+        sentinels = ("sentinel-1", "sentinel-2", "sentinel-3")
+        self.assertEqual(set(self.services), set(plain) | set(data) | set(sentinels))
+        for name in set(plain) - {"redis"}:
+            ha, base = dict(self.services[name]), dict(plain[name])
+            env_ha, env_base = ha.pop("environment", None), base.pop("environment", None)
+            self.assertEqual(ha, base, name)
+            if env_base and "REDIS_URL" in env_base:
+                self.assertEqual({k: v for k, v in env_ha.items() if k not in HA_REDIS_ENV},
+                                 {k: v for k, v in env_base.items() if k != "REDIS_URL"}, name)
+                self.assertNotIn("REDIS_URL", env_ha, name)
+                self.assertEqual(env_ha["REDIS_SENTINELS"], ",".join("%s:26379" % s for s in sentinels), name)
+                self.assertEqual(env_ha["REDIS_MASTER_NAME"], "kurz", name)
+
+    def test_data_nodes_and_sentinels(self):
+        slots = {}
+        for name in ("redis", "redis-replica-1", "redis-replica-2"):
+            svc = self.services[name]
+            cmd = svc["command"]
+            self.assertIn("%s-data:/data" % name, svc["volumes"])
+            self.assertIn("%s-data" % name, self.doc["volumes"])
+            self.assertEqual(cmd[cmd.index("--replica-announce-ip") + 1], name)
+            self.assertEqual(cmd[cmd.index("--dir") + 1], "/data")
+            if name == "redis":
+                self.assertNotIn("--replicaof", cmd)  # the first primary, by configuration
+            else:
+                self.assertEqual(cmd[cmd.index("--replicaof") + 1:cmd.index("--replicaof") + 3], ["redis", "6379"])
+            self.assertEqual(svc["deploy"]["update_config"]["order"], "stop-first")
+            slots.setdefault("data", []).append(svc["deploy"]["placement"]["constraints"])
+        for i in (1, 2, 3):
+            svc = self.services["sentinel-%d" % i]
+            cmd = svc["command"]
+            self.assertEqual(cmd[:2], ["/etc/kurz/sentinel/sentinel.conf", "--sentinel"])
+            self.assertEqual(svc["volumes"], [{"type": "volume", "target": "/etc/kurz/sentinel"}])
+            text = " ".join(cmd)
+            for directive in ("resolve-hostnames yes", "announce-hostnames yes", "announce-ip sentinel-%d" % i,
+                              "monitor kurz redis 6379 2", "announce-port 26379"):
+                self.assertIn("--sentinel " + directive, text)
+            self.assertLess(text.index("resolve-hostnames"), text.index("monitor"))
+            self.assertIn("26379", " ".join(svc["healthcheck"]["test"]))
+            slots.setdefault("sentinel", []).append(svc["deploy"]["placement"]["constraints"])
+        for kind, got in slots.items():
+            self.assertEqual(got, [["node.labels.kurz.slot == %d" % i] for i in (1, 2, 3)], kind)
+
+    def test_cluster_labels_the_slots(self):
+        with open(os.path.join(ROOT, "scripts", "swarm", "cluster.sh")) as f:
+            script = f.read()
+        self.assertIn('--label-add "kurz.slot=$i"', script)
+        self.assertIn("KURZ_SWARM_STACK", script)
+
+    def test_docker_compose_accepts_it(self):
+        exe = shutil.which("docker-compose")
+        if exe is None:
+            self.skipTest("docker-compose is not installed")
+        proc = subprocess.run([exe, "-f", os.path.join(SWARM, "kurz-ha.yml"), "config", "-q"], cwd=SWARM,
                               capture_output=True, text=True, timeout=60)
         self.assertEqual(proc.returncode, 0, proc.stderr)
 

@@ -18,7 +18,7 @@ import re
 HERE = os.path.dirname(os.path.abspath(__file__))
 MARATHON_DIR = os.path.dirname(os.path.dirname(HERE))  # marathon/
 ROOT = os.path.dirname(MARATHON_DIR)  # the repository
-STAGE_DIRS = ("stage1", "stage2", "stage3", "infra", "canary")
+STAGE_DIRS = ("stage1", "stage2", "stage3", "stage3-ha", "infra", "canary")
 
 # The registry the workshop's private registry app (/infra/registry) answers on: found through
 # Mesos-DNS by the agents' Docker daemons (fixed host port 5000; see marathon/README.md).
@@ -227,6 +227,26 @@ def shutdown_budget_ms(item):
     clicks) as configured in the app's env (the services' own defaults, 1000, 10000 and 5000, when
     unset): the longest a kurz task takes from SIGTERM to exit."""
     return sum(env_int(item, key, SHUTDOWN_DEFAULTS_MS[key]) for key in shutdown_budget_keys(item))
+
+
+def is_sentinel(item):
+    """A Redis Sentinel app: the kurz/redis image run with --sentinel."""
+    return kurz_image_name(item) == "redis" and "--sentinel" in [str(a) for a in item.get("args") or []]
+
+
+def sentinel_directive(item, key):
+    """The words after `--sentinel <key>` in a sentinel app's args (e.g. monitor -> [name, host,
+    port, quorum]), or None."""
+    args = [str(a) for a in item.get("args") or []]
+    for i, arg in enumerate(args[:-1]):
+        if arg == "--sentinel" and args[i + 1] == key:
+            words = []
+            for word in args[i + 2:]:
+                if word.startswith("--"):
+                    break
+                words.append(word)
+            return words
+    return None
 
 
 def mesos_dns_name(app_id, domain="mesos"):

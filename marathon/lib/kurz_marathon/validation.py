@@ -42,6 +42,11 @@ EDGE_EXACT_PATHS = {"web": ("/", "/index.html", "/info/web"), "links": ("/info/l
 NEEDS_REDIS = ("links", "redirect", "stats", "qr")
 CONTAINER_PORT = 8080
 REDIS_PORT = 6379
+SENTINEL_PORT = 26379
+# Where a sentinel keeps the config file it rewrites: a fresh Docker volume filled from the image's
+# empty /etc/kurz/sentinel/sentinel.conf (docker/redis.Dockerfile; the image has no shell to make one).
+SENTINEL_CONFIG = "/etc/kurz/sentinel/sentinel.conf"
+SENTINEL_MOUNT = "type=volume,dst=/etc/kurz/sentinel"
 AGENTS = 3  # the workshop cluster: constraints must leave every upgrade room on 3 agents
 MAX_HEALTH_DELAY_S = 5  # the contract harness waits delaySeconds out in CI
 HARDENING = {"read-only": "true", "cap-drop": "ALL", "security-opt": "no-new-privileges"}
@@ -341,15 +346,19 @@ class Checker:
     # ---- 3. kurz's rules -----------------------------------------------------------------------
     def kurz(self):
         redis_apps = {app_id: item for app_id, item, _, _ in d.walk(self.definition)
-                      if d.kurz_image_name(item) == "redis"}
+                      if d.kurz_image_name(item) == "redis" and not d.is_sentinel(item)}
+        sentinels = {app_id: item for app_id, item, _, _ in d.walk(self.definition) if d.is_sentinel(item)}
         deps = d.dependencies(self.definition)
         for app_id, item, group_id, _ in d.walk(self.definition):
             self._every_app(app_id, item)
             name = d.kurz_image_name(item)
             if name in SERVICES:
-                self._service(app_id, item, name, redis_apps, deps.get(app_id, []))
+                self._service(app_id, item, name, redis_apps, deps.get(app_id, []), sentinels)
+            elif name == "redis" and app_id in sentinels:
+                self._sentinel(app_id, item, redis_apps, len(sentinels))
             elif name == "redis":
                 self._redis(app_id, item)
+                self._replica(app_id, item, redis_apps)
             elif name == "prometheus":
                 self._bridge_and_port(app_id, item, 9090)
             self._upgrade_room(app_id, item)
@@ -415,7 +424,7 @@ class Checker:
                                                                first.get("hostPort", 0)))
         return first
 
-    def _service(self, app_id, item, name, redis_apps, deps):
+    def _service(self, app_id, item, name, redis_apps, deps, sentinels=None):
         mapping = self._bridge_and_port(app_id, item, CONTAINER_PORT)
         env = item.get("env") or {}
         var = d.port_variable(item)
@@ -464,7 +473,7 @@ class Checker:
             self.add(app_id, ("container", "portMappings", 0, "labels"),
                      "kurz: label the port mapping metrics=/metrics (Prometheus' marathon_sd_configs keeps those)")
         self._edge_labels(app_id, item, name)
-        self._redis_url(app_id, item, name, redis_apps, deps)
+        self._redis_url(app_id, item, name, redis_apps, deps, sentinels or {})
 
     def _edge_labels(self, app_id, item, name):
         labels = item.get("labels") or {}
@@ -509,9 +518,16 @@ class Checker:
                      "kurz: marathon-lb must check /health/ready (option httpchk GET /health/ready) so a stopping "
                      "task leaves the backend during SHUTDOWN_DELAY_MS")
 
-    def _redis_url(self, app_id, item, name, redis_apps, deps):
-        url = (item.get("env") or {}).get("REDIS_URL")
+    def _redis_url(self, app_id, item, name, redis_apps, deps, sentinels):
+        env = item.get("env") or {}
+        url = env.get("REDIS_URL")
         needs = name in NEEDS_REDIS or (name == "monolith" and redis_apps)
+        if "REDIS_SENTINELS" in env or (sentinels and needs):
+            if url is not None:
+                self.add(app_id, ("env", "REDIS_URL"), "kurz: REDIS_URL and REDIS_SENTINELS together: with "
+                         "sentinels the primary is found through them")
+            self._redis_sentinels(app_id, env, sentinels, deps)
+            return
         if url is None:
             if needs:
                 self.add(app_id, ("env", "REDIS_URL"), "kurz: %s needs REDIS_URL" % name)
@@ -529,6 +545,84 @@ class Checker:
                          "definition's Redis (%s)" % (match.group(1), ", ".join(sorted(names))))
             elif names[match.group(1)] not in deps:
                 self.add(app_id, ("dependencies",), "kurz: the app must depend on %s" % names[match.group(1)])
+
+    def _redis_sentinels(self, app_id, env, sentinels, deps):
+        """REDIS_SENTINELS names every sentinel of the definition by Mesos-DNS and port 26379, the app
+        depends on each, and REDIS_MASTER_NAME (default kurz) is the name they monitor."""
+        value = str(env.get("REDIS_SENTINELS", ""))
+        hosts = []
+        for part in [p for p in value.split(",") if p]:
+            match = re.fullmatch(r"([a-z0-9.-]+\.marathon\.mesos):(\d+)", part)
+            if not match or int(match.group(2)) != SENTINEL_PORT:
+                self.add(app_id, ("env", "REDIS_SENTINELS"), "kurz: REDIS_SENTINELS is host:port,... with Mesos-DNS "
+                         "names and port %d (got %s)" % (SENTINEL_PORT, _short(part)))
+                return
+            hosts.append(match.group(1))
+        names = {d.mesos_dns_name(s): s for s in sentinels}
+        if not hosts or sorted(hosts) != sorted(names):
+            self.add(app_id, ("env", "REDIS_SENTINELS"), "kurz: REDIS_SENTINELS must name every sentinel of the "
+                     "definition (%s; got %s)" % (", ".join(sorted(names)) or "none", _short(value)))
+            return
+        for host in hosts:
+            if names[host] not in deps:
+                self.add(app_id, ("dependencies",), "kurz: the app must depend on %s" % names[host])
+        master = env.get("REDIS_MASTER_NAME", "kurz")
+        for sentinel_id, sentinel in sentinels.items():
+            monitor = d.sentinel_directive(sentinel, "monitor")
+            if monitor and monitor[0] != master:
+                self.add(app_id, ("env", "REDIS_MASTER_NAME"), "kurz: REDIS_MASTER_NAME %s is not the name %s "
+                         "monitors (%s)" % (master, sentinel_id, monitor[0]))
+
+    def _replica(self, app_id, item, redis_apps):
+        """A replica starts as the replica of the definition's first primary (a data node without
+        --replicaof), and every data node announces its own Mesos-DNS name (bridge mode: the address
+        its primary sees is the agent's, the port the container's)."""
+        args = [str(a) for a in item.get("args") or []]
+        announce = _arg_after(args, "--replica-announce-ip")
+        if redis_apps and len(redis_apps) > 1 and announce != d.mesos_dns_name(app_id):
+            self.add(app_id, ("args",), "kurz: --replica-announce-ip must be the app's Mesos-DNS name %s (got %s)"
+                     % (d.mesos_dns_name(app_id), announce))
+        if "--replicaof" not in args:
+            return
+        i = args.index("--replicaof")
+        target = args[i + 1:i + 3]
+        primaries = {d.mesos_dns_name(r): r for r, it in redis_apps.items()
+                     if "--replicaof" not in [str(a) for a in it.get("args") or []]}
+        if len(target) != 2 or target[0] not in primaries or target[1] != str(REDIS_PORT):
+            self.add(app_id, ("args",), "kurz: --replicaof must name the definition's first primary (%s %d; got %s)"
+                     % (", ".join(sorted(primaries)) or "none", REDIS_PORT, " ".join(target)))
+
+    def _sentinel(self, app_id, item, redis_apps, count):
+        """A sentinel: fixed port 26379, its config file on a fresh volume filled from the image, host
+        names resolved and announced (its own Mesos-DNS name: bridge mode hides the agent's address),
+        monitoring a data node of the definition with a majority quorum."""
+        self._bridge_and_port(app_id, item, SENTINEL_PORT, host_port=SENTINEL_PORT)
+        checks = item.get("healthChecks") or []
+        if checks and (checks[0].get("protocol") != "MESOS_TCP" or checks[0].get("portIndex", 0) != 0):
+            self.add(app_id, ("healthChecks", 0), "kurz: a sentinel is checked by MESOS_TCP on portIndex 0")
+        if str((item.get("labels") or {}).get("MARATHON_SINGLE_INSTANCE_APP")) != "true":
+            self.add(app_id, ("labels", "MARATHON_SINGLE_INSTANCE_APP"),
+                     "kurz: a sentinel is a single instance app (its Mesos-DNS name is its announced address)")
+        args = [str(a) for a in item.get("args") or []]
+        params = [p.get("value") for p in ((item.get("container") or {}).get("docker") or {}).get("parameters") or []
+                  if isinstance(p, dict) and p.get("key") == "mount"]
+        if args[:1] != [SENTINEL_CONFIG] or SENTINEL_MOUNT not in params:
+            self.add(app_id, ("args",), "kurz: a sentinel runs `%s --sentinel` with docker parameter mount=%s (it "
+                     "rewrites its config file; the image has no shell to create one)" % (SENTINEL_CONFIG, SENTINEL_MOUNT))
+        for key in ("resolve-hostnames", "announce-hostnames"):
+            if d.sentinel_directive(item, key) != ["yes"]:
+                self.add(app_id, ("args",), "kurz: --sentinel %s yes (Mesos-DNS names, not container addresses)" % key)
+        if d.sentinel_directive(item, "announce-ip") != [d.mesos_dns_name(app_id)]:
+            self.add(app_id, ("args",), "kurz: --sentinel announce-ip must be the app's Mesos-DNS name %s"
+                     % d.mesos_dns_name(app_id))
+        monitor = d.sentinel_directive(item, "monitor")
+        names = {d.mesos_dns_name(r) for r in redis_apps}
+        if not monitor or len(monitor) != 4 or monitor[1] not in names or monitor[2] != str(REDIS_PORT):
+            self.add(app_id, ("args",), "kurz: --sentinel monitor <name> <a data node of the definition: %s> %d "
+                     "<quorum> (got %s)" % (", ".join(sorted(names)) or "none", REDIS_PORT, monitor))
+        elif monitor[3] != str(count // 2 + 1):
+            self.add(app_id, ("args",), "kurz: the quorum must be a majority of the %d sentinels, %d (got %s)"
+                     % (count, count // 2 + 1, monitor[3]))
 
     def _redis(self, app_id, item):
         mapping = self._bridge_and_port(app_id, item, REDIS_PORT, host_port=_redis_host_port(item))
@@ -605,6 +699,10 @@ def _redis_host_port(item):
     except (TypeError, ValueError):
         return REDIS_PORT
     return teams.redis_host_port((port - teams.SERVICE_PORT_BASE) // teams.SERVICE_PORTS_PER_TEAM)
+
+
+def _arg_after(args, flag):
+    return args[args.index(flag) + 1] if flag in args[:-1] else None
 
 
 def _find_cycle(graph):

@@ -104,5 +104,118 @@ TEST(RedisClientTest, WrongPasswordIsUnavailableNotACrash) {
   EXPECT_FALSE(client.ping().ok());
 }
 
+// A replica of `primary`, attached and in sync (bounded wait).
+void attach(testing::RedisServer& replica, const testing::RedisServer& primary) {
+  Client primary_admin(testing::client_options(primary));
+  // Redis 7 waits 5 s before a diskless full sync by default, for more replicas to join.
+  ASSERT_TRUE(primary_admin.command({"CONFIG", "SET", "repl-diskless-sync-delay", "0"}).ok());
+  Client admin(testing::client_options(replica));
+  ASSERT_EQ(admin.command({"REPLICAOF", "127.0.0.1", std::to_string(primary.port())}).value().str,
+            "OK");
+  const auto started = Clock::now();
+  while (true) {
+    const auto wait = primary_admin.command({"WAIT", "1", "100"});
+    if (wait.ok() && wait.value().integer >= 1) return;
+    ASSERT_LT(Clock::now() - started, 5s) << "the replica did not attach";
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+TEST(RedisClientTest, WaitAutoWithoutReplicasDoesNotWait) {
+  testing::RedisServer server;
+  Client client(testing::client_options(server));
+  const Script script("return redis.call('INCR', KEYS[1])");
+  const auto reply = client.eval_replicated(script, {"n"}, {});
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_EQ(reply.value().integer, 1);
+  EXPECT_EQ(client.replicas_to_wait(), 0);
+  // No WAIT was sent: INFO commandstats has none.
+  const auto stats = client.command({"INFO", "commandstats"}).value().str;
+  EXPECT_EQ(stats.find("cmdstat_wait"), std::string::npos);
+}
+
+TEST(RedisClientTest, WaitAutoWaitsForAConnectedReplica) {
+  testing::RedisServer primary;
+  testing::RedisServer replica;
+  attach(replica, primary);
+  Client client(testing::client_options(primary));
+  ASSERT_TRUE(client.command({"CONFIG", "RESETSTAT"}).ok());  // attach() sent WAITs too
+  const Script script("return redis.call('INCR', KEYS[1])");
+  const auto reply = client.eval_replicated(script, {"n"}, {});
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_EQ(client.replicas_to_wait(), 1);
+  // Kept: the replica has it as soon as the call returned.
+  Client reader(testing::client_options(replica));
+  EXPECT_EQ(reader.command({"GET", "n"}).value().str, "1");
+  const auto stats = client.command({"INFO", "commandstats"}).value().str;
+  EXPECT_NE(stats.find("cmdstat_wait:calls=1,"), std::string::npos) << stats;
+}
+
+TEST(RedisClientTest, UnconfirmedWriteIsNotReplicatedWithinTheBound) {
+  testing::RedisServer primary;
+  testing::RedisServer replica;
+  attach(replica, primary);
+  auto options = testing::client_options(primary);
+  options.wait_timeout = 300ms;
+  Client client(options);
+  const Script script("return redis.call('INCR', KEYS[1])");
+  ASSERT_TRUE(client.eval_replicated(script, {"n"}, {}).ok());
+  replica.pause();  // connected, never acknowledging
+  const auto started = Clock::now();
+  const auto reply = client.eval_replicated(script, {"n"}, {});
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.error().kind, common::ErrorKind::Unavailable);
+  EXPECT_EQ(reply.error().code, "not_replicated");
+  EXPECT_GE(Clock::now() - started, 250ms);
+  EXPECT_LT(Clock::now() - started, 800ms);  // the wait timeout plus a little, not more
+  replica.resume();
+  // The same connection keeps working, and confirms again once the replica acknowledges.
+  const auto again = client.eval_replicated(script, {"n"}, {});
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again.value().integer, 3);
+}
+
+TEST(RedisClientTest, ForcedWaitWithoutReplicaFailsAndZeroDisables) {
+  testing::RedisServer server;
+  auto options = testing::client_options(server);
+  options.wait_replicas = 1;
+  options.wait_timeout = 100ms;
+  const Script script("return redis.call('INCR', KEYS[1])");
+  {
+    Client client(options);
+    const auto reply = client.eval_replicated(script, {"n"}, {});
+    ASSERT_FALSE(reply.ok());
+    EXPECT_EQ(reply.error().code, "not_replicated");
+  }
+  options.wait_replicas = 0;
+  Client client(options);
+  EXPECT_TRUE(client.eval_replicated(script, {"n"}, {}).ok());
+  // An error reply of the script is the reply, not "not_replicated".
+  options.wait_replicas = 1;
+  Client forced(options);
+  const auto error = forced.eval_replicated(Script("return redis.error_reply('nope')"), {}, {});
+  ASSERT_TRUE(error.ok());
+  EXPECT_TRUE(error.value().is_error());
+}
+
+TEST(RedisClientTest, ReadonlyReplyDropsThePool) {
+  testing::RedisServer primary;
+  testing::RedisServer replica;
+  attach(replica, primary);
+  auto options = testing::client_options(replica);
+  options.wait_replicas = 0;
+  Client client(options);
+  const auto write = client.command({"SET", "k", "v"});
+  ASSERT_FALSE(write.ok()) << "a -READONLY reply is a failure of the call";
+  EXPECT_EQ(write.error().kind, common::ErrorKind::Unavailable);
+  // The node is promoted: the next calls (new connections) write.
+  ASSERT_TRUE(Client(testing::client_options(replica)).command({"REPLICAOF", "NO", "ONE"}).ok());
+  const auto started = Clock::now();
+  while (!client.command({"SET", "k", "v"}).ok()) {
+    ASSERT_LT(Clock::now() - started, 2s);
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
 }  // namespace
 }  // namespace kurz::redis

@@ -19,10 +19,15 @@ using kurz::redis::Reply;
 
 // KEYS[1] the stream, KEYS[2] this producer's key, KEYS[3] the appended counter. ARGV[1] the
 // batch sequence, ARGV[2] the producer key's TTL, ARGV[3] the version, ARGV[4] n, ARGV[5] d.
-// Returns 1 when appended, 0 for a sequence appended before.
+// Returns 1 when appended, 0 for a sequence appended before. A sequence appended before is still
+// a write (EXPIRE): the WAIT after it then confirms that the replicas have everything up to it,
+// the earlier append included (a retry after a WAIT that timed out).
 const kurz::redis::Script kAppend(R"lua(
 local last = tonumber(redis.call('GET', KEYS[2]) or '0')
-if tonumber(ARGV[1]) <= last then return 0 end
+if tonumber(ARGV[1]) <= last then
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  return 0
+end
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
 redis.call('XADD', KEYS[1], '*', 'v', ARGV[3], 'n', ARGV[4], 'd', ARGV[5])
 redis.call('INCRBY', KEYS[3], ARGV[4])
@@ -183,10 +188,10 @@ common::Result<bool> append_batch(kurz::redis::Client& client, const std::string
                                   std::uint64_t sequence,
                                   const std::vector<common::ClickEvent>& batch) {
   if (batch.empty()) return false;
-  const auto reply =
-      client.eval(kAppend, {std::string(kStream), producer_key, std::string(kAppendedKey)},
-                  {std::to_string(sequence), kProducerTtlSeconds, std::string(kVersion),
-                   std::to_string(batch.size()), encode_rows(aggregate(batch))});
+  const auto reply = client.eval_replicated(
+      kAppend, {std::string(kStream), producer_key, std::string(kAppendedKey)},
+      {std::to_string(sequence), kProducerTtlSeconds, std::string(kVersion),
+       std::to_string(batch.size()), encode_rows(aggregate(batch))});
   if (!reply.ok()) return reply.error();
   if (reply.value().type != Reply::Type::Integer) {
     return common::Error{common::ErrorKind::Unavailable, "unavailable",

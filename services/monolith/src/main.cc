@@ -42,7 +42,7 @@ int main() {
     auto clock = std::make_shared<kurz::common::SystemClock>();
     context.owned.push_back(clock);
     kurz::monolith::Backend backend = [&] {
-      if (!context.config.redis_url.empty()) return redis_backend(context, *clock, limit);
+      if (context.config.uses_redis()) return redis_backend(context, *clock, limit);
       auto memory = std::make_shared<kurz::monolith::MemoryBackend>(limit, *clock);
       context.owned.push_back(memory);
       return memory->backend();

@@ -57,8 +57,10 @@ std::optional<LogLevel> parse_log_level(std::string_view text);
 struct ServiceConfig {
   std::string service;  // "monolith", "links", "redirect", ...
   std::string listen_address = "0.0.0.0";
-  std::uint16_t port = 8080;  // <SERVICE>_PORT, then PORT0, then PORT, then 8080
-  std::string redis_url;      // empty: in-process memory (only the monolith allows it)
+  std::uint16_t port = 8080;    // <SERVICE>_PORT, then PORT0, then PORT, then 8080
+  std::string redis_url;        // empty (and no sentinels): in-process memory (only the monolith)
+  std::string redis_sentinels;  // REDIS_SENTINELS: find the Redis primary through Sentinel
+  bool uses_redis() const { return !redis_url.empty() || !redis_sentinels.empty(); }
   LogLevel log_level = LogLevel::Info;
   bool access_log = true;
   // Access lines for requests that are neither errors nor slow: this share of them (README).

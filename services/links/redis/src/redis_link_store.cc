@@ -86,9 +86,11 @@ common::Result<std::uint64_t> RedisLinkStore::next_id() {
 }
 
 common::Result<bool> RedisLinkStore::insert(const Link& link) {
-  const auto reply = client_.eval(kInsert, {link_key(link.code), kSeq, kRecent},
-                                  {link.code, link.url, millis(link.created_at),
-                                   link.expires_at ? millis(*link.expires_at) : ""});
+  // Acknowledged means kept: the reply comes once a replica has the link (WAIT, when the
+  // primary has replicas); else Unavailable "not_replicated" (the link may exist; see README).
+  const auto reply = client_.eval_replicated(kInsert, {link_key(link.code), kSeq, kRecent},
+                                             {link.code, link.url, millis(link.created_at),
+                                              link.expires_at ? millis(*link.expires_at) : ""});
   if (!reply.ok()) return reply.error();
   if (reply.value().type != Reply::Type::Integer) return unexpected(reply.value());
   return reply.value().integer != 0;

@@ -124,6 +124,9 @@ std::string encode_rows(const std::vector<Row>& rows);
 // Appends `batch` as ONE format 2 entry of kurz:clicks:v2, with one EVALSHA (one round trip),
 // unless this producer already appended `sequence` (then nothing): `producer_key` is
 // kurz:clicks:producer:<id>, unique to this producer process. An empty batch appends nothing.
+// Confirmed by WAIT (REDIS_WAIT_REPLICAS) on the same connection before it returns; not confirmed
+// in time: Unavailable "not_replicated" (the caller keeps the batch and retries the same
+// sequence, which then appends nothing twice and WAITs again).
 // True when appended, false for a sequence appended before. Redis away, or an error reply:
 // Unavailable (the caller retries the same sequence).
 common::Result<bool> append_batch(kurz::redis::Client& client, const std::string& producer_key,
