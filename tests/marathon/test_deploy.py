@@ -409,7 +409,8 @@ class Canary(DeployCase):
                            definitions.load(self.canary_file)["labels"]["HAPROXY_DEPLOYMENT_STARTED_AT"])
         proc = self.ok("promote", self.main_id, self.canary_id)
         update = self.standin.requests("PUT", "/v2/apps" + self.main_id)[-1]["body"]
-        self.assertEqual(set(update), {"container", "env"})
+        self.assertEqual(set(update), {"container", "env", "labels"})
+        self.assertEqual(update["labels"]["KURZ_PROMOTED_FROM"], self.canary_id)
         main = self.standin.app(self.main_id)
         self.assertEqual(image_of(main), image_of(canary))
         self.assertTrue(image_of(main).endswith(":2.0"))

@@ -2,6 +2,7 @@
 messages and exit codes (0 done, 1 failed, 2 bad usage). No error reaches the user as a trace."""
 import argparse
 import os
+import signal
 import sys
 
 DEFAULT_URL = "http://localhost:8080"  # client.DEFAULT_URL; the client loads after the arguments
@@ -135,8 +136,13 @@ def report(s, e, authorization):
         s.err(str(e))
 
 
+def _sigterm(*_):
+    raise KeyboardInterrupt
+
+
 def main(argv=None, env=None):
     env = os.environ if env is None else env
+    signal.signal(signal.SIGTERM, _sigterm)  # `kill`, a closed terminal: stop like Ctrl-C
     args = build_parser().parse_args(argv)
     from . import client, commands, session  # after parsing: usage errors answer fast
     url = args.marathon or env.get("MARATHON_URL") or DEFAULT_URL
@@ -157,5 +163,6 @@ def main(argv=None, env=None):
         return 1
     except KeyboardInterrupt:
         s.err("interrupted; a deployment that was started keeps running in Marathon "
-              "(marathon/deploy status shows it)")
-        return 1
+              "(marathon/deploy status shows it); the same command run again follows it and "
+              "finishes what is left")
+        return 130

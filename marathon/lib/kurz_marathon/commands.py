@@ -103,6 +103,18 @@ def previous_version(app, versions):
 
 
 def rollback(session, app_id, version=None):
+    """A deployment still running on the app (an interrupted rollback, or a stuck deploy) is
+    followed first, and cancelled and reverted if it fails; after one, a rollback without VERSION
+    stops there (the next run would go back one configuration more)."""
+    settled = session.settle("app %s" % app_id, [app_id])
+    if settled == 1:
+        return 1
+    if settled == 0 and version is None:
+        app = get_app(session, app_id)
+        session.out("app %s: now at version %s, image %s; not going back further (run rollback again "
+                    "to go back one more configuration)" % (app_id, app.get("version"),
+                                                             definitions.docker_image(app) or "-"))
+        return 0
     app = get_app(session, app_id)
     versions = session.api.get(app_path(app_id) + "/versions").get("versions") or []
     what = "app %s" % app_id
