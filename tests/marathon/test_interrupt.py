@@ -11,7 +11,7 @@ import sys
 import unittest
 
 import test_deploy
-from test_deploy import DEPLOY, ROOT, CREDENTIALS, image_of
+from test_deploy import DEPLOY, ROOT, CREDENTIALS, SECRETS, image_of
 from kurz_marathon import canary as canary_lib, definitions
 
 
@@ -27,6 +27,7 @@ class Interrupted(test_deploy.DeployCase):
 
     def env(self):
         env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
+        env.update(SECRETS)
         env["MARATHON_URL"] = self.standin.url
         return env
 
@@ -102,8 +103,18 @@ class Interrupted(test_deploy.DeployCase):
         self.assertIn("nothing left to do", proc.stdout)
         self.assertEqual(len(self.standin.requests("DELETE", "/v2/apps" + self.canary_id)), 1)
         self.assert_promoted()
-        proc = self.ok("canary", "abort", self.canary_id)  # and abort after it: nothing to do
-        self.assertIn("already removed", proc.stdout)
+        proc = self.fails(1, "canary", "abort", self.canary_id)  # and abort after it: gone (404)
+        self.assertIn("does not exist", proc.stderr)
+
+    def test_killed_abort_is_finished_by_the_next_run(self):
+        self.hold()
+        self.kill_at("app %s: deployment" % self.canary_id, "canary", "abort", self.canary_id)
+        self.hold(False)
+        proc = self.ok("canary", "abort", self.canary_id)
+        self.assertIn("is still running", proc.stdout)
+        self.assertIn("removed (by the deployment just followed)", proc.stdout)
+        self.assertNotIn(self.canary_id, self.standin.apps())
+        self.assertTrue(image_of(self.standin.app(self.main_id)).endswith(":1.0"))
 
     def test_closed_stdout_finishes_the_promotion(self):
         proc = subprocess.Popen([sys.executable, DEPLOY, "--interval", "0.05", "promote", self.main_id,

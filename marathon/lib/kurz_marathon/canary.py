@@ -92,8 +92,8 @@ def set_deployment_labels(canary, main_instances, started_at):
     labels["HAPROXY_DEPLOYMENT_STARTED_AT"] = started_at
 
 
-def start(session, path, instances=None, registry=None, tag=None):
-    doc = commands.load_definition(path, registry, tag)
+def start(session, path, instances=None, registry=None, tag=None, dcos_secrets=False):
+    doc = commands.load_definition(path, registry, tag, dcos_secrets)
     if definitions.is_group(doc):
         raise commands.UsageError("%s: a canary is one app, not a group" % path)
     if instances is not None:
@@ -176,7 +176,9 @@ def abort(session, canary_id):
     try:
         commands.get_app(session, canary_id)
     except client.NotFound:
-        session.out("%s: already removed" % what)
+        if settled is None:
+            raise  # never there, or removed long ago: a typo is an error
+        session.out("%s: removed (by the deployment just followed)" % what)
         return 0
     session.out("%s: remove (DELETE %s)" % (what, commands.app_path(canary_id)))
     return session.deploy(what, lambda force: session.api.request(

@@ -9,6 +9,8 @@ DEFAULT_URL = "http://localhost:8080"  # client.DEFAULT_URL; the client loads af
 
 USAGE_EPILOG = """commands:
   deploy FILE [--registry R] [--tag T]   PUT a group or an app definition and follow it
+         [--dry-run]                     only show what it would change (= plan FILE)
+  plan FILE [--registry R] [--tag T]     what FILE would change: apps, image, instances, env
   scale APP N                            set an app's instances and follow the deployment
   restart APP                            rolling restart and follow it
   rollback APP [VERSION]                 back to VERSION, or to the configuration before the current
@@ -18,7 +20,8 @@ USAGE_EPILOG = """commands:
   canary abort CANARY                    remove the canary
 
 environment: MARATHON_URL (default http://localhost:8080), DCOS_TOKEN (sent as
-  'Authorization: token=...'), MARATHON_USER / MARATHON_PASSWORD (HTTP basic auth)
+  'Authorization: token=...'), MARATHON_USER / MARATHON_PASSWORD (HTTP basic auth),
+  KURZ_API_KEY / KURZ_REDIS_PASSWORD (fill the definitions' ${...} placeholders)
 exit: 0 done, 1 failed (after rolling back where it could), 2 bad usage"""
 
 
@@ -62,12 +65,17 @@ def build_parser():
     images.add_argument("--registry", metavar="HOST[:PORT]",
                         help="registry of every kurz image (\"\" for none), e.g. localhost:5000")
     images.add_argument("--tag", metavar="TAG", help="tag of every kurz image, e.g. 0.1.0")
+    images.add_argument("--dcos-secrets", action="store_true",
+                        help="API_KEY as the DC/OS secret kurz/api-key instead of $KURZ_API_KEY")
     p = Parser(prog="marathon/deploy", description="Deploy kurz to Marathon and follow it.",
                epilog=USAGE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     global_options(p, defaults=True)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     c = sub.add_parser("deploy", parents=[common, images], help="PUT a group or app and follow it")
+    c.add_argument("file")
+    c.add_argument("--dry-run", action="store_true", help="show what it would change; send nothing")
+    c = sub.add_parser("plan", parents=[common, images], help="what a definition would change")
     c.add_argument("file")
     c = sub.add_parser("scale", parents=[common], help="set an app's instances")
     c.add_argument("app")
@@ -94,9 +102,11 @@ def build_parser():
 
 
 def run(args, s):
-    from . import canary, commands, status
+    from . import canary, commands, plan, status
+    if args.command == "plan" or (args.command == "deploy" and args.dry_run):
+        return plan.plan(s, commands.load_definition(args.file, args.registry, args.tag, args.dcos_secrets))
     if args.command == "deploy":
-        return commands.deploy(s, args.file, args.registry, args.tag)
+        return commands.deploy(s, args.file, args.registry, args.tag, args.dcos_secrets)
     if args.command == "scale":
         return commands.scale(s, commands.normalize_id(args.app), args.instances)
     if args.command == "restart":
@@ -108,7 +118,7 @@ def run(args, s):
     if args.command == "promote":
         return canary.promote(s, commands.normalize_id(args.app), commands.normalize_id(args.canary))
     if args.canary_command == "start":
-        return canary.start(s, args.file, args.instances, args.registry, args.tag)
+        return canary.start(s, args.file, args.instances, args.registry, args.tag, args.dcos_secrets)
     return canary.abort(s, commands.normalize_id(args.canary))
 
 
