@@ -169,7 +169,11 @@ def _no_requirepass(a):
 
 def _metrics_routed(a):
     head = a["labels"]["HAPROXY_0_BACKEND_HEAD"]
-    a["labels"]["HAPROXY_0_BACKEND_HEAD"] = "".join(line for line in head.splitlines(True) if "/metrics" not in line)
+    a["labels"]["HAPROXY_0_BACKEND_HEAD"] = "".join(line for line in head.splitlines(True) if "kurz_metrics" not in line)
+
+
+def _brace_in_template(a):
+    a["labels"]["HAPROXY_0_BACKEND_HEAD"] += "  http-request deny if { path /admin }\n"
 
 
 def _persistent_off(a):
@@ -371,6 +375,8 @@ KURZ_RULES = [
      "kurz: Redis must require a password: --requirepass", "args"),
     ("/metrics routed through marathon-lb", S3, "/kurz/redirect", on("/kurz/redirect", _metrics_routed),
      "kurz: marathon-lb must not route /metrics", "labels.HAPROXY_0_BACKEND_HEAD"),
+    ("a literal brace in a marathon-lb template", S3, "/kurz/stats", on("/kurz/stats", _brace_in_template),
+     "kurz: marathon-lb fills its templates with Python's str.format", "labels.HAPROXY_0_BACKEND_HEAD"),
     ("a long health delay", S1, M1, setter(M1, "healthChecks", 0, "delaySeconds", value=15),
      "kurz: keep delaySeconds at most 5 (got 15)", "healthChecks[0].delaySeconds"),
     ("health timeout not below interval", S1, M1, setter(M1, "healthChecks", 0, "timeoutSeconds", value=3),

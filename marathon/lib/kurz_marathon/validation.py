@@ -41,7 +41,7 @@ MAX_HEALTH_DELAY_S = 5  # the contract harness waits delaySeconds out in CI
 HARDENING = {"read-only": "true", "cap-drop": "ALL", "security-opt": "no-new-privileges"}
 NEEDS_API_KEY = ("links", "monolith")  # the services with routes API_KEY guards (list, delete)
 SECRET_VALUE = re.compile(r"\$\{KURZ_[A-Z0-9_]+\}|[A-Za-z0-9._~-]{16,128}")  # credentials.py
-METRICS_DENIED = re.compile(r"http-request\s+deny\b[^\n]*\bpath(?:_beg)?\s+/metrics\b")
+METRICS_ACL = re.compile(r"acl\s+(\S+)\s+path(?:_beg)?\s+/metrics\b")  # then http-request deny if <acl>
 MESOS_CHECKS = ("COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP")
 
 
@@ -501,10 +501,20 @@ class Checker:
         if want is not None and (got or "").split()[-1:] != [want]:
             self.add(app_id, ("labels", "HAPROXY_0_PATH"),
                      "kurz: %s must be routed by HAPROXY_0_PATH %s (got %s)" % (name, want, got))
-        if not METRICS_DENIED.search(labels.get("HAPROXY_0_BACKEND_HEAD", "")):
+        head = labels.get("HAPROXY_0_BACKEND_HEAD", "")
+        acl = METRICS_ACL.search(head)
+        if not acl or not re.search(r"http-request\s+deny\b[^\n]*\bif\s+%s\b" % re.escape(acl.group(1)), head):
             self.add(app_id, ("labels", "HAPROXY_0_BACKEND_HEAD"),
-                     "kurz: marathon-lb must not route /metrics (http-request deny ... path /metrics in "
-                     "HAPROXY_0_BACKEND_HEAD): Prometheus scrapes the tasks directly")
+                     "kurz: marathon-lb must not route /metrics (acl NAME path /metrics, then http-request deny "
+                     "if NAME, in HAPROXY_0_BACKEND_HEAD): Prometheus scrapes the tasks directly")
+        for key in ("HAPROXY_0_BACKEND_HEAD", "HAPROXY_0_BACKEND_SERVER_OPTIONS"):
+            try:
+                str(labels.get(key, "")).format(backend="b", balance="roundrobin", mode="http", serverName="s",
+                                                host_ipv4="127.0.0.1", port=1, cookieOptions="")
+            except (KeyError, IndexError, ValueError) as e:
+                self.add(app_id, ("labels", key), "kurz: marathon-lb fills its templates with Python's "
+                         "str.format: %s would fail (%s: write {{ and }} for a literal brace, or use a named acl)"
+                         % (key, e))
         if "httpchk GET /health/ready" not in labels.get("HAPROXY_0_BACKEND_HEAD", ""):
             self.add(app_id, ("labels", "HAPROXY_0_BACKEND_HEAD"),
                      "kurz: marathon-lb must check /health/ready (option httpchk GET /health/ready) so a stopping "
