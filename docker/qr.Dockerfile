@@ -32,7 +32,7 @@ RUN kurz-rootfs /rootfs build/release/services/qr/kurz-qr build/release/health/p
 # ---- runtime: no shell, no package manager, non-root --------------------------------------------
 FROM scratch
 COPY --from=rootfs /rootfs/ /
-ARG KURZ_VERSION=0.0.0
+ARG KURZ_VERSION=
 ARG KURZ_REVISION=unknown
 ARG KURZ_SOURCE=
 LABEL org.opencontainers.image.title="kurz-qr" \
@@ -41,6 +41,9 @@ LABEL org.opencontainers.image.title="kurz-qr" \
       org.opencontainers.image.revision="${KURZ_REVISION}" \
       org.opencontainers.image.source="${KURZ_SOURCE}" \
       org.opencontainers.image.base.name="scratch"
+# The image version (its tag, from scripts/docker/build-images.sh): /info, metrics, the `ready` line.
+# Empty (a plain `docker build`): the version compiled in from CMakeLists.txt.
+ENV KURZ_VERSION=${KURZ_VERSION}
 USER 10001:10001
 ENV PORT=8080
 EXPOSE 8080

@@ -454,7 +454,7 @@ std::optional<Result> run_rate(const Options& o, const BaseUrl& url, const Addre
   threads = std::max(1, std::min(threads, o.connections));
   const long max_queue =
       o.max_queue > 0 ? o.max_queue : std::max(1000L, static_cast<long>(std::ceil(2 * o.rate)));
-  const RequestBuilder builder(url, run_id);
+  const RequestBuilder builder(url, run_id, o.api_key);
   const KindPicker kinds(o.mix);
   const ZipfPicker zipf(links.size(), o.zipf_s);
   std::vector<Live> lives(static_cast<size_t>(threads));

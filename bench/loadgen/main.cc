@@ -72,7 +72,7 @@ int run(const std::vector<std::string>& args) {
   if (!check_reachable(*url, *address, o.timeout_s, error)) return failure(error);
 
   const std::string run_id = make_run_id();
-  const RequestBuilder builder(*url, run_id);
+  const RequestBuilder builder(*url, run_id, o.api_key);
   std::vector<Link> links;
   std::string source;
   const auto seed_started = std::chrono::steady_clock::now();

@@ -60,10 +60,13 @@ Options:
                       cores; cores: the CPUs this process may use, so taskset counts)
   --mix SPEC          kind=weight list; kinds left out weigh 0 (redirect=90,create=3,stats=4,qr=3)
   --links N           links created through POST /api/links before measuring (1000). The target must
-                      allow that many creates (RATE_LIMIT_CREATES=0): a 429 while seeding stops with
-                      an error. --links 0 seeds nothing and uses the codes load0 .. load999, for a
+                      allow that many creates (RATE_LIMIT_CREATES=0, or --api-key): a 429 while
+                      seeding stops with an error. --links 0 seeds nothing and uses the codes load0 .. load999, for a
                       server that answers every path (nginx `return 302`): redirects are then not
                       checked.
+  --api-key KEY       send X-API-Key: KEY with every create (seeding and the create mix): kurz
+                      exempts requests with its API_KEY from RATE_LIMIT_CREATES, so a load test
+                      can seed through a shared balancer (marathon-lb) without lifting the limit
   --codes FILE        use these codes instead of seeding: one per line, `code [target-url]`, most
                       popular first; with a target, each redirect's Location is checked
   --save-codes FILE   write the codes used (same format, rank order) to FILE
@@ -128,7 +131,7 @@ ParseResult parse_options(const std::vector<std::string>& args) {
         "--base-url", "--mode",         "--rate",     "--duration", "--warmup",     "--connections",
         "--threads",  "--mix",          "--links",    "--codes",    "--save-codes", "--zipf",
         "--timeout",  "--max-queue",    "--seed",     "--out",      "--wrk",        "--lua",
-        "--check",    "--check-sample", "--lean-lua", "--path"};
+        "--check",    "--check-sample", "--lean-lua", "--path",     "--api-key"};
     bool known = false;
     for (const char* k : kWithValue) known = known || name == k;
     if (!known) return fail("unknown option '" + args[i] + "'");
@@ -189,6 +192,10 @@ ParseResult parse_options(const std::vector<std::string>& args) {
       o.zipf_s = number;
     } else if (name == "--codes") {
       o.codes_file = value;
+    } else if (name == "--api-key") {
+      if (value.empty() || value.find_first_of("\r\n") != std::string::npos)
+        return fail("--api-key must be a non-empty single line");
+      o.api_key = value;
     } else if (name == "--save-codes") {
       o.save_codes = value;
     } else if (name == "--out") {

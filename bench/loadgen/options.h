@@ -26,6 +26,7 @@ struct Options {
   Mix mix;
   long links = 1000;       // links seeded through the API
   std::string codes_file;  // instead of seeding: codes (and targets) from this file
+  std::string api_key;     // sent with every create (X-API-Key): kurz exempts it from its limit
   std::string save_codes;  // write the codes used (rank order) to this file
   double zipf_s = 1.0;
   double timeout_s = 5;

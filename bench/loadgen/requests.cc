@@ -6,10 +6,11 @@
 
 namespace kurz::load {
 
-RequestBuilder::RequestBuilder(const BaseUrl& url, std::string run_id)
+RequestBuilder::RequestBuilder(const BaseUrl& url, std::string run_id, const std::string& api_key)
     : prefix_(url.prefix),
       common_headers_("Host: " + url.host_header() +
                       "\r\nUser-Agent: kurz-load\r\nAccept: */*\r\n"),
+      create_headers_(api_key.empty() ? "" : "X-API-Key: " + api_key + "\r\n"),
       run_id_(std::move(run_id)) {}
 
 std::string RequestBuilder::get(const std::string& path) const {
@@ -19,7 +20,7 @@ std::string RequestBuilder::get(const std::string& path) const {
 std::string RequestBuilder::create(const std::string& target) const {
   // Targets are built here from safe characters: no JSON escaping needed.
   const std::string body = "{\"url\":\"" + target + "\"}";
-  return "POST " + prefix_ + "/api/links HTTP/1.1\r\n" + common_headers_ +
+  return "POST " + prefix_ + "/api/links HTTP/1.1\r\n" + common_headers_ + create_headers_ +
          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\n\r\n" + body;
 }

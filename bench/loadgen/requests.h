@@ -10,7 +10,8 @@ namespace kurz::load {
 
 class RequestBuilder {
  public:
-  RequestBuilder(const BaseUrl& url, std::string run_id);
+  // api_key: sent as X-API-Key with every create (empty: none).
+  RequestBuilder(const BaseUrl& url, std::string run_id, const std::string& api_key = "");
 
   std::string get(const std::string& path) const;
   // POST /api/links {"url": target}
@@ -25,6 +26,7 @@ class RequestBuilder {
  private:
   std::string prefix_;
   std::string common_headers_;
+  std::string create_headers_;
   std::string run_id_;
 };
 

@@ -250,6 +250,7 @@ std::optional<Result> run_saturate(const Options& o, const BaseUrl& url, const A
       "KURZ_LOAD_HOST=" + url.host_header(),
       "KURZ_LOAD_WRK_OUT=" + summary_path,
       "KURZ_LOAD_PATH=" + o.path,
+      "KURZ_LOAD_API_KEY=" + o.api_key,
   };
   auto wrk_args = [&](double seconds) {
     return std::vector<std::string>{o.wrk,

@@ -164,8 +164,8 @@ std::optional<std::vector<Link>> seed_links(const Address& address, const Reques
       error = "seeding: the target refused link " + std::to_string(i + 1) + " of " +
               std::to_string(count) +
               " with 429 (its creation limit per client: " + excerpt(reply->body) +
-              "). Start it with RATE_LIMIT_CREATES=0 (compose: KURZ_RATE_LIMIT_CREATES=0), seed "
-              "fewer (--links " +
+              "). Pass its API key (--api-key: kurz exempts it from the limit), start it with "
+              "RATE_LIMIT_CREATES=0 (compose: KURZ_RATE_LIMIT_CREATES=0), seed fewer (--links " +
               std::to_string(i) + "), or pass --codes FILE";
       return std::nullopt;
     }

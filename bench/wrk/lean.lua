@@ -52,7 +52,7 @@ end
 local words
 local prepared, prepared_kind, nprepared = {}, {}, 0
 local pos = 0
-local prefix, run, host, headers
+local prefix, run, host, headers, api_key
 local creates = 0
 
 function init(args)
@@ -97,6 +97,7 @@ function init(args)
   end
   cdf[ncodes] = 1
   prefix = os.getenv("KURZ_LOAD_PREFIX") or ""
+  api_key = os.getenv("KURZ_LOAD_API_KEY") or ""
   run = need("KURZ_LOAD_RUN")
   host = need("KURZ_LOAD_HOST")
   headers = {["Host"] = host, ["User-Agent"] = "kurz-load", ["Accept"] = "*/*"}
@@ -161,9 +162,10 @@ function request()
     return req
   end
   creates = creates + 1
-  return wrk.format("POST", prefix .. "/api/links",
-    {["Host"] = host, ["User-Agent"] = "kurz-load", ["Accept"] = "*/*",
-     ["Content-Type"] = "application/json"},
+  local create_headers = {["Host"] = host, ["User-Agent"] = "kurz-load", ["Accept"] = "*/*",
+                          ["Content-Type"] = "application/json"}
+  if api_key ~= "" then create_headers["X-API-Key"] = api_key end
+  return wrk.format("POST", prefix .. "/api/links", create_headers,
     '{"url":"https://example.com/kurz-load/' .. run .. '/l' .. slot .. "-" .. creates .. '"}')
 end
 

@@ -68,7 +68,7 @@ local words, status_base, status_codes, hist_base, buckets, max_base
 local log_base
 local codes, targets, ncodes, cdf
 local weights, weight_total
-local prefix, run, host, id_prefix
+local prefix, run, host, id_prefix, api_key
 local seq = 0
 local creates = 0
 local qrs = 0
@@ -126,6 +126,7 @@ function init(args)
   end
   cdf[ncodes] = 1
   prefix = os.getenv("KURZ_LOAD_PREFIX") or ""
+  api_key = os.getenv("KURZ_LOAD_API_KEY") or ""
   run = need("KURZ_LOAD_RUN")
   host = need("KURZ_LOAD_HOST")
   id_prefix = "kl" .. string.gsub(run, "[^%w]", "") .. "-" .. slot .. "-"
@@ -179,6 +180,7 @@ function request()
   elseif kind == KIND_CREATE then
     creates = creates + 1
     headers["Content-Type"] = "application/json"
+    if api_key ~= "" then headers["X-API-Key"] = api_key end
     req = wrk.format("POST", prefix .. "/api/links", headers,
       '{"url":"https://example.com/kurz-load/' .. run .. '/w' .. slot .. "-" .. creates .. '"}')
   elseif kind == KIND_STATS then

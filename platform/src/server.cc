@@ -5,7 +5,9 @@
 #include <pistache/endpoint.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "connections.h"
@@ -40,8 +42,20 @@ ServerOptions ServerOptions::from(const ServiceConfig& config, std::string stage
   return options;
 }
 
+// The image's version: KURZ_VERSION from the environment, which the images set from their tag at
+// build time (scripts/docker/build-images.sh passes it as a build argument), else the version
+// compiled in from CMakeLists.txt. A value that is not a plain version string is ignored.
 const std::string& kurz_version() {
-  static const std::string version = KURZ_VERSION;
+  static const std::string version = [] {
+    const char* from_image = std::getenv("KURZ_VERSION");
+    if (from_image == nullptr) return std::string(KURZ_VERSION);
+    const std::string_view text(from_image);
+    const bool plain = !text.empty() && text.size() <= 64 &&
+                       text.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                           "0123456789._+-") == std::string_view::npos;
+    return plain ? std::string(text) : std::string(KURZ_VERSION);
+  }();
   return version;
 }
 

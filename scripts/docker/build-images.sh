@@ -2,7 +2,7 @@
 # scripts/docker/build-images.sh <name>...   builds kurz/<name>:$KURZ_TAG from docker/<name>.Dockerfile
 # One at a time, on purpose: every Dockerfile starts with the same build stage, so the first image
 # compiles the code and the others reuse its cached layers (built in parallel, each would compile).
-# Environment: KURZ_TAG (dev), KURZ_CONTEXT (the repository root; any folder with the same layout,
+# Environment: KURZ_TAG (dev; a version-like tag is also the image's version, below), KURZ_CONTEXT (the repository root; any folder with the same layout,
 # e.g. a `git archive` export), KURZ_BUILD_LOGS (folder for the full build logs; default a temp
 # folder that is removed). Prints each image's size and build time.
 set -euo pipefail
@@ -21,6 +21,12 @@ docker image inspect debian:bookworm-slim >/dev/null 2>&1 ||
   die "no debian:bookworm-slim image: run scripts/docker/base-image.sh first"
 
 version=$(sed -n 's/^project(kurz VERSION \([0-9.]*\).*/\1/p' "$context/CMakeLists.txt" | head -n 1)
+# A tag that is a version (0.2.0, v0.2.0, 0.3.0-rc1) is the image's version: the services report it
+# in /info and their `ready` log line (KURZ_VERSION), so a rolling update is visible task by task.
+# Other tags (dev) keep CMakeLists.txt's version.
+if [[ $tag =~ ^v?[0-9][A-Za-z0-9._+-]*$ ]]; then
+  version=${tag#v}
+fi
 revision=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 git -C "$root" diff --quiet HEAD 2>/dev/null || revision="$revision-dirty"
 source_url=$(git -C "$root" remote get-url origin 2>/dev/null || true)

@@ -28,7 +28,8 @@ and probes); the states below are then the container's own.
 Scenarios: tasks of an image containing a --hang pattern never get healthy (the deployment hangs);
 a --fail pattern makes tasks fail while staging (the deployment fails). Stand-in control endpoints
 (no auth, not Marathon): POST /_standin/scenario {"hang": [...], "fail": [...], "hold": bool}
-(hold: deployments started from then on never progress, reverting ones too);
+(hold: deployments started from then on never progress, reverting ones too; release: the held
+ones progress again);
 POST /_standin/lock {"app": ID} starts a deployment of that app that never ends (409 for others);
 POST /_standin/kill {"app": ID} fails one running task (Marathon replaces it);
 GET /_standin/requests lists every Marathon request received (method, path, query: first value of

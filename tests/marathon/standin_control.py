@@ -19,6 +19,10 @@ def control(api, method, path, raw):
         if path == "/_standin/scenario" and method == "POST":
             w.hang, w.fail = list(body.get("hang", w.hang)), list(body.get("fail", w.fail))
             w.hold = bool(body.get("hold", w.hold))
+            if body.get("release"):  # held deployments (not /_standin/lock's) progress again
+                for dep in w.deployments.values():
+                    if not getattr(dep, "locked", False):
+                        dep.hold = False
             return Reply(200, {"hang": w.hang, "fail": w.fail, "hold": w.hold})
         app = w.apps.get(definitions.absolute_id(body.get("app", "")))
         if app is None:
@@ -26,6 +30,7 @@ def control(api, method, path, raw):
         if path == "/_standin/lock" and method == "POST":
             dep = w.start([[{"action": "ScaleApplication", "app": app.id}]], {}, hold=True,
                           dep_id=body.get("id"))
+            dep.locked = True
             return api.result(dep)
         if path == "/_standin/kill" and method == "POST":
             running = [t for t in app.alive() if t.state == "TASK_RUNNING"]

@@ -5,7 +5,8 @@ Modelled on shared/reference/marathon/RUNTIME.md and examples/ (Marathon 1.5-1.1
 - A task goes TASK_STAGING -> TASK_RUNNING -> healthy (apps with health checks) -> ready (apps with
   readiness checks), one state per tick. Tasks whose image contains a "hang" pattern stay unhealthy;
   "fail" tasks end TASK_FAILED while staging (recorded as the app's lastTaskFailure) and are
-  relaunched, like Marathon does with its backoff.
+  relaunched, like Marathon does with its backoff. Tasks whose REDIS_URL names a Mesos-DNS name
+  that no app has get healthy (live) but never ready, as kurz does when Redis cannot be found.
 - A deployment is a list of steps of actions (StopApplication, StartApplication, ScaleApplication,
   RestartApplication); a step is done when each of its apps has its target count of tasks at the
   target version, all healthy and ready. A restart replaces tasks within the app's upgradeStrategy
@@ -19,7 +20,10 @@ import copy
 import datetime
 import math
 import threading
+import urllib.parse
 import uuid
+
+from kurz_marathon import definitions
 
 ACTIONS_ORDER = ("StopApplication", "StartApplication")
 
@@ -105,7 +109,20 @@ class World:
             return "fail"
         if any(p and p in image for p in self.hang):
             return "hang"
+        if self.unresolvable_redis(app):
+            return "unready"
         return "ok"
+
+    def unresolvable_redis(self, app):
+        """Mesos-DNS as the tasks see it: REDIS_URL naming a *.marathon.mesos host that is no app's
+        name does not resolve, so the service runs (live) but never gets ready (503)."""
+        url = (app.definition.get("env") or {}).get("REDIS_URL")
+        try:
+            host = urllib.parse.urlsplit(url).hostname if isinstance(url, str) else None
+        except ValueError:
+            return False
+        return bool(host and host.endswith(".marathon.mesos")
+                    and host not in {definitions.mesos_dns_name(a) for a in self.apps})
 
     def launch(self, app, version):
         self._hosts += 1
@@ -221,10 +238,10 @@ class World:
                 self._fail(app, task, task.failure_message)
             else:
                 task.state, task.started_at = "TASK_RUNNING", self.timestamp()
-        elif task.state == "TASK_RUNNING" and task.behaviour == "ok":
+        elif task.state == "TASK_RUNNING" and task.behaviour in ("ok", "unready"):
             if not task.healthy and app.definition.get("healthChecks"):
                 task.healthy = True
-            elif not task.ready:
+            elif not task.ready and task.behaviour == "ok":
                 task.healthy, task.ready = True, True
 
     def _kill(self, task):

@@ -21,7 +21,7 @@ DEPLOY = os.path.join(ROOT, "marathon", "deploy")
 STANDIN = os.path.join(HERE, "standin.py")
 sys.path.insert(0, os.path.join(ROOT, "marathon", "lib"))
 
-from kurz_marathon import definitions  # noqa: E402
+from kurz_marathon import credentials, definitions  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "guide"))
 import guidedoc  # noqa: E402  (the guide's block markers and output matching)
@@ -32,6 +32,8 @@ MONOLITH = os.path.join(ROOT, "marathon", "stage1", "monolith.json")
 MONOLITH_ID = definitions.absolute_id(definitions.load(MONOLITH)["id"])
 LOCK_ID = "97c136bf-5a28-4821-9d94-480d9fbb01c8"  # the id of Marathon's own 409 example
 CREDENTIALS = ("DCOS_TOKEN", "MARATHON_USER", "MARATHON_PASSWORD", "MARATHON_URL")
+# The definitions' ${KURZ_API_KEY} / ${KURZ_REDIS_PASSWORD}, as a facilitator exports them.
+SECRETS = {"KURZ_API_KEY": "test-api-key-0123456789", "KURZ_REDIS_PASSWORD": "test-redis-pass-0123456789"}
 
 
 class StandIn:
@@ -90,6 +92,7 @@ class DeployCase(unittest.TestCase):
 
     def deploy(self, *args, env=None, timeout=60, url=True):
         full_env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
+        full_env.update(SECRETS)
         if url:
             full_env["MARATHON_URL"] = self.standin.url
         full_env.update(env or {})
@@ -130,7 +133,7 @@ class Finishes(DeployCase):
         (put,) = self.standin.requests("PUT")
         self.assertEqual(put["path"], "/v2/apps" + MONOLITH_ID)
         self.assertEqual(put["query"], {"partialUpdate": "false"})
-        self.assertEqual(put["body"], definitions.load(MONOLITH))
+        self.assertEqual(put["body"], credentials.fill(definitions.load(MONOLITH), SECRETS))
         polls = self.standin.requests("GET", "/v2/deployments")
         self.assertGreaterEqual(len(polls), 2)
         app = self.standin.app(MONOLITH_ID)
@@ -206,7 +209,9 @@ class Finishes(DeployCase):
 
 class EveryDefinitionFile(DeployCase):
     def test_each_file_deploys(self):
-        files = definitions.definition_files()
+        # The canary last: its REDIS_URL names /kurz/redis, which must exist (Mesos-DNS) for it to
+        # get ready.
+        files = sorted(definitions.definition_files(), key=lambda p: "canary" in p)
         self.assertIn(MONOLITH, files)
         for path in files:
             with self.subTest(path=os.path.relpath(path, ROOT)):
@@ -216,7 +221,7 @@ class EveryDefinitionFile(DeployCase):
                     self.assertEqual(self.standin.app(app_id)["tasksRunning"], app.get("instances", 1))
 
     def test_registry_and_tag_for_a_whole_stage(self):
-        for path in definitions.definition_files():
+        for path in sorted(definitions.definition_files(), key=lambda p: "canary" in p):
             with self.subTest(path=os.path.relpath(path, ROOT)):
                 self.ok("deploy", "--registry", "localhost:5000", "--tag", "9.9.9", path)
                 body = self.standin.requests("PUT")[-1]["body"]
@@ -409,7 +414,8 @@ class Canary(DeployCase):
                            definitions.load(self.canary_file)["labels"]["HAPROXY_DEPLOYMENT_STARTED_AT"])
         proc = self.ok("promote", self.main_id, self.canary_id)
         update = self.standin.requests("PUT", "/v2/apps" + self.main_id)[-1]["body"]
-        self.assertEqual(set(update), {"container", "env"})
+        self.assertEqual(set(update), {"container", "env", "labels"})
+        self.assertEqual(update["labels"]["KURZ_PROMOTED_FROM"], self.canary_id)
         main = self.standin.app(self.main_id)
         self.assertEqual(image_of(main), image_of(canary))
         self.assertTrue(image_of(main).endswith(":2.0"))
@@ -452,6 +458,7 @@ class Chapter(DeployCase):
         port = self.standin.url.rsplit(":", 1)[1]
         pairs = [("localhost:8080", "localhost:" + port), ("127.0.0.1:8080", "127.0.0.1:" + port)]
         env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
+        env.update(SECRETS)
         env["MARATHON_URL"] = "http://localhost:" + port
         for block in runs:
             script = block.text.replace("marathon/deploy ", "%s marathon/deploy --interval 0.05 " % sys.executable)

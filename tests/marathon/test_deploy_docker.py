@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 import dockerenv  # noqa: E402
-from test_deploy import CREDENTIALS, DEPLOY, MONOLITH, MONOLITH_ID, StandIn  # noqa: E402
+from test_deploy import CREDENTIALS, DEPLOY, MONOLITH, MONOLITH_ID, SECRETS, StandIn  # noqa: E402
 
 ARTIFACTS = os.path.join(ROOT, "test-artifacts", "marathon")
 
@@ -44,6 +44,7 @@ class RealContainers(unittest.TestCase):
 
     def deploy(self, *args):
         env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
+        env.update(SECRETS)
         env["MARATHON_URL"] = self.standin.url
         proc = subprocess.run([sys.executable, DEPLOY, "--interval", "0.2", "--timeout", "90"] + list(args),
                               env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=200)

@@ -21,11 +21,12 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import unittest.mock
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 MARATHON = os.path.join(ROOT, "marathon")
 sys.path.insert(0, os.path.join(MARATHON, "lib"))
-from kurz_marathon import definitions as d  # noqa: E402
+from kurz_marathon import credentials, definitions as d  # noqa: E402
 
 VALIDATE = os.path.join(MARATHON, "validate")
 RENDER = os.path.join(MARATHON, "render")
@@ -159,6 +160,20 @@ def _no_metrics_label(a):
 
 def _two_checks(a):
     a["healthChecks"].append({"protocol": "HTTP", "path": "/health/live", "portIndex": 0})
+
+
+def _no_requirepass(a):
+    i = a["args"].index("--requirepass")
+    del a["args"][i:i + 2]
+
+
+def _metrics_routed(a):
+    head = a["labels"]["HAPROXY_0_BACKEND_HEAD"]
+    a["labels"]["HAPROXY_0_BACKEND_HEAD"] = "".join(line for line in head.splitlines(True) if "kurz_metrics" not in line)
+
+
+def _brace_in_template(a):
+    a["labels"]["HAPROXY_0_BACKEND_HEAD"] += "  http-request deny if { path /admin }\n"
 
 
 def _persistent_off(a):
@@ -408,6 +423,24 @@ KURZ_RULES = [
     ("upgradeStrategy not set", S1, M1, setter(M1, "upgradeStrategy", delete=True), "kurz: set upgradeStrategy",
      "upgradeStrategy"),
     ("mem below the Mesos floor", S1, M1, setter(M1, "mem", value=16), "kurz: mem below 32 MB", "mem"),
+    ("no API_KEY: anyone deletes every link", S1, M1, setter(M1, "env", "API_KEY", delete=True),
+     "kurz: set API_KEY to ${KURZ_API_KEY}", "env.API_KEY"),
+    ("a weak literal API_KEY in the file", S3, "/kurz/links", setter("/kurz/links", "env", "API_KEY", value="secret"),
+     "kurz: set API_KEY to ${KURZ_API_KEY}", "env.API_KEY"),
+    ("API_KEY naming an undeclared DC/OS secret", S1, M1, setter(M1, "env", "API_KEY", value={"secret": "nope"}),
+     "kurz: API_KEY names the secret nope, which the app's secrets do not declare", "env.API_KEY"),
+    ("KURZ_VERSION overriding the image's version", S3, "/kurz/redirect",
+     setter("/kurz/redirect", "env", "KURZ_VERSION", value="0.2.0"),
+     "kurz: do not set KURZ_VERSION", "env.KURZ_VERSION"),
+    ("REDIS_URL without Redis's password", S3, "/kurz/stats",
+     setter("/kurz/stats", "env", "REDIS_URL", value="redis://redis-kurz.marathon.mesos:6379"),
+     "kurz: REDIS_URL must carry Redis's password", "env.REDIS_URL"),
+    ("Redis without a password", S3, "/kurz/redis", on("/kurz/redis", _no_requirepass),
+     "kurz: Redis must require a password: --requirepass", "args"),
+    ("/metrics routed through marathon-lb", S3, "/kurz/redirect", on("/kurz/redirect", _metrics_routed),
+     "kurz: marathon-lb must not route /metrics", "labels.HAPROXY_0_BACKEND_HEAD"),
+    ("a literal brace in a marathon-lb template", S3, "/kurz/stats", on("/kurz/stats", _brace_in_template),
+     "kurz: marathon-lb fills its templates with Python's str.format", "labels.HAPROXY_0_BACKEND_HEAD"),
     ("a long health delay", S1, M1, setter(M1, "healthChecks", 0, "delaySeconds", value=15),
      "kurz: keep delaySeconds at most 5 (got 15)", "healthChecks[0].delaySeconds"),
     ("health timeout not below interval", S1, M1, setter(M1, "healthChecks", 0, "timeoutSeconds", value=3),
@@ -687,7 +720,51 @@ class ValidatorTest(unittest.TestCase):
         self.assertNotIn("Traceback", missing.stderr)
 
 
+SECRETS = {"KURZ_API_KEY": "test-api-key-0123456789", "KURZ_REDIS_PASSWORD": "test-redis-pass-0123456789"}
+
+
 class RenderTest(unittest.TestCase):
+    def setUp(self):
+        patcher = unittest.mock.patch.dict(os.environ, SECRETS)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def test_secrets_come_from_the_environment(self):
+        data = json.loads(self.render(os.path.join(MARATHON, S3))[1])
+        self.assertEqual(d.app(data, "/kurz/links")["env"]["API_KEY"], SECRETS["KURZ_API_KEY"])
+        self.assertEqual(d.app(data, "/kurz/stats")["env"]["REDIS_URL"],
+                         "redis://:%s@redis-kurz.marathon.mesos:6379" % SECRETS["KURZ_REDIS_PASSWORD"])
+        args = d.app(data, "/kurz/redis")["args"]
+        self.assertEqual(args[args.index("--requirepass") + 1], SECRETS["KURZ_REDIS_PASSWORD"])
+        # The files themselves carry placeholders only.
+        for path in d.definition_files():
+            with open(path) as f:
+                text = f.read()
+            self.assertNotIn(SECRETS["KURZ_API_KEY"], text)
+        for rel in (S1, S3):
+            raw = d.apps(original(rel))
+            for app_id, item in raw.items():
+                if "API_KEY" in (item.get("env") or {}):
+                    self.assertEqual(item["env"]["API_KEY"], "${KURZ_API_KEY}", app_id)
+        with unittest.mock.patch.dict(os.environ, {"KURZ_API_KEY": "", "KURZ_REDIS_PASSWORD": "short"}):
+            rc, out, err = self.render(os.path.join(MARATHON, S3))
+        self.assertEqual((rc, out), (2, ""))
+        self.assertIn("KURZ_API_KEY is not set", err)
+        self.assertIn("KURZ_REDIS_PASSWORD must be 16 to 128 characters", err)
+
+    def test_dcos_secrets(self):
+        rc, out, err = self.render("--dcos-secrets", os.path.join(MARATHON, S3))
+        self.assertEqual(rc, 0, err)
+        links = d.app(json.loads(out), "/kurz/links")
+        self.assertEqual(links["env"]["API_KEY"], {"secret": "kurz-api-key"})
+        self.assertEqual(links["secrets"], {"kurz-api-key": {"source": "kurz/api-key"}})
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "kurz.json")
+            with open(path, "w") as f:
+                f.write(out)
+            rc, vout, verr = run_main(validate_cli, [path])
+            self.assertEqual((rc, vout), (0, ""), verr)
+
     def render(self, *argv):
         rc, out, err = run_main(render_cli, list(argv))
         return rc, out, err
@@ -701,7 +778,7 @@ class RenderTest(unittest.TestCase):
         self.assertEqual(images["/kurz/redis"], "kurz/redis:dev")
         # Nothing but the images changes.
         for app_id, item in d.apps(data).items():
-            before = copy.deepcopy(d.app(original(S3), app_id))
+            before = copy.deepcopy(d.app(credentials.fill(original(S3), SECRETS), app_id))
             before["container"]["docker"]["image"] = item["container"]["docker"]["image"]
             self.assertEqual(item, before)
 

@@ -225,3 +225,35 @@ TEST_F(MonolithTest, CreationIsRateLimitedPerClient) {
 
 }  // namespace
 }  // namespace kurz::testing
+
+namespace kurz::testing {
+namespace {
+
+TEST_F(MonolithTest, TheApiKeyIsExemptFromTheCreationLimit) {
+  // Seeding a load test through a shared balancer: every request comes from its address.
+  start("s3cret", {2, std::chrono::minutes(1)});
+  for (int i = 0; i < 5; ++i) {
+    const auto body = R"({"url":"https://example.com/key-)" + std::to_string(i) + R"("})";
+    EXPECT_EQ(post_json("/api/links", body,
+                        {{"Content-Type", "application/json"}, {"Authorization", "Bearer s3cret"}})
+                  .status,
+              201)
+        << i;
+  }
+  EXPECT_EQ(post_json("/api/links", R"({"url":"https://example.com/x1"})",
+                      {{"Content-Type", "application/json"}, {"X-API-Key", "s3cret"}})
+                .status,
+            201);
+  // Without the key, or with a wrong one, the limit holds (a wrong key is no 401 here: creating
+  // needs no key).
+  EXPECT_EQ(post_json("/api/links", R"({"url":"https://example.com/a"})").status, 201);
+  EXPECT_EQ(post_json("/api/links", R"({"url":"https://example.com/b"})").status, 201);
+  EXPECT_EQ(post_json("/api/links", R"({"url":"https://example.com/c"})").status, 429);
+  EXPECT_EQ(post_json("/api/links", R"({"url":"https://example.com/d"})",
+                      {{"Content-Type", "application/json"}, {"Authorization", "Bearer wrong"}})
+                .status,
+            429);
+}
+
+}  // namespace
+}  // namespace kurz::testing

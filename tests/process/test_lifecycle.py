@@ -32,6 +32,22 @@ class StartupTest(unittest.TestCase):
         finally:
             self.assertEqual(service.terminate(), 0)
 
+    def test_the_image_version_shows_in_info_and_the_ready_line(self):
+        # The images set KURZ_VERSION from their tag (scripts/docker/build-images.sh).
+        service = Service(MONOLITH, {"KURZ_VERSION": "0.2.0-rc1"})
+        try:
+            self.assertEqual(service.ready_line["version"], "0.2.0-rc1")
+            self.assertEqual(json.loads(service.get("/info")[2])["version"], "0.2.0-rc1")
+        finally:
+            service.terminate()
+        for value in ("", "0.2 0", "x" * 65):  # not a version: the one compiled in
+            service = Service(MONOLITH, {"KURZ_VERSION": value})
+            try:
+                self.assertRegex(service.ready_line["version"], r"^\d+\.\d+\.\d+$", repr(value))
+                self.assertEqual(json.loads(service.get("/info")[2])["version"], service.ready_line["version"])
+            finally:
+                service.terminate()
+
     def test_mesos_task_id_is_the_instance(self):
         service = Service(MONOLITH, {"MESOS_TASK_ID": "kurz_monolith.8f2c"})
         try:

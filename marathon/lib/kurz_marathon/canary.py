@@ -21,9 +21,13 @@ Requests:
 import copy
 import datetime
 
-from . import commands, definitions
+from . import client, commands, definitions
 
 CANARY_OF = "KURZ_CANARY_OF"
+# Set on the main app by `promote`: the image it got from which canary. `deploy` and `plan` warn
+# when a definition would put another image back (redeploying stage3/kurz.json after a promotion).
+PROMOTED_IMAGE = "KURZ_PROMOTED_IMAGE"
+PROMOTED_FROM = "KURZ_PROMOTED_FROM"
 
 
 def service_port(app):
@@ -88,13 +92,15 @@ def set_deployment_labels(canary, main_instances, started_at):
     labels["HAPROXY_DEPLOYMENT_STARTED_AT"] = started_at
 
 
-def start(session, path, instances=None, registry=None, tag=None):
-    doc = commands.load_definition(path, registry, tag)
+def start(session, path, instances=None, registry=None, tag=None, dcos_secrets=False):
+    doc = commands.load_definition(path, registry, tag, dcos_secrets)
     if definitions.is_group(doc):
         raise commands.UsageError("%s: a canary is one app, not a group" % path)
     if instances is not None:
         doc["instances"] = instances
     canary_id = definitions.absolute_id(doc["id"])
+    if session.settle("app %s" % canary_id, [canary_id]) == 1:
+        return 1
     main_id = (doc.get("labels") or {}).get(CANARY_OF)
     if main_id:
         main = commands.get_app(session, definitions.absolute_id(main_id))  # 404: not deployed
@@ -107,18 +113,37 @@ def start(session, path, instances=None, registry=None, tag=None):
 
 
 def promotion(main, canary):
-    """The partial update that gives the main app the canary's image and environment."""
+    """The partial update that gives the main app the canary's image and environment, and labels
+    saying so (PROMOTED_IMAGE, PROMOTED_FROM)."""
     container = copy.deepcopy(main.get("container") or {})
     image = definitions.docker_image(canary)
     if not image:
         raise commands.UsageError("%s runs no Docker image" % canary.get("id"))
     container.setdefault("docker", {})["image"] = image
-    return {"container": container, "env": copy.deepcopy(canary.get("env") or {})}
+    labels = dict(main.get("labels") or {})
+    labels.update({PROMOTED_IMAGE: image, PROMOTED_FROM: canary.get("id", "")})
+    return {"container": container, "env": copy.deepcopy(canary.get("env") or {}), "labels": labels}
+
+
+def promoted(main, update):
+    """True when the main app already has what the promotion gives it (an earlier run got that far)."""
+    return (definitions.docker_image(main) == update["container"]["docker"]["image"]
+            and (main.get("env") or {}) == update["env"])
 
 
 def promote(session, app_id, canary_id):
+    """Ordered so that stopping at any point leaves a state the next run completes: (1) finish any
+    deployment still running on either app (an interrupted run's), (2) give the main app the
+    canary's image unless it has it already, (3) remove the canary unless it is gone already."""
+    if session.settle("promote", [app_id, canary_id]) == 1:
+        return 1
     main = commands.get_app(session, app_id)
-    canary = commands.get_app(session, canary_id)
+    try:
+        canary = commands.get_app(session, canary_id)
+    except client.NotFound:
+        session.out("promote: %s does not exist (an earlier promote or abort removed it): nothing left "
+                    "to do; %s runs %s" % (canary_id, app_id, definitions.docker_image(main)))
+        return 0
     named = (canary.get("labels") or {}).get(CANARY_OF)
     if named and definitions.absolute_id(named) != app_id:
         session.err("warning: %s says it is the canary of %s (label %s), not of %s" % (
@@ -128,6 +153,10 @@ def promote(session, app_id, canary_id):
                     "port, deployment group: %s vs %s)" % (app_id, canary_id, frontend(main), frontend(canary)))
     update = promotion(main, canary)
     what = "app %s" % app_id
+    if promoted(main, update):
+        session.out("%s already runs %s with the canary's environment: only the canary is left to "
+                    "remove" % (what, update["container"]["docker"]["image"]))
+        return abort(session, canary_id)
     session.out("%s: promote %s: image %s -> %s (rolling update)" % (
         what, canary_id, definitions.docker_image(main), update["container"]["docker"]["image"]))
     code = session.deploy(what, lambda force: session.api.request(
@@ -141,6 +170,16 @@ def promote(session, app_id, canary_id):
 
 def abort(session, canary_id):
     what = "app %s" % canary_id
+    settled = session.settle(what, [canary_id])
+    if settled == 1:
+        return 1
+    try:
+        commands.get_app(session, canary_id)
+    except client.NotFound:
+        if settled is None:
+            raise  # never there, or removed long ago: a typo is an error
+        session.out("%s: removed (by the deployment just followed)" % what)
+        return 0
     session.out("%s: remove (DELETE %s)" % (what, commands.app_path(canary_id)))
     return session.deploy(what, lambda force: session.api.request(
         "DELETE", commands.app_path(canary_id), None, commands.force_query(force)))

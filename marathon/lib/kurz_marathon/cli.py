@@ -2,6 +2,7 @@
 messages and exit codes (0 done, 1 failed, 2 bad usage). No error reaches the user as a trace."""
 import argparse
 import os
+import signal
 import sys
 
 NO_URL = ("MARATHON_URL is not set: export MARATHON_URL=http://marathon.mesos:8080 (DC/OS: "
@@ -10,6 +11,8 @@ NO_URL = ("MARATHON_URL is not set: export MARATHON_URL=http://marathon.mesos:80
 
 USAGE_EPILOG = """commands:
   deploy FILE [--registry R] [--tag T]   PUT a group or an app definition and follow it
+         [--dry-run]                     only show what it would change (= plan FILE)
+  plan FILE [--registry R] [--tag T]     what FILE would change: apps, image, instances, env
   scale APP N                            set an app's instances and follow the deployment
   restart APP                            rolling restart and follow it
   rollback APP [VERSION]                 back to VERSION, or to the configuration before the current
@@ -20,7 +23,8 @@ USAGE_EPILOG = """commands:
   preflight [STAGE] [--teams N]          check the cluster for STAGE (stage1|stage2|stage3|all) x N teams
 
 environment: MARATHON_URL (required; no default), MESOS_URL (the Mesos master, for preflight), DCOS_TOKEN (sent as
-  'Authorization: token=...'), MARATHON_USER / MARATHON_PASSWORD (HTTP basic auth)
+  'Authorization: token=...'), MARATHON_USER / MARATHON_PASSWORD (HTTP basic auth),
+  KURZ_API_KEY / KURZ_REDIS_PASSWORD (fill the definitions' ${...} placeholders)
 exit: 0 done, 1 failed (after rolling back where it could), 2 bad usage"""
 
 
@@ -64,12 +68,17 @@ def build_parser():
     images.add_argument("--registry", metavar="HOST[:PORT]",
                         help="registry of every kurz image (\"\" for none), e.g. localhost:5000")
     images.add_argument("--tag", metavar="TAG", help="tag of every kurz image, e.g. 0.1.0")
+    images.add_argument("--dcos-secrets", action="store_true",
+                        help="API_KEY as the DC/OS secret kurz/api-key instead of $KURZ_API_KEY")
     p = Parser(prog="marathon/deploy", description="Deploy kurz to Marathon and follow it.",
                epilog=USAGE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     global_options(p, defaults=True)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     c = sub.add_parser("deploy", parents=[common, images], help="PUT a group or app and follow it")
+    c.add_argument("file")
+    c.add_argument("--dry-run", action="store_true", help="show what it would change; send nothing")
+    c = sub.add_parser("plan", parents=[common, images], help="what a definition would change")
     c.add_argument("file")
     c = sub.add_parser("scale", parents=[common], help="set an app's instances")
     c.add_argument("app")
@@ -106,9 +115,11 @@ def build_parser():
 
 
 def run(args, s):
-    from . import canary, commands, status
+    from . import canary, commands, plan, status
+    if args.command == "plan" or (args.command == "deploy" and args.dry_run):
+        return plan.plan(s, commands.load_definition(args.file, args.registry, args.tag, args.dcos_secrets))
     if args.command == "deploy":
-        return commands.deploy(s, args.file, args.registry, args.tag)
+        return commands.deploy(s, args.file, args.registry, args.tag, args.dcos_secrets)
     if args.command == "scale":
         return commands.scale(s, commands.normalize_id(args.app), args.instances)
     if args.command == "restart":
@@ -123,7 +134,7 @@ def run(args, s):
     if args.command == "promote":
         return canary.promote(s, commands.normalize_id(args.app), commands.normalize_id(args.canary))
     if args.canary_command == "start":
-        return canary.start(s, args.file, args.instances, args.registry, args.tag)
+        return canary.start(s, args.file, args.instances, args.registry, args.tag, args.dcos_secrets)
     return canary.abort(s, commands.normalize_id(args.canary))
 
 
@@ -163,8 +174,13 @@ def not_marathon(s, e, authorization):
     return True
 
 
+def _sigterm(*_):
+    raise KeyboardInterrupt
+
+
 def main(argv=None, env=None):
     env = os.environ if env is None else env
+    signal.signal(signal.SIGTERM, _sigterm)  # `kill`, a closed terminal: stop like Ctrl-C
     args = build_parser().parse_args(argv)
     from . import client, commands, session  # after parsing: usage errors answer fast
     url = args.marathon or env.get("MARATHON_URL")
@@ -190,5 +206,6 @@ def main(argv=None, env=None):
         return 1
     except KeyboardInterrupt:
         s.err("interrupted; a deployment that was started keeps running in Marathon "
-              "(marathon/deploy status shows it)")
-        return 1
+              "(marathon/deploy status shows it); the same command run again follows it and "
+              "finishes what is left")
+        return 130

@@ -10,7 +10,9 @@ Requests (exactly these; docs/marathon.md shows them with their bodies):
 Each call that starts a deployment gets `force=true` added when the app is locked and --force is
 given, and is followed through GET /v2/deployments (session.py, follow.py).
 """
-from . import client, definitions
+import os
+
+from . import client, credentials, definitions
 
 
 class UsageError(Exception):
@@ -33,12 +35,15 @@ def normalize_id(app_id):
     return app_id
 
 
-def load_definition(path, registry=None, tag=None):
-    """The file's definition with the kurz images' registry/tag replaced when given."""
+def load_definition(path, registry=None, tag=None, dcos_secrets=False):
+    """The file's definition with the kurz images' registry/tag replaced when given, and its
+    secrets' placeholders filled from the environment (credentials.py)."""
     try:
-        doc = definitions.load(path)
+        doc = credentials.fill(definitions.load(path), os.environ, dcos=dcos_secrets)
     except definitions.DefinitionError as e:
         raise UsageError(str(e))
+    except credentials.CredentialError as e:
+        raise UsageError("%s: %s" % (path, e))
     if not doc.get("id"):
         raise UsageError("%s: the definition has no \"id\"" % path)
     if registry is not None or tag is not None:
@@ -70,8 +75,12 @@ def put_definition(session, doc):
         "PUT", app_path(aid), doc, force_query(force, {"partialUpdate": "false"})))
 
 
-def deploy(session, path, registry=None, tag=None):
-    return put_definition(session, load_definition(path, registry, tag))
+def deploy(session, path, registry=None, tag=None, dcos_secrets=False):
+    from . import plan
+    doc = load_definition(path, registry, tag, dcos_secrets)
+    for warning in plan.compute(session, doc)[1]:
+        session.err("warning: " + warning)
+    return put_definition(session, doc)
 
 
 def get_app(session, app_id):
@@ -103,6 +112,18 @@ def previous_version(app, versions):
 
 
 def rollback(session, app_id, version=None):
+    """A deployment still running on the app (an interrupted rollback, or a stuck deploy) is
+    followed first, and cancelled and reverted if it fails; after one, a rollback without VERSION
+    stops there (the next run would go back one configuration more)."""
+    settled = session.settle("app %s" % app_id, [app_id])
+    if settled == 1:
+        return 1
+    if settled == 0 and version is None:
+        app = get_app(session, app_id)
+        session.out("app %s: now at version %s, image %s; not going back further (run rollback again "
+                    "to go back one more configuration)" % (app_id, app.get("version"),
+                                                             definitions.docker_image(app) or "-"))
+        return 0
     app = get_app(session, app_id)
     versions = session.api.get(app_path(app_id) + "/versions").get("versions") or []
     what = "app %s" % app_id

@@ -22,7 +22,7 @@ import threading
 import time
 
 from . import balancer as balancer_mod
-from . import definitions
+from . import credentials, definitions
 from . import executor
 from . import probes
 
@@ -340,9 +340,23 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+_GENERATED = {}
+
+
+def run_credentials():
+    """The environment's KURZ_API_KEY / KURZ_REDIS_PASSWORD, or a random value for this run (the
+    harness runs every app on one machine: any value works, the same one for all apps)."""
+    import secrets
+    env = dict(os.environ)
+    for name in credentials.KNOWN:
+        if not env.get(name):
+            env[name] = _GENERATED.setdefault(name, secrets.token_hex(16))
+    return env
+
+
 def load_apps(path, args):
     """({app id: app}, {app id: [dependencies]}) of a file, with the images rewritten."""
-    definition = definitions.load(path)
+    definition = credentials.fill(definitions.load(path), run_credentials())
     if args.registry is not None or args.tag is not None:
         definition = definitions.set_images(definition, registry=args.registry, tag=args.tag)
     return definitions.apps(definition), definitions.dependencies(definition)

@@ -10,15 +10,28 @@ Contract of `Session.deploy(what, send)`:
   (DELETE /v2/deployments/{id}) and the reverting deployment is followed too; the result is exit 1
   either way, with a message saying whether the rollback finished.
 """
+import os
 import sys
 
 from . import client, follow
 
 
+def _stdout_line(line):
+    """Prints a line to stdout; once stdout is a closed pipe (`marathon/deploy promote | head`), the
+    rest of the output goes to /dev/null and the command carries on to its end: a reader that stops
+    reading never stops a change half-way."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the pending bytes and every later line go nowhere
+        os.close(devnull)
+
+
 class Session:
     def __init__(self, api, timeout, force, interval, max_failures, out=None, err=None):
         self.api, self.timeout, self.force = api, timeout, force
-        self.out = out or (lambda line: print(line, flush=True))
+        self.out = out or _stdout_line
         self.err = err or (lambda line: print("deploy: " + line, file=sys.stderr, flush=True))
         self.follower = follow.Follower(api, self.out, interval=interval, max_failures=max_failures)
 
@@ -36,6 +49,26 @@ class Session:
             else:
                 out.append(dep_id)
         return out
+
+    def running(self, app_ids):
+        """The deployments Marathon lists that touch any of `app_ids`."""
+        ids = set(app_ids)
+        return [d for d in self.follower.list_deployments() if ids & set(d.get("affectedApps") or [])]
+
+    def settle(self, what, app_ids):
+        """Follows every running deployment of `app_ids` to its end (an earlier run that was
+        interrupted, or someone else's), cancelling and reverting one that fails or times out like
+        `deploy` does. Returns None when none was running, 0 when all finished, 1 when one failed
+        (it was then cancelled and reverted where Marathon could)."""
+        found = None
+        for dep in self.running(app_ids):
+            found = 0
+            self.out("%s: deployment %s is still running (%s; an interrupted earlier run?): "
+                     "following it first" % (what, dep.get("id"), follow.describe_step(dep)))
+            if self.follower.follow(dep.get("id"), self.timeout) != follow.DONE:
+                self.revert(what, dep.get("id"))
+                return 1
+        return found
 
     def deploy(self, what, send):
         try:

@@ -50,6 +50,9 @@ SENTINEL_MOUNT = "type=volume,dst=/etc/kurz/sentinel"
 AGENTS = 3  # the workshop cluster: constraints must leave every upgrade room on 3 agents
 MAX_HEALTH_DELAY_S = 5  # the contract harness waits delaySeconds out in CI
 HARDENING = {"read-only": "true", "cap-drop": "ALL", "security-opt": "no-new-privileges"}
+NEEDS_API_KEY = ("links", "monolith")  # the services with routes API_KEY guards (list, delete)
+SECRET_VALUE = re.compile(r"\$\{KURZ_[A-Z0-9_]+\}|[A-Za-z0-9._~-]{16,128}")  # credentials.py
+METRICS_ACL = re.compile(r"acl\s+(\S+)\s+path(?:_beg)?\s+/metrics\b")  # then http-request deny if <acl>
 MESOS_CHECKS = ("COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP")
 
 
@@ -474,7 +477,27 @@ class Checker:
                      "kurz: label the port mapping metrics=/metrics (Prometheus' marathon_sd_configs keeps those)")
         self._edge_labels(app_id, item, name)
         self._redis_url(app_id, item, name, redis_apps, deps, sentinels or {})
+        self._secrets(app_id, item, name)
 
+    def _secrets(self, app_id, item, name):
+        """Shared clusters: the API key from the environment or a DC/OS secret, never a literal in
+        the file nor missing; the image's version not overridden."""
+        env = item.get("env") or {}
+        if "KURZ_VERSION" in env:
+            self.add(app_id, ("env", "KURZ_VERSION"), "kurz: do not set KURZ_VERSION: the image's version "
+                     "comes from its tag at build time (/info and the logs show it)")
+        if name not in NEEDS_API_KEY:
+            return
+        key = env.get("API_KEY")
+        if isinstance(key, dict):
+            if key.get("secret") not in (item.get("secrets") or {}):
+                self.add(app_id, ("env", "API_KEY"), "kurz: API_KEY names the secret %s, which the app's "
+                         "secrets do not declare" % key.get("secret"))
+        elif not isinstance(key, str) or not SECRET_VALUE.fullmatch(key):
+            self.add(app_id, ("env", "API_KEY"), "kurz: set API_KEY to ${KURZ_API_KEY} (filled from the "
+                     "environment at render/deploy time) or a DC/OS secret: without it anyone can list and "
+                     "delete every link (got %s)" % ("nothing" if key is None else "a value that is not a "
+                                                      "placeholder nor 16+ URL-safe characters"))
     def _edge_labels(self, app_id, item, name):
         labels = item.get("labels") or {}
         team = labels.get("KURZ_TEAM")
@@ -513,6 +536,20 @@ class Checker:
                          "`acl path_{backend} path %s` and `use_backend {backend} if ... path_{backend}` "
                          "(missing: %s)" % (name, ", ".join(exact), " ".join(exact),
                                             ", ".join(missing) or "use_backend"))
+        head = labels.get("HAPROXY_0_BACKEND_HEAD", "")
+        acl = METRICS_ACL.search(head)
+        if not acl or not re.search(r"http-request\s+deny\b[^\n]*\bif\s+%s\b" % re.escape(acl.group(1)), head):
+            self.add(app_id, ("labels", "HAPROXY_0_BACKEND_HEAD"),
+                     "kurz: marathon-lb must not route /metrics (acl NAME path /metrics, then http-request deny "
+                     "if NAME, in HAPROXY_0_BACKEND_HEAD): Prometheus scrapes the tasks directly")
+        for key in ("HAPROXY_0_BACKEND_HEAD", "HAPROXY_0_BACKEND_SERVER_OPTIONS"):
+            try:
+                str(labels.get(key, "")).format(backend="b", balance="roundrobin", mode="http", serverName="s",
+                                                host_ipv4="127.0.0.1", port=1, cookieOptions="")
+            except (KeyError, IndexError, ValueError) as e:
+                self.add(app_id, ("labels", key), "kurz: marathon-lb fills its templates with Python's "
+                         "str.format: %s would fail (%s: write {{ and }} for a literal brace, or use a named acl)"
+                         % (key, e))
         if "httpchk GET /health/ready" not in labels.get("HAPROXY_0_BACKEND_HEAD", ""):
             self.add(app_id, ("labels", "HAPROXY_0_BACKEND_HEAD"),
                      "kurz: marathon-lb must check /health/ready (option httpchk GET /health/ready) so a stopping "
@@ -532,6 +569,11 @@ class Checker:
             if needs:
                 self.add(app_id, ("env", "REDIS_URL"), "kurz: %s needs REDIS_URL" % name)
             return
+        password = re.match(r"redis://:([^@/]*)@", str(url))
+        if not password or not SECRET_VALUE.fullmatch(password.group(1)):
+            self.add(app_id, ("env", "REDIS_URL"), "kurz: REDIS_URL must carry Redis's password, "
+                     "redis://:${KURZ_REDIS_PASSWORD}@<app>.marathon.mesos:%d (Redis runs with --requirepass)"
+                     % REDIS_PORT)
         match = re.fullmatch(r"redis://(?:[^@/]*@)?([a-z0-9.-]+):(\d+)(?:/\d+)?", str(url))
         port = _redis_host_port(item)
         if not match or not match.group(1).endswith(".marathon.mesos") or int(match.group(2)) != port:
@@ -634,6 +676,11 @@ class Checker:
         if item.get("unreachableStrategy") != "disabled":
             self.add(app_id, ("unreachableStrategy",), "kurz: a resident Redis sets unreachableStrategy disabled "
                      "(an expunged instance destroys its volume)")
+        args = [str(a) for a in item.get("args") or []]
+        pos = args.index("--requirepass") if "--requirepass" in args else -1
+        if pos < 0 or pos + 1 >= len(args) or not SECRET_VALUE.fullmatch(args[pos + 1]):
+            self.add(app_id, ("args",), "kurz: Redis must require a password: --requirepass "
+                     "${KURZ_REDIS_PASSWORD} (filled from the environment at render/deploy time)")
         if str((item.get("labels") or {}).get("MARATHON_SINGLE_INSTANCE_APP")) != "true":
             self.add(app_id, ("labels", "MARATHON_SINGLE_INSTANCE_APP"), "kurz: Redis is a single instance app")
         del mapping
