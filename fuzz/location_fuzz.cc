@@ -156,7 +156,7 @@ std::string dots(std::string s) {
 std::vector<std::string> labels(const std::string& host) {
   std::vector<std::string> out;
   std::size_t start = 0;
-  for (auto dot = host.find('.'); ; dot = host.find('.', start)) {
+  for (auto dot = host.find('.');; dot = host.find('.', start)) {
     out.push_back(host.substr(start, dot - start));
     if (dot == std::string::npos) break;
     start = dot + 1;
@@ -237,9 +237,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                   unicode_labels.size() == entered_labels.size(),
               "as many labels");
       for (std::size_t i = 0; i < entered_labels.size(); ++i) {
-        require(is_ascii(entered_labels[i])
-                    ? sent_labels[i] == ascii_lower(entered_labels[i])
-                    : unicode_labels[i] == entered_labels[i],
+        require(is_ascii(entered_labels[i]) ? sent_labels[i] == ascii_lower(entered_labels[i])
+                                            : unicode_labels[i] == entered_labels[i],
                 "an IDNA 2008 host decodes back");
       }
     } else {  // entered with capitals, full-width forms, ...: UTS #46 mapped it
