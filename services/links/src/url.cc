@@ -126,7 +126,8 @@ std::optional<Error> validate_port(std::string_view port) {
   return std::nullopt;
 }
 
-std::optional<Error> validate_authority(std::string_view authority) {
+// `idna`: a non-ASCII host must have an A-label (the rule for new links).
+std::optional<Error> validate_authority(std::string_view authority, bool idna) {
   if (authority.find('\\') != std::string_view::npos) {
     return invalid("the URL's host part must not contain a backslash");
   }
@@ -162,7 +163,7 @@ std::optional<Error> validate_authority(std::string_view authority) {
     for (const char c : host) {
       if (!is_host_char(c)) return invalid("the URL's host name is not valid");
     }
-    if (!is_ascii(host) && !a_label_host(host)) {
+    if (idna && !is_ascii(host) && !a_label_host(host)) {
       return invalid("the URL's host is not a valid internationalised domain name (IDNA)");
     }
   }
@@ -206,9 +207,7 @@ bool is_query_char(char c) { return is_pchar(c) || c == '/' || c == '?'; }
 bool is_userinfo_char(char c) { return is_unreserved(c) || is_sub_delim(c) || c == ':'; }
 bool is_reg_name_char(char c) { return is_unreserved(c) || is_sub_delim(c); }
 
-}  // namespace
-
-std::optional<Error> validate_url(std::string_view url) {
+std::optional<Error> check_url(std::string_view url, bool idna) {
   if (url.empty()) return invalid("a URL is required");
   if (url.size() > kMaxUrlBytes) {
     return invalid("the URL is too long: at most " + std::to_string(kMaxUrlBytes) +
@@ -239,11 +238,16 @@ std::optional<Error> validate_url(std::string_view url) {
   }
   rest.remove_prefix(2);
   const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  return validate_authority(authority);
+  return validate_authority(authority, idna);
 }
 
+}  // namespace
+
+std::optional<Error> validate_url(std::string_view url) { return check_url(url, true); }
+
 std::optional<std::string> to_uri(std::string_view url) {
-  if (validate_url(url)) return std::nullopt;
+  // Not validate_url: a link stored before hosts needed an A-label still redirects (below).
+  if (check_url(url, false)) return std::nullopt;
   // validate_url has checked the shape: scheme "://" authority [path] ["?" query] ["#" fragment].
   const std::size_t authority_start = url.find("://") + 3;
   const std::size_t authority_end = std::min(url.find_first_of("/?#", authority_start), url.size());
@@ -264,10 +268,10 @@ std::optional<std::string> to_uri(std::string_view url) {
     const std::string_view host = authority.substr(0, colon);
     if (is_ascii(host)) {
       append_encoded(out, host, is_reg_name_char);
-    } else {
-      const auto a_label = a_label_host(host);
-      if (!a_label) return std::nullopt;  // validate_url has already refused it
+    } else if (const auto a_label = a_label_host(host)) {
       out.append(*a_label);
+    } else {  // no A-label (a link from before the rule): its UTF-8, percent-encoded (RFC 3986)
+      append_encoded(out, host, is_reg_name_char);
     }
     if (colon != std::string_view::npos) out.append(authority.substr(colon));  // ":" port
   }

@@ -32,7 +32,9 @@ inline constexpr std::size_t kMaxUriBytes = 3 * kMaxUrlBytes;
 std::optional<common::Error> validate_url(std::string_view url);
 
 // The target as a URI (RFC 3986), what a redirect's Location carries (RFC 9110 §10.2.2); nullopt
-// when validate_url refuses `url`. ASCII only: the host of an internationalised name becomes its
+// when validate_url refuses `url`, except for a non-ASCII host that has no A-label (a link stored
+// before that rule): its UTF-8 is percent-encoded instead (RFC 3986 §3.2.2), so that the link
+// keeps redirecting. ASCII only: the host of an internationalised name becomes its
 // A-label ("xn--bcher-kva.example"); every byte outside the URI's allowed characters for its part
 // (non-ASCII as UTF-8, space, '"', '<', '>', '\', '^', '`', '{', '|', '}', '[' and ']' outside an
 // IPv6 literal, a second '#', a '%' not followed by two hex digits) is percent-encoded as %XX.
