@@ -5,6 +5,7 @@ pkg_check_modules(Pistache REQUIRED IMPORTED_TARGET libpistache)
 pkg_check_modules(Hiredis REQUIRED IMPORTED_TARGET hiredis)
 pkg_check_modules(QRencode REQUIRED IMPORTED_TARGET libqrencode)
 pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
+pkg_check_modules(Idn2 REQUIRED IMPORTED_TARGET libidn2)
 # prometheus-cpp ships no version file: ask without a version, and link only ::core.
 find_package(prometheus-cpp CONFIG REQUIRED)
 find_package(spdlog REQUIRED)

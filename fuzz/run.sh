@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz/run.sh [--build] [seconds] [target...]   runs the libFuzzer targets of build/fuzz
 #   --build   configures and builds the preset `fuzz` first (clang, ASan + UBSan, coverage)
-#   seconds   per target (default 10); targets: url slug rfc3339 redis_url click_decoder
+#   seconds   per target (default 10); targets: url location slug rfc3339 redis_url click_decoder
 #             json_request router request_guard (default: all)
 # First every file of fuzz/regressions/<target>/ (inputs that once crashed) runs once; then each
 # target fuzzes a scratch copy of fuzz/corpus/<target>/ (the repository's seeds stay as they
@@ -13,7 +13,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 here=$KURZ_ROOT/fuzz
-all=(url slug rfc3339 redis_url click_decoder json_request router request_guard)
+all=(url location slug rfc3339 redis_url click_decoder json_request router request_guard)
 build=0
 if [[ ${1:-} == --build ]]; then build=1; shift; fi
 secs=10

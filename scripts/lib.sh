@@ -9,7 +9,7 @@ KURZ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KURZ_BUILD_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libpistache-dev prometheus-cpp-dev nlohmann-json3-dev libhiredis-dev libspdlog-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libqrencode-dev libpng-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libqrencode-dev libpng-dev libidn2-dev
 )
 # "command:package" installs the package only when the command is missing: a machine may have
 # Node.js from elsewhere (NodeSource's nodejs ships its own npm and conflicts with Debian's).

@@ -26,7 +26,8 @@ int main() {
     const auto capacity = context.env.integer("LINK_CACHE_SIZE", 10000, 1, 10'000'000);
     auto redis = kurz::redis::connect(context);
     auto qr = std::make_shared<Qr>(*redis, ttl, static_cast<std::size_t>(capacity));
-    kurz::qr::http::add_routes(router, qr->cache, context.metrics, context.config.public_base_url);
+    kurz::qr::http::add_routes(router, qr->cache, qr->clock, context.metrics,
+                               context.config.public_base_url);
     context.owned.push_back(qr);
   });
 }

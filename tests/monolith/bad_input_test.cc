@@ -97,6 +97,21 @@ std::vector<BadCase> catalogue() {
       {"too long", "POST", "/api/links",
        R"({"url":"https://a.example/)" + std::string(2100, 'a') + R"("})", kJson, 400,
        "invalid_url"},
+      // Unknown members: a typo is named, never ignored.
+      {"misspelt slug", "POST", "/api/links", R"({"url":"https://a.example","slg":"typo"})", kJson,
+       400, "unknown_field"},
+      {"misspelt expiry", "POST", "/api/links",
+       R"({"url":"https://a.example","expires_at":"2031-01-01T00:00:00Z"})", kJson, 400,
+       "unknown_field"},
+      {"empty member name", "POST", "/api/links", R"({"url":"https://a.example","":1})", kJson, 400,
+       "unknown_field"},
+      {"odd member name", "POST", "/api/links", R"({"url":"https://a.example","\u0000\n":1})",
+       kJson, 400, "unknown_field"},
+      // Internationalised hosts IDNA cannot convert.
+      {"symbol host", "POST", "/api/links", R"({"url":"https://a\u2603b.example/"})", kJson, 400,
+       "invalid_url"},
+      {"double hyphen idn", "POST", "/api/links", R"({"url":"https://ab--c.\u00fc/"})", kJson, 400,
+       "invalid_url"},
       // Slugs.
       {"reserved slug", "POST", "/api/links", R"({"url":"https://a.example","slug":"api"})", kJson,
        400, "slug_reserved"},

@@ -255,5 +255,106 @@ TEST_F(MonolithTest, TheApiKeyIsExemptFromTheCreationLimit) {
             429);
 }
 
+// Issue 20: the shortener at its edges.
+using nlohmann::json;
+
+TEST_F(MonolithTest, LocationIsAUriWhileTheApiShowsTheTargetAsEntered) {
+  const std::string target =
+      "https://b\xC3\xBC"
+      "cher.example/stra\xC3\x9F"
+      "e?q=\xC3\xBC&r=%C3%A4#s";
+  const auto link = create({{"url", target}, {"slug", "buecher"}});
+  EXPECT_EQ(link["url"], target);
+  EXPECT_EQ(json::parse(get("/api/links/buecher").body)["url"], target);
+  const auto redirect = get("/buecher");
+  EXPECT_EQ(redirect.status, 302);
+  EXPECT_EQ(redirect.header("Location"),
+            "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC&r=%C3%A4#s");
+  // An ASCII target is sent byte for byte.
+  create({{"url", "https://example.com/a%20b?c=d"}, {"slug", "ascii"}});
+  EXPECT_EQ(get("/ascii").header("Location"), "https://example.com/a%20b?c=d");
+  // A host that has no A-label is refused at create time, naming the field.
+  const auto refused = post_json("/api/links", R"({"url":"https://a\u2603b.example/"})");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(error_code(refused), "invalid_url");
+  EXPECT_NE(refused.body.find("host"), std::string::npos) << refused.body;
+}
+
+TEST_F(MonolithTest, UnknownFieldsAreRefusedByName) {
+  const auto typo = post_json("/api/links", R"({"url":"https://example.com/","slg":"typo"})");
+  EXPECT_EQ(typo.status, 400);
+  EXPECT_EQ(error_code(typo), "unknown_field");
+  EXPECT_NE(typo.body.find("'slg' is not a field"), std::string::npos) << typo.body;
+  EXPECT_NE(typo.body.find("url, slug, expiresAt"), std::string::npos) << typo.body;
+  // Nothing was created.
+  EXPECT_EQ(json::parse(get("/api/links").body)["items"].size(), 0U);
+  const auto alone = post_json("/api/links", R"({"URL":"https://example.com/"})");
+  EXPECT_EQ(error_code(alone), "unknown_field");  // field names are case-sensitive too
+  // Known fields set to null are still fine.
+  EXPECT_EQ(
+      post_json("/api/links", R"({"url":"https://example.com/","slug":null,"expiresAt":null})")
+          .status,
+      201);
+}
+
+TEST_F(MonolithTest, AnExpiredLinkIsExpiredEverywhere) {
+  const auto expires = common::format_rfc3339(clock_.now() + std::chrono::hours(1));
+  create({{"url", "https://example.com/sale"}, {"slug", "sale"}, {"expiresAt", expires}});
+  create({{"url", "https://example.com/keep"}, {"slug", "keep"}});
+  EXPECT_EQ(json::parse(get("/api/links/sale").body)["expired"], false);
+  EXPECT_EQ(get("/qr/sale.svg").status, 200);
+  clock_.advance(std::chrono::hours(1));  // expiresAt is inclusive
+  EXPECT_EQ(get("/sale").status, 410);
+  for (const std::string path : {"/qr/sale.svg", "/qr/sale.png", "/qr/sale.png?scale=2"}) {
+    const auto qr = get(path);
+    EXPECT_EQ(qr.status, 410) << path;
+    EXPECT_EQ(error_code(qr), "gone") << path;
+  }
+  EXPECT_EQ(get("/qr/keep.svg").status, 200);
+  const auto link = json::parse(get("/api/links/sale").body);
+  EXPECT_EQ(link["expired"], true);
+  EXPECT_EQ(link["expiresAt"], expires);
+  const auto items = json::parse(get("/api/links").body)["items"];
+  ASSERT_EQ(items.size(), 2U);
+  EXPECT_EQ(items[0]["code"], "keep");
+  EXPECT_EQ(items[0]["expired"], false);
+  EXPECT_EQ(items[1]["code"], "sale");
+  EXPECT_EQ(items[1]["expired"], true);
+}
+
+TEST_F(MonolithTest, TheRateLimitCountsEveryCreateAttempt) {
+  start("", {4, std::chrono::minutes(1)});
+  create({{"url", "https://example.com/"}, {"slug", "taken"}});
+  EXPECT_EQ(post_json("/api/links", R"j({"url":"javascript:alert(1)"})j").status, 400);
+  EXPECT_EQ(post_json("/api/links", R"({"url":"https://example.com/","slug":"taken"})").status,
+            409);
+  EXPECT_EQ(post_json("/api/links", "url=x", {{"Content-Type", "text/plain"}}).status, 415);
+  // Four attempts, one of them successful: the budget is spent.
+  const auto refused = post_json("/api/links", R"({"url":"https://example.com/ok"})");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(error_code(refused), "rate_limited");
+  EXPECT_NE(refused.body.find("attempts"), std::string::npos) << refused.body;
+  clock_.advance(std::chrono::minutes(1));
+  EXPECT_EQ(post_json("/api/links", R"({"url":"https://example.com/ok"})").status, 201);
+}
+
+TEST_F(MonolithTest, SlugsAreCaseSensitive) {
+  create({{"url", "https://mesos.apache.org/"}, {"slug", "Mesos"}});
+  create({{"url", "https://example.com/lower"}, {"slug", "mesos"}});
+  EXPECT_EQ(get("/Mesos").header("Location"), "https://mesos.apache.org/");
+  EXPECT_EQ(get("/mesos").header("Location"), "https://example.com/lower");
+  EXPECT_EQ(get("/MESOS").status, 404);
+  EXPECT_EQ(get("/api/links/MESOS").status, 404);
+  const auto taken = post_json("/api/links", R"({"url":"https://example.com/","slug":"Mesos"})");
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_NE(taken.body.find("case-sensitive"), std::string::npos) << taken.body;
+  const auto bad = post_json("/api/links", R"({"url":"https://example.com/","slug":"M\u00e9sos"})");
+  EXPECT_EQ(error_code(bad), "invalid_slug");
+  EXPECT_NE(bad.body.find("case-sensitive"), std::string::npos) << bad.body;
+  // Reserved words are refused in any case: /API is not a link either.
+  const auto reserved = post_json("/api/links", R"({"url":"https://example.com/","slug":"API"})");
+  EXPECT_EQ(error_code(reserved), "slug_reserved");
+}
+
 }  // namespace
 }  // namespace kurz::testing

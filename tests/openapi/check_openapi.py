@@ -260,6 +260,20 @@ def check_redirect(ctx, resp):
     return [] if loc == ctx.get("code_url") else [f"Location {loc!r} != {ctx.get('code_url')!r}"]
 
 
+def check_location(want):
+    def check(ctx, resp):
+        loc = resp.header("location")
+        return [] if loc == want else [f"Location {loc!r} != {want!r}"]
+    return check
+
+
+def check_expired(want):
+    def check(ctx, resp):
+        got = (resp.json or {}).get("expired")
+        return [] if got is want else [f"expired {got!r}, expected {want!r}"]
+    return check
+
+
 def check_allow(*methods):
     def check(ctx, resp):
         allow = {m.strip().upper() for m in (resp.header("allow") or "").split(",")}
@@ -306,6 +320,7 @@ def build_scenarios():
     svg, png = ("GET", "/qr/{code}.svg"), ("GET", "/qr/{code}.png")
     static = ("GET", "/static/{path}")
     target = "https://example.com/kurz/openapi-check?x=1"
+    idn_target = "https://b\u00fccher.example/stra\u00dfe?q=\u00fc"
     return [
         # Set-up: the links the other scenarios use.
         S("create", links, 201, body=lambda c: {"url": target, "slug": c["slug"]},
@@ -318,11 +333,18 @@ def build_scenarios():
                           "expiresAt": c["expires_at"]},
           save=save_code("code_exp")),
         S("create without slug", links, 201, body={"url": "https://example.com/generated"}),
+        S("create IDN", links, 201, body={"url": idn_target},
+          check=lambda c, r: [] if (r.json or {}).get("url") == idn_target else ["url changed"],
+          save=save_code("code_idn")),
         # POST /api/links errors.
         S("slug taken", links, 409, body=lambda c: {"url": target, "slug": c["slug"]},
           error="slug_taken"),
         S("malformed JSON", links, 400, raw=b'{"url": ', error="invalid_json"),
         S("not an object", links, 400, raw=b'["https://example.com/"]', error="invalid_request"),
+        S("unknown field", links, 400, body={"url": target, "slg": "typo"},
+          error="unknown_field"),
+        S("IDN host without an A-label", links, 400, body={"url": "https://a\u2603b.example/"},
+          error="invalid_url"),
         S("url missing", links, 400, body={"slug": "no-url-here"}, error="invalid_request"),
         S("url wrong type", links, 400, body={"url": 42}, error="invalid_request"),
         S("javascript: url", links, 400, body={"url": "javascript:alert(1)"},
@@ -353,10 +375,12 @@ def build_scenarios():
         S("limit not a number", lst, 400, query={"limit": "ten"}, error="invalid_parameter"),
         S("forged cursor", lst, 400, query={"cursor": "not-a-cursor!"}, error="invalid_cursor"),
         # GET /api/links/{code}.
-        S("get", get_link, 200, path=link),
+        S("get", get_link, 200, path=link, check=check_expired(False)),
         S("unknown code", get_link, 404, path="/api/links/{missing}", error="not_found"),
         # GET /{code}.
         S("redirect", follow, 302, path="/{code}", check=check_redirect),
+        S("redirect IDN as a URI", follow, 302, path="/{code_idn}",
+          check=check_location("https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC")),
         S("unknown code", follow, 404, path="/{missing}"),
         # Stats.
         S("stats", stats, 200, path="/api/stats/{code}", check=check_stats),
@@ -406,6 +430,9 @@ def build_scenarios():
           raw=b"", error="method_not_allowed", check=check_allow("GET")),
         # Needs the expiring link's expiry to have passed: the runner waits for it.
         S("expired", follow, 410, path="/{code_exp}"),
+        S("expired", svg, 410, path="/qr/{code_exp}.svg", error="gone"),
+        S("expired", png, 410, path="/qr/{code_exp}.png", error="gone"),
+        S("expired link", get_link, 200, path="/api/links/{code_exp}", check=check_expired(True)),
     ]
 
 

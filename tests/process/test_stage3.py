@@ -1,6 +1,7 @@
 """Stages 2 and 3 against a real Redis: several instances of every service share one Redis,
 Redis goes away and comes back while requests run, and a stats worker is SIGKILLed mid-stream
 without a click being lost or counted twice."""
+import datetime
 import json
 import os
 import random
@@ -111,6 +112,37 @@ class InstancesShareRedisTest(Stage3Case):
         self.assertEqual(request(a, "GET", "/" + link["code"])[0], 302)
         for instance in (a, b):
             wait_for(lambda: stats_total(instance, link["code"]) == 2, 10, "stage 2 stats")
+
+    def test_the_edges_are_the_same_in_stage_3_and_stage_2(self):
+        # Issue 20: Location as a URI, expired everywhere, unknown members refused, by the
+        # stage 3 services and the stage 2 monolith alike (one shared implementation).
+        links, redirect, qr = self.start("links"), self.start("redirect"), self.start("qr")
+        monolith = self.start("monolith")
+        target = "https://b\u00fccher.example/stra\u00dfe?q=\u00fc&r=%C3%A4"
+        uri = "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC&r=%C3%A4"
+        expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)
+        status, _, data = request(links, "POST", "/api/links", json.dumps(
+            {"url": target, "slug": "edges", "expiresAt": expires.strftime("%Y-%m-%dT%H:%M:%SZ")}),
+            JSON)
+        self.assertEqual(status, 201, data)
+        self.assertEqual(json.loads(data)["url"], target)
+        self.assertIs(json.loads(data)["expired"], False)
+        for instance in (redirect, monolith):
+            status, headers, _ = request(instance, "GET", "/edges")
+            self.assertEqual((status, headers["Location"]), (302, uri))
+        for instance in (links, monolith):
+            status, _, data = request(instance, "POST", "/api/links",
+                                      json.dumps({"url": target, "slg": "typo"}), JSON)
+            self.assertEqual((status, json.loads(data)["error"]["code"]), (400, "unknown_field"))
+        wait_for(lambda: request(redirect, "GET", "/edges")[0] == 410, 10, "the expiry")
+        self.assertEqual(request(monolith, "GET", "/edges")[0], 410)
+        for instance in (qr, monolith):
+            for path in ("/qr/edges.svg", "/qr/edges.png"):
+                status, _, data = request(instance, "GET", path)
+                self.assertEqual((status, json.loads(data)["error"]["code"]), (410, "gone"))
+        for instance in (links, monolith):
+            self.assertIs(json.loads(request(instance, "GET", "/api/links/edges")[2])["expired"],
+                          True)
 
     def test_web_needs_no_redis(self):
         web = self.start("web", REDIS_URL="")

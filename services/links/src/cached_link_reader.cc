@@ -35,9 +35,9 @@ common::Result<std::optional<Link>> CachedLinkReader::find(std::string_view code
     entries_.erase(key);  // deleted: forget it here too
     return found;
   }
-  // The target is checked once, as the link enters the cache, not on every hit.
+  // The target is checked and encoded once, as the link enters the cache, not on every hit.
   auto& link = *found.value();
-  if (!link.target_valid) link.target_valid = !validate_url(link.url);
+  if (!link.target_valid) prepare_target(link);
   if (entries_.size() >= capacity_ && entries_.count(key) == 0) {
     entries_.erase(entries_.begin());  // bounded: drop some other entry
   }

@@ -50,7 +50,8 @@ common::Result<Link> LinkService::create(const CreateLink& request) {
   if (!inserted.ok()) return inserted.error();
   if (!inserted.value()) {
     return Error{ErrorKind::Conflict, "slug_taken",
-                 "the short code '" + link.code + "' is already taken"};
+                 "the short code '" + link.code +
+                     "' is already taken (codes are case-sensitive: this exact spelling)"};
   }
   return link;
 }

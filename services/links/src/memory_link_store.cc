@@ -30,7 +30,7 @@ common::Result<bool> MemoryLinkStore::insert(const Link& link) {
   if (by_code_.count(link.code) != 0) return false;
   const Sequence sequence = ++last_sequence_;
   const auto node = by_sequence_.emplace(sequence, link).first;
-  node->second.target_valid = !validate_url(link.url);  // once, not on every redirect
+  prepare_target(node->second);  // checked and encoded once, not on every redirect
   by_code_.emplace(node->second.code, sequence);
   return true;
 }

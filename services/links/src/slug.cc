@@ -99,7 +99,8 @@ std::optional<Error> validate_slug(std::string_view slug) {
   }
   if (!has_valid_alphabet(slug)) {
     return Error{ErrorKind::Invalid, "invalid_slug",
-                 "a custom slug may only contain letters, digits, '-' and '_'"};
+                 "a custom slug may only contain letters, digits, '-' and '_' (letters are "
+                 "case-sensitive: 'Mesos' and 'mesos' are two different links)"};
   }
   if (!is_alnum(slug[0])) {
     return Error{ErrorKind::Invalid, "invalid_slug",
@@ -107,7 +108,9 @@ std::optional<Error> validate_slug(std::string_view slug) {
   }
   if (is_reserved(slug)) {
     return Error{ErrorKind::Invalid, "slug_reserved",
-                 "'" + std::string(slug) + "' is reserved and cannot be used as a custom slug"};
+                 "'" + std::string(slug) +
+                     "' is reserved and cannot be used as a custom slug (reserved words are "
+                     "refused in any case)"};
   }
   return std::nullopt;
 }

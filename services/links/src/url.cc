@@ -1,5 +1,9 @@
 #include "kurz/links/url.h"
 
+#include <idn2.h>
+
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "kurz/common/utf8.h"
@@ -55,6 +59,62 @@ bool is_host_char(char c) {
          static_cast<unsigned char>(c) >= 0x80;
 }
 
+int hex_value(char c) {
+  if (is_digit(c)) return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return c - 'A' + 10;
+}
+
+bool is_ascii(std::string_view s) {
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+// %XX sequences decoded; a '%' not followed by two hex digits is kept as it is.
+std::string percent_decoded(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
+      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// The A-label form of a reg-name with non-ASCII characters (IDNA 2008, UTS #46 non-transitional
+// mapping: what browsers do); percent-encoded octets in it are decoded first. nullopt when it has
+// none (a host that is no domain name, or one whose labels IDNA refuses).
+std::optional<std::string> a_label_host(std::string_view host) {
+  const std::string decoded = percent_decoded(host);
+  if (!common::is_valid_utf8(decoded) || decoded.find('\0') != std::string::npos) {
+    return std::nullopt;
+  }
+  char* ascii = nullptr;
+  const int rc = idn2_lookup_u8(reinterpret_cast<const std::uint8_t*>(decoded.c_str()),
+                                reinterpret_cast<std::uint8_t**>(&ascii),
+                                IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  if (rc != IDN2_OK || ascii == nullptr) {
+    idn2_free(ascii);
+    return std::nullopt;
+  }
+  std::string result(ascii);
+  idn2_free(ascii);
+  // A host name in a URI: letters, digits, '-', '.' (and '_', '~' which some hosts use).
+  if (result.empty()) return std::nullopt;
+  for (const char c : result) {
+    if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '.' && c != '_' && c != '~') {
+      return std::nullopt;
+    }
+  }
+  return result;
+}
+
 std::optional<Error> validate_port(std::string_view port) {
   if (port.empty() || port.size() > 5) return invalid("the URL's port must be between 1 and 65535");
   unsigned value = 0;
@@ -66,7 +126,8 @@ std::optional<Error> validate_port(std::string_view port) {
   return std::nullopt;
 }
 
-std::optional<Error> validate_authority(std::string_view authority) {
+// `idna`: a non-ASCII host must have an A-label (the rule for new links).
+std::optional<Error> validate_authority(std::string_view authority, bool idna) {
   if (authority.find('\\') != std::string_view::npos) {
     return invalid("the URL's host part must not contain a backslash");
   }
@@ -102,14 +163,51 @@ std::optional<Error> validate_authority(std::string_view authority) {
     for (const char c : host) {
       if (!is_host_char(c)) return invalid("the URL's host name is not valid");
     }
+    if (idna && !is_ascii(host) && !a_label_host(host)) {
+      return invalid("the URL's host is not a valid internationalised domain name (IDNA)");
+    }
   }
   if (has_port) return validate_port(port);
   return std::nullopt;
 }
 
-}  // namespace
+// Appends `part` with every byte that `allowed` refuses percent-encoded; a '%' that starts a
+// valid %XX stays (already encoded, never encoded twice), any other '%' becomes %25.
+template <typename Allowed>
+void append_encoded(std::string& out, std::string_view part, Allowed allowed) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    const char c = part[i];
+    if (c == '%' && i + 2 < part.size() && is_hex(part[i + 1]) && is_hex(part[i + 2])) {
+      out.push_back('%');
+      continue;
+    }
+    if (c != '%' && allowed(c)) {
+      out.push_back(c);
+      continue;
+    }
+    const auto b = static_cast<unsigned char>(c);
+    out.push_back('%');
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0x0F]);
+  }
+}
 
-std::optional<Error> validate_url(std::string_view url) {
+bool is_unreserved(char c) {
+  return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+bool is_sub_delim(char c) {
+  return c == '!' || c == '$' || c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' ||
+         c == '+' || c == ',' || c == ';' || c == '=';
+}
+// pchar (RFC 3986 §3.3) less pct-encoded, which append_encoded handles.
+bool is_pchar(char c) { return is_unreserved(c) || is_sub_delim(c) || c == ':' || c == '@'; }
+bool is_path_char(char c) { return is_pchar(c) || c == '/'; }
+bool is_query_char(char c) { return is_pchar(c) || c == '/' || c == '?'; }
+bool is_userinfo_char(char c) { return is_unreserved(c) || is_sub_delim(c) || c == ':'; }
+bool is_reg_name_char(char c) { return is_unreserved(c) || is_sub_delim(c); }
+
+std::optional<Error> check_url(std::string_view url, bool idna) {
   if (url.empty()) return invalid("a URL is required");
   if (url.size() > kMaxUrlBytes) {
     return invalid("the URL is too long: at most " + std::to_string(kMaxUrlBytes) +
@@ -140,7 +238,68 @@ std::optional<Error> validate_url(std::string_view url) {
   }
   rest.remove_prefix(2);
   const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  return validate_authority(authority);
+  return validate_authority(authority, idna);
+}
+
+}  // namespace
+
+std::optional<Error> validate_url(std::string_view url) { return check_url(url, true); }
+
+std::optional<std::string> to_uri(std::string_view url) {
+  // Not validate_url: a link stored before hosts needed an A-label still redirects (below).
+  if (check_url(url, false)) return std::nullopt;
+  // validate_url has checked the shape: scheme "://" authority [path] ["?" query] ["#" fragment].
+  const std::size_t authority_start = url.find("://") + 3;
+  const std::size_t authority_end = std::min(url.find_first_of("/?#", authority_start), url.size());
+  std::string out;
+  out.reserve(url.size() + 16);
+  out.append(url.substr(0, authority_start));  // the scheme, ASCII letters as validated
+
+  std::string_view authority = url.substr(authority_start, authority_end - authority_start);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    append_encoded(out, authority.substr(0, at), is_userinfo_char);
+    out.push_back('@');
+    authority.remove_prefix(at + 1);
+  }
+  if (!authority.empty() && authority.front() == '[') {
+    out.append(authority);  // an IPv6 literal and its port: ASCII, as validated
+  } else {
+    const auto colon = authority.find(':');
+    const std::string_view host = authority.substr(0, colon);
+    if (is_ascii(host)) {
+      append_encoded(out, host, is_reg_name_char);
+    } else if (const auto a_label = a_label_host(host)) {
+      out.append(*a_label);
+    } else {  // no A-label (a link from before the rule): its UTF-8, percent-encoded (RFC 3986)
+      append_encoded(out, host, is_reg_name_char);
+    }
+    if (colon != std::string_view::npos) out.append(authority.substr(colon));  // ":" port
+  }
+
+  std::string_view rest = url.substr(authority_end);
+  const auto hash = rest.find('#');
+  const std::string_view before_fragment = rest.substr(0, hash);
+  const auto question = before_fragment.find('?');
+  append_encoded(out, before_fragment.substr(0, question), is_path_char);
+  if (question != std::string_view::npos) {
+    out.push_back('?');
+    append_encoded(out, before_fragment.substr(question + 1), is_query_char);
+  }
+  if (hash != std::string_view::npos) {
+    out.push_back('#');
+    append_encoded(out, rest.substr(hash + 1), is_query_char);  // a second '#' is encoded
+  }
+  return out;
+}
+
+void prepare_target(Link& link) {
+  auto uri = to_uri(link.url);
+  link.target_valid = uri.has_value();
+  if (uri && *uri != link.url) {
+    link.location = std::move(*uri);
+  } else {
+    link.location.clear();
+  }
 }
 
 }  // namespace kurz::links

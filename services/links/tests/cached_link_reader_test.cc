@@ -109,6 +109,34 @@ TEST(CachedLinkReaderTargets, TheTargetIsCheckedAsTheLinkEntersTheCache) {
   EXPECT_FALSE(store.find("good").value()->target_valid);
 }
 
+// A store that hands out an internationalised target as stored (like Redis).
+class IdnStore final : public LinkReader {
+ public:
+  common::Result<std::optional<Link>> find(std::string_view code) const override {
+    return std::optional<Link>(Link{std::string(code),
+                                    "https://b\xC3\xBC"
+                                    "cher.example/\xC3\xBC",
+                                    common::TimePoint{},
+                                    {}});
+  }
+};
+
+TEST(CachedLinkReaderTargets, TheLocationIsEncodedOnceAsTheLinkEntersTheCache) {
+  const IdnStore store;
+  common::ManualClock clock{common::TimePoint(std::chrono::hours(500000))};
+  CachedLinkReader cache{store, clock, std::chrono::seconds(30), 10};
+  for (int visit = 0; visit < 2; ++visit) {  // the miss, then the hit
+    const auto link = cache.find("idn").value();
+    EXPECT_EQ(link->url,
+              "https://b\xC3\xBC"
+              "cher.example/\xC3\xBC")
+        << visit;
+    EXPECT_EQ(link->location, "https://xn--bcher-kva.example/%C3%BC") << visit;
+  }
+  EXPECT_EQ(cache.misses(), 1U);
+  EXPECT_TRUE(store.find("idn").value()->location.empty());
+}
+
 TEST(MemoryLinkStoreTargets, TheTargetIsCheckedOnInsert) {
   MemoryLinkStore store;
   ASSERT_TRUE(store.insert(Link{"good", "https://example.com/", common::TimePoint{}, {}}).value());

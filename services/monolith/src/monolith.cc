@@ -25,6 +25,7 @@ struct Monolith::Services {
 Monolith::Monolith(const Settings& settings, const common::Clock& clock, platform::Metrics& metrics,
                    Backend backend)
     : settings_(settings),
+      clock_(clock),
       metrics_(metrics),
       backend_(backend),
       services_(std::make_unique<Services>(backend_, clock)) {}
@@ -35,7 +36,8 @@ void Monolith::add_routes(platform::Router& router) {
   links::http::add_routes(router, services_->links, metrics_,
                           {settings_.public_base_url, settings_.api_key, &backend_.limiter});
   stats::http::add_routes(router, services_->stats);
-  qr::http::add_routes(router, backend_.redirect_links, metrics_, settings_.public_base_url);
+  qr::http::add_routes(router, backend_.redirect_links, clock_, metrics_,
+                       settings_.public_base_url);
   web::http::add_routes(router);
   redirect::http::add_routes(router, services_->redirector, metrics_);
 }

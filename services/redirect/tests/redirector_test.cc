@@ -118,5 +118,29 @@ TEST_F(RedirectorTest, StoredTargetsThatAreNotHttpUrlsNeverReachLocation) {
   EXPECT_TRUE(sink_.events.empty());
 }
 
+// A reader that hands out links as stored (like Redis without the cache): nothing prepared.
+class RawReader final : public links::LinkReader {
+ public:
+  common::Result<std::optional<links::Link>> find(std::string_view code) const override {
+    return std::optional<links::Link>(links::Link{std::string(code),
+                                                  "https://b\xC3\xBC"
+                                                  "cher.example/\xE2\x82\xAC?q=%zz",
+                                                  kStart, std::nullopt});
+  }
+};
+
+TEST_F(RedirectorTest, LocationIsAUriWhetherOrNotTheReaderPreparedTheLink) {
+  const std::string want = "https://xn--bcher-kva.example/%E2%82%AC?q=%25zz";
+  ASSERT_TRUE(store_.insert({"idn",
+                             "https://b\xC3\xBC"
+                             "cher.example/\xE2\x82\xAC?q=%zz",
+                             kStart, std::nullopt}));
+  EXPECT_EQ(redirector_.resolve("idn", "", "").value(), want);  // prepared on insert
+  EXPECT_EQ(redirector_.resolve("abc", "", "").value(), "https://example.com/a");
+  const RawReader raw;
+  Redirector unprepared{raw, sink_, clock_};
+  EXPECT_EQ(unprepared.resolve("idn", "", "").value(), want);  // prepared here, per visit
+}
+
 }  // namespace
 }  // namespace kurz::redirect

@@ -59,7 +59,8 @@ platform::Reply json_reply(int status, const nlohmann::json& body) {
 }
 
 std::optional<platform::Reply> parse_json_object(const platform::Request& request,
-                                                 nlohmann::json& out) {
+                                                 nlohmann::json& out,
+                                                 std::initializer_list<std::string_view> fields) {
   const auto content_type = request.header("Content-Type");
   if (!content_type || !is_json_media_type(*content_type)) {
     return platform::Reply::error(415, "unsupported_media_type",
@@ -74,6 +75,20 @@ std::optional<platform::Reply> parse_json_object(const platform::Request& reques
   }
   if (!out.is_object()) {
     return platform::Reply::error(400, "invalid_request", "the request body must be a JSON object");
+  }
+  for (const auto& member : out.items()) {
+    bool known = false;
+    for (const auto field : fields) known = known || member.key() == field;
+    if (known) continue;
+    std::string names;
+    for (const auto field : fields) {
+      if (!names.empty()) names += ", ";
+      names.append(field);
+    }
+    // The name is shown as valid UTF-8 (it is: the body was checked) and bounded.
+    return platform::Reply::error(400, "unknown_field",
+                                  "'" + common::sanitize_utf8(member.key(), 64) +
+                                      "' is not a field; the fields are " + names);
   }
   return std::nullopt;
 }

@@ -30,7 +30,9 @@ std::optional<std::string> optional_string(const nlohmann::json& body, const cha
 // Decodes the create request; returns the reply to send instead when the body is not usable.
 std::optional<Reply> decode_create(const Request& request, CreateLink& out) {
   nlohmann::json body;
-  if (auto error = service::parse_json_object(request, body)) return error;
+  if (auto error = service::parse_json_object(request, body, {"url", "slug", "expiresAt"})) {
+    return error;
+  }
   std::optional<Reply> error;
   auto url = optional_string(body, "url", error);
   if (error) return error;
@@ -58,9 +60,10 @@ std::optional<Reply> check_rate(RateLimiter* limiter, std::string_view client) {
   if (!decision.ok()) return service::error_reply(decision.error());
   if (decision.value().allowed) return std::nullopt;
   const auto seconds = (decision.value().retry_after.count() + 999) / 1000;
-  auto reply = Reply::error(
-      429, "rate_limited",
-      "too many links created from this address; try again in " + std::to_string(seconds) + " s");
+  auto reply =
+      Reply::error(429, "rate_limited",
+                   "too many create attempts from this address (successful or not); try again in " +
+                       std::to_string(seconds) + " s");
   reply.with_header("Retry-After", std::to_string(seconds));
   return reply;
 }
@@ -91,13 +94,15 @@ void add_cache_metrics(platform::Metrics& metrics, const CachedLinkReader& cache
   });
 }
 
-nlohmann::json to_json(const Link& link, const std::string& public_base_url) {
+nlohmann::json to_json(const Link& link, const std::string& public_base_url,
+                       common::TimePoint now) {
   return {{"code", link.code},
           {"url", link.url},
           {"shortUrl", public_base_url + "/" + link.code},
           {"createdAt", common::format_rfc3339(link.created_at)},
           {"expiresAt", link.expires_at ? nlohmann::json(common::format_rfc3339(*link.expires_at))
-                                        : nlohmann::json(nullptr)}};
+                                        : nlohmann::json(nullptr)},
+          {"expired", link.expired_at(now)}};
 }
 
 void add_routes(platform::Router& router, LinkService& service, platform::Metrics& metrics,
@@ -116,32 +121,34 @@ void add_routes(platform::Router& router, LinkService& service, platform::Metric
 
   auto& limited = prometheus::BuildCounter()
                       .Name("kurz_links_rate_limited_total")
-                      .Help("Link creations refused by the per-client rate limit.")
+                      .Help("Link create attempts refused by the per-client rate limit.")
                       .Register(metrics.registry())
                       .Add({});
 
-  router.post(
-      "/api/links", [&service, &generated, &custom, &limited, options](const Request& request) {
-        // A request with the API key is the operator's (seeding a load test through a shared
-        // balancer, a bulk import): the per-client creation limit is for everyone else.
-        const bool with_key =
-            !options.api_key.empty() && !service::require_api_key(request, options.api_key);
-        if (!with_key) {
-          if (auto refused = check_rate(options.limiter, request.client_ip())) {
-            limited.Increment();
-            return std::move(*refused);
-          }
-        }
-        CreateLink create;
-        if (auto error = decode_create(request, create)) return std::move(*error);
-        const bool is_custom = create.slug.has_value();
-        auto link = service.create(create);
-        if (!link.ok()) return service::error_reply(link.error());
-        (is_custom ? custom : generated).Increment();
-        auto reply = service::json_reply(201, to_json(link.value(), options.public_base_url));
-        reply.with_header("Location", "/api/links/" + link.value().code);
-        return reply;
-      });
+  router.post("/api/links",
+              [&service, &generated, &custom, &limited, options](const Request& request) {
+                // A request with the API key is the operator's (seeding a load test through a
+                // shared balancer, a bulk import): the per-client creation limit is for everyone
+                // else.
+                const bool with_key =
+                    !options.api_key.empty() && !service::require_api_key(request, options.api_key);
+                if (!with_key) {
+                  if (auto refused = check_rate(options.limiter, request.client_ip())) {
+                    limited.Increment();
+                    return std::move(*refused);
+                  }
+                }
+                CreateLink create;
+                if (auto error = decode_create(request, create)) return std::move(*error);
+                const bool is_custom = create.slug.has_value();
+                auto link = service.create(create);
+                if (!link.ok()) return service::error_reply(link.error());
+                (is_custom ? custom : generated).Increment();
+                auto reply = service::json_reply(
+                    201, to_json(link.value(), options.public_base_url, service.clock().now()));
+                reply.with_header("Location", "/api/links/" + link.value().code);
+                return reply;
+              });
 
   router.get("/api/links", [&service, options](const Request& request) {
     if (auto denied = service::require_api_key(request, options.api_key)) return std::move(*denied);
@@ -154,8 +161,9 @@ void add_routes(platform::Router& router, LinkService& service, platform::Metric
     const auto page = service.list(query);
     if (!page.ok()) return service::error_reply(page.error());
     nlohmann::json items = nlohmann::json::array();
+    const auto now = service.clock().now();
     for (const auto& link : page.value().items) {
-      items.push_back(to_json(link, options.public_base_url));
+      items.push_back(to_json(link, options.public_base_url, now));
     }
     const auto& next = page.value().next_cursor;
     return service::json_reply(
@@ -166,7 +174,8 @@ void add_routes(platform::Router& router, LinkService& service, platform::Metric
   router.get("/api/links/:code", [&service, options](const Request& request) {
     const auto link = service.get(request.param("code"));
     if (!link.ok()) return service::error_reply(link.error());
-    return service::json_reply(200, to_json(link.value(), options.public_base_url));
+    return service::json_reply(
+        200, to_json(link.value(), options.public_base_url, service.clock().now()));
   });
 
   router.del("/api/links/:code", [&service, &deleted, options](const Request& request) {

@@ -20,6 +20,10 @@ struct Link {
   // the cache. The redirect then serves it without checking again on every visit. Not part of
   // the link's identity.
   bool target_valid = false;
+  // Set with target_valid (prepare_target): the target as a URI for Location when it differs from
+  // `url` (non-ASCII, characters a URI cannot carry); empty when `url` is already one. Derived,
+  // never stored; not part of the link's identity.
+  std::string location = {};
 
   // True from the instant `expires_at` is reached (inclusive) onwards.
   bool expired_at(TimePoint now) const { return expires_at.has_value() && now >= *expires_at; }

@@ -41,6 +41,9 @@ class LinkService {
   // Deletes a link. NotFound when there is none.
   common::Result<void> remove(std::string_view code);
 
+  // The service's clock: what "expired" is measured against.
+  const common::Clock& clock() const { return clock_; }
+
  private:
   common::Result<Link> create_generated(Link link);
 

@@ -1,7 +1,11 @@
 #pragma once
-// Rate limiting of link creation per client, in fixed windows: at most `limit` creations per
-// client per `window`. The memory limiter counts per instance (stage 1); the Redis one counts
-// across every instance (stages 2 and 3), which is what a limit behind a load balancer needs.
+// Rate limiting of link creation per client, in fixed windows: at most `limit` create attempts
+// per client per `window`. Every attempt counts, successful or not (400, 409, 415, and the 429s
+// themselves): a failed attempt costs the server as much as a good one and costs the client
+// nothing, so a limit on successes alone would let one client probe slugs (409) or hammer the
+// validation without end. A user who mistypes a few times stays far below the budget. The memory
+// limiter counts per instance (stage 1); the Redis one counts across every instance (stages 2 and
+// 3), which is what a limit behind a load balancer needs.
 
 #include <chrono>
 #include <cstdint>

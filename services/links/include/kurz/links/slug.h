@@ -13,7 +13,9 @@ inline constexpr std::size_t kMaxSlugLength = 64;
 
 // True when `code` has the shape of a short code: 3..64 characters of [A-Za-z0-9_-], starting
 // with a letter or digit. Every stored code has this shape, so anything else can be answered
-// "not found" without asking the store. Codes are case-sensitive.
+// "not found" without asking the store. Codes are case-sensitive, custom slugs included (as at
+// Bitly): generated codes are base62, where "aB3" and "ab3" are two codes, so a slug cannot be
+// case-insensitive without also folding those; "Mesos" and "mesos" are two links.
 bool is_well_formed_code(std::string_view code);
 
 // True when `word` is a top-level path the application serves itself ("api", "health", "qr",

@@ -59,6 +59,7 @@ class Monolith {
  private:
   struct Services;
   Settings settings_;
+  const common::Clock& clock_;
   platform::Metrics& metrics_;
   Backend backend_;
   std::unique_ptr<Services> services_;

@@ -2,9 +2,11 @@
 // The adapter layer's shared vocabulary: domain errors to HTTP (the one place that maps kinds to
 // status codes), JSON bodies in and out, and the API key check.
 
+#include <initializer_list>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "kurz/common/error.h"
 #include "kurz/platform/http.h"
@@ -20,9 +22,12 @@ platform::Reply json_reply(int status, const nlohmann::json& body);
 
 // Parses the body of a JSON API request into a JSON object. On failure returns the reply to send:
 // 415 unless Content-Type is application/json, 400 invalid_json for a malformed body (or one
-// that is not valid UTF-8), 400 invalid_request when the top level is not an object.
+// that is not valid UTF-8), 400 invalid_request when the top level is not an object, 400
+// unknown_field naming the first member that is not one of `fields` (a typo such as "slg" must
+// not be ignored silently).
 std::optional<platform::Reply> parse_json_object(const platform::Request& request,
-                                                 nlohmann::json& out);
+                                                 nlohmann::json& out,
+                                                 std::initializer_list<std::string_view> fields);
 
 // When `api_key` is non-empty, the request must carry it as "Authorization: Bearer <key>" or
 // "X-API-Key: <key>"; otherwise returns a 401 reply. Compared in constant time.

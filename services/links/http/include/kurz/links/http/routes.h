@@ -29,7 +29,8 @@ RateLimit read_rate_limit(platform::EnvReader& env);
 // kurz_link_cache_{hits,misses,stale_served}_total for a service's link cache.
 void add_cache_metrics(platform::Metrics& metrics, const CachedLinkReader& cache);
 
-// {"code","url","shortUrl","createdAt","expiresAt"} as the API returns a link.
-nlohmann::json to_json(const Link& link, const std::string& public_base_url);
+// {"code","url","shortUrl","createdAt","expiresAt","expired"} as the API returns a link;
+// "expired" is true from `expiresAt` on (measured at `now`), when the short URL answers 410.
+nlohmann::json to_json(const Link& link, const std::string& public_base_url, common::TimePoint now);
 
 }  // namespace kurz::links::http
