@@ -239,5 +239,17 @@ fi
   echo
   echo "Command: \`bench/haproxy-tuning.sh --rounds $rounds --duration $duration --connections $conns --cpu $cpu$( ((callgrind)) && echo ' --callgrind')\`; load average at the start $loadavg0, at the end $(cut -d' ' -f1-3 /proc/loadavg); $(haproxy -v | head -n 1 | awk '{ print "HAProxy", $3 }'); commit $(git -C "$KURZ_ROOT" rev-parse --short HEAD 2>/dev/null)"
 } >"$run_dir/table.md"
+echo "bench/haproxy-tuning.sh --rounds $rounds --duration $duration --connections $conns --cpu $cpu$( ((callgrind)) && echo ' --callgrind')" >"$run_dir/command.txt"
+for name in "${order[@]}"; do
+  # shellcheck disable=SC2086 # the values are words
+  jq -n --arg name "$name" --arg lines "${variant[$name]}" --arg us "${us[$name]}" --arg rps "${rps[$name]}" \
+    --arg ratios "${ratios[$name]}" --arg ir "${ir[$name]:-}" '
+    def nums(s): [s | split(" ")[] | select(. != "") | tonumber];
+    {variant: $name, lines: $lines, haproxy_us_per_request: nums($us), rps: nums($rps),
+     ratio_to_base: nums($ratios), instructions_per_request: (if $ir == "" then null else ($ir | tonumber) end)}'
+done | jq -s --arg load0 "$loadavg0" --arg load1 "$(cut -d' ' -f1-3 /proc/loadavg)" \
+  --arg commit "$(git -C "$KURZ_ROOT" rev-parse --short HEAD 2>/dev/null)" \
+  '{experiment: "haproxy-tuning", load_average_start: $load0, load_average_end: $load1, commit: $commit, variants: .}' \
+  >"$run_dir/results.json"
 cat "$run_dir/table.md"
 say "results in ${run_dir#"$KURZ_ROOT"/}: table.md"

@@ -23,8 +23,8 @@ for run in "$@"; do
   rm -rf "$dest"
   mkdir -p "$dest"
   cp "$run"/table.md "$run"/results.json "$run"/command.txt "$dest"/
-  cp "$run"/*.png "$run"/*.dat "$run"/*.yml "$dest"/
-  for f in "$run"/*.haproxy.csv "$run"/*.docker-stats.txt "$run"/*.perf.txt "$run"/*.redis.txt; do
+  for f in "$run"/*.png "$run"/*.dat "$run"/*.yml "$run"/*.cfg "$run"/*.haproxy.csv \
+    "$run"/*.docker-stats.txt "$run"/*.perf.txt "$run"/*.redis.txt; do
     [[ -e $f ]] && cp "$f" "$dest"/
   done
   echo "$name" >"$dest/run.txt"
