@@ -195,8 +195,8 @@ class FailoverTest(SentinelCase):
                 thread.join()
         codes = {}
         for _, data, _ in failed:
-            code = json.loads(data)["error"]["code"]
-            codes[code] = codes.get(code, 0) + 1
+            kind = json.loads(data)["error"]["code"]
+            codes[kind] = codes.get(kind, 0) + 1
         print("\nfailover: %d creates acknowledged, %d refused %s, %d redirects served, %d failed"
               % (len(acked), len(failed), codes, served[0], len(redirect_errors)), file=sys.stderr)
         self.assertLess(back_after, 10.0, "writes back within 10 s of the kill")
@@ -207,6 +207,7 @@ class FailoverTest(SentinelCase):
         # The sentinel names the replica as the primary now; every acknowledged link is there.
         master = resp(self.sentinel.port, "SENTINEL", "get-master-addr-by-name", "kurz")
         self.assertIn(str(self.replica.port).encode(), master)
+        self.assertEqual(integer(resp(self.replica.port, "EXISTS", "kurz:link:" + code)), 1)
         missing = [c for c, _ in acked
                    if integer(resp(self.replica.port, "EXISTS", "kurz:link:" + c)) != 1]
         self.assertEqual(missing, [], "acknowledged links lost in the failover")
@@ -216,8 +217,12 @@ class FailoverTest(SentinelCase):
         # counts are one script, so a failover keeps or loses them together and a lost apply is
         # applied again from the stream on the new primary).
         total = served[0] + 1
-        wait_for(lambda: self.stats_total(stats, code) == total, 20,
-                 "stats total %d (served) after the failover" % total)
+        try:
+            wait_for(lambda: self.stats_total(stats, code) == total, 20, "the clicks counted")
+        except AssertionError:
+            self.fail("stats total %s, redirects served %d (%s; ready %s; stats log %s)" % (
+                self.stats_total(stats, code), total, request(stats, "GET", "/api/stats/" + code),
+                self.ready(stats), [l for l in stats.lines if l.get("level") in ("warn", "error")][-5:]))
         time.sleep(1.0)  # a late double would show now
         self.assertEqual(self.stats_total(stats, code), total)
 
