@@ -4,7 +4,8 @@
 #   docker build -f docker/redis.Dockerfile -t kurz/redis .
 # HEALTHCHECK: kurz-probe speaks HTTP, Redis speaks RESP, so the image ships redis-cli (1.0 MB with
 # its libraries) and checks with `redis-cli ping`. The same image runs the sentinels of stage3-ha
-# (docker-compose.ha.yml): entrypoint /usr/local/bin/redis-sentinel /sentinel/sentinel.conf.
+# (docker-compose.ha.yml): entrypoint /usr/local/bin/redis-sentinel /sentinel/sentinel.conf; its
+# data nodes start from /data/redis-primary.conf or /data/redis-replica.conf (unused otherwise).
 #
 # Stage "build" is IDENTICAL in every Dockerfile of docker/ (tests/docker/check_dockerfiles.py
 # checks it): it is a cache hit once any service image is built.
@@ -36,12 +37,13 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server redis-tools redis-sentinel \
  && rm -rf /var/lib/apt/lists/*
 COPY docker/rootfs.sh /usr/local/bin/kurz-rootfs
-COPY docker/redis/sentinel.conf /tmp/sentinel.conf
+COPY docker/redis/sentinel.conf docker/redis/redis-primary.conf docker/redis/redis-replica.conf /tmp/
 RUN kurz-rootfs /rootfs /usr/bin/redis-server /usr/bin/redis-cli \
  && [ "$(readlink -f /usr/bin/redis-sentinel)" = "$(readlink -f /usr/bin/redis-server)" ] \
  && ln -s redis-server /rootfs/usr/local/bin/redis-sentinel \
  && install -d -m 0750 -o 10001 -g 10001 /rootfs/data /rootfs/sentinel \
- && install -m 0640 -o 10001 -g 10001 /tmp/sentinel.conf /rootfs/sentinel/sentinel.conf
+ && install -m 0640 -o 10001 -g 10001 /tmp/sentinel.conf /rootfs/sentinel/sentinel.conf \
+ && install -m 0640 -o 10001 -g 10001 /tmp/redis-primary.conf /tmp/redis-replica.conf /rootfs/data/
 
 # Sentinel mode (`redis-server <file> --sentinel`) needs a config file it can rewrite, in a directory
 # it can write (it saves its state through a temporary file and a rename), and the image has no

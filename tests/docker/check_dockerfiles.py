@@ -56,8 +56,33 @@ def read(path):
         return f.read()
 
 
+# Compose files that are merged over another (`stack.sh up stage3-ha`: -f docker-compose.yml
+# -f docker-compose.ha.yml): checked as the merge, the way compose runs them.
+OVERRIDES = {"docker-compose.ha.yml": "docker-compose.yml"}
+
+
 def compose_files():
     return sorted(glob.glob(os.path.join(ROOT, "docker-compose*.yml")))
+
+
+def merged(base, over):
+    """Compose's merge, as far as these checks need it: maps merged key by key, the rest replaced."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = merged(base[key], value) if key in base else value
+        return out
+    return over
+
+
+def compose_docs():
+    """(name, document) of every compose file; an override merged over its base."""
+    for path in compose_files():
+        name = os.path.basename(path)
+        doc = yaml.safe_load(read(path))
+        if name in OVERRIDES:
+            doc = merged(yaml.safe_load(read(os.path.join(ROOT, OVERRIDES[name]))), doc)
+        yield name, doc
 
 
 class Dockerfiles(unittest.TestCase):
@@ -122,9 +147,7 @@ class ComposeFiles(unittest.TestCase):
     def test_compose_files(self):
         files = compose_files()
         self.assertTrue(any(f.endswith("docker-compose.stage1.yml") for f in files))
-        for path in files:
-            name = os.path.basename(path)
-            doc = yaml.safe_load(read(path))
+        for name, doc in compose_docs():
             self.assertEqual(str(doc.get("version")), "2.4", name)
             for svc, spec in doc["services"].items():
                 where = "%s: %s" % (name, svc)
@@ -144,9 +167,7 @@ class ComposeFiles(unittest.TestCase):
                     self.assertEqual(cond, {"condition": "service_healthy"}, where)
 
     def test_every_service_stops_after_its_drain(self):
-        for path in compose_files():
-            name = os.path.basename(path)
-            doc = yaml.safe_load(read(path))
+        for name, doc in compose_docs():
             for svc, spec in doc["services"].items():
                 where = "%s: %s" % (name, svc)
                 self.assertIn("stop_grace_period", spec, where)
@@ -192,13 +213,54 @@ class ComposeFiles(unittest.TestCase):
         self.assertIn("retry-on conn-failure empty-response response-timeout",
                       read(os.path.join(DOCKER, "haproxy", "common.cfg")))
 
+    def test_stage3_ha(self):
+        """Issue 19: a primary, two replicas, three sentinels (quorum 2, master kurz), each node on
+        its own volume, and every Redis user finding the primary through the sentinels."""
+        doc = dict(compose_docs())["docker-compose.ha.yml"]
+        services = doc["services"]
+        nodes = ("redis", "redis-replica-1", "redis-replica-2")
+        sentinels = ("sentinel-1", "sentinel-2", "sentinel-3")
+        for svc in nodes + sentinels:
+            self.assertIn(svc, services)
+            self.assertEqual(len(services[svc]["volumes"]), 1, svc)
+            self.assertIn(services[svc]["volumes"][0].split(":")[0], doc["volumes"], svc)
+        self.assertEqual(services["redis"]["command"][0], "/data/redis-primary.conf")
+        for i, svc in enumerate(nodes):
+            command = services[svc]["command"]
+            self.assertIn("--appendonly", command, svc)
+            self.assertEqual(command[command.index("--replica-announce-ip") + 1], svc)
+            self.assertNotIn("--replicaof", command, svc)  # in the rewritable file instead
+            if i:
+                self.assertEqual(command[0], "/data/redis-replica.conf", svc)
+        for svc in sentinels:
+            self.assertEqual(services[svc]["entrypoint"], ["/usr/local/bin/redis-sentinel"])
+            self.assertEqual(services[svc]["command"],
+                             ["/sentinel/sentinel.conf", "--sentinel", "announce-ip", svc])
+        conf = read(os.path.join(DOCKER, "redis", "sentinel.conf"))
+        self.assertIn("sentinel monitor kurz redis 6379 2\n", conf)
+        self.assertLess(conf.index("resolve-hostnames yes"), conf.index("sentinel monitor"))
+        self.assertIn("sentinel announce-hostnames yes", conf)
+        self.assertIn("port 26379", conf)
+        self.assertIn("replicaof redis 6379", read(os.path.join(DOCKER, "redis", "redis-replica.conf")))
+        dockerfile = read(os.path.join(DOCKER, "redis.Dockerfile"))
+        for needed in ("redis-sentinel", "/rootfs/sentinel/sentinel.conf", "redis-replica.conf"):
+            self.assertIn(needed, dockerfile)
+        for svc in ("links", "redirect", "stats", "qr"):
+            env = services[svc]["environment"]
+            self.assertEqual(env["REDIS_SENTINELS"], ",".join("%s:26379" % s for s in sentinels), svc)
+            self.assertEqual(env["REDIS_MASTER_NAME"], "kurz", svc)
+        self.assertIn("stage3-ha) file=docker-compose.yml stage_overrides=(-f docker-compose.ha.yml)",
+                      read(os.path.join(ROOT, "scripts", "docker", "stack.sh")))
+
     def test_docker_compose_accepts_them(self):
         exe = shutil.which("docker-compose")
         if exe is None:
             self.skipTest("docker-compose is not installed")
         for path in compose_files():
-            proc = subprocess.run([exe, "-f", path, "config", "-q"], cwd=ROOT, capture_output=True, text=True,
-                                  timeout=60)
+            base = OVERRIDES.get(os.path.basename(path))
+            files = ["-f", os.path.join(ROOT, base)] if base else []
+            proc = subprocess.run([exe, *files, "-f", path, "config", "-q"], cwd=ROOT, capture_output=True,
+                                  text=True, timeout=60)
             self.assertEqual(proc.returncode, 0, "%s: %s" % (path, proc.stderr))
 
 

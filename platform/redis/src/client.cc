@@ -311,10 +311,11 @@ class Client::Pool {
       }
     }
     // With Sentinel, the address may be stale (a failover under way): only a master will do.
-    // ROLE also tells how many replicas WAIT can count on (auto).
-    if (sentinel || options_.wait_replicas == kWaitAuto) {
+    // ROLE also tells how many replicas WAIT can count on (auto). Without Sentinel, a new
+    // connection is set up as before; the first eval_replicated() reads ROLE (auto).
+    if (sentinel) {
       replicas = read_role(context.get(), error);
-      if (replicas < 0 && (sentinel || context->err != 0)) return nullptr;
+      if (replicas < 0) return nullptr;
     }
     return context;
   }

@@ -21,8 +21,8 @@
 //
 // Acknowledged means kept: eval_replicated() sends WAIT after the script on the same connection,
 // so that a write is reported done only once `wait_replicas` replicas have it. kWaitAuto: WAIT 1
-// when the primary has at least one connected replica (from ROLE, read on every new connection
-// and at most every 5 s), else no WAIT.
+// when the primary has at least one connected replica (from ROLE, read at most every 5 s, and on
+// every new connection with Sentinel), else no WAIT.
 
 #include <chrono>
 #include <cstdint>
