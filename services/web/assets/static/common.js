@@ -108,7 +108,7 @@ window.kurz = (function () {
         return 'The server did not accept the request format (it expects JSON). Reload the page and try again.';
       case 429: {
         const wait = retryAfter > 0 ? ' Try again in ' + retryAfter + ' seconds.' : ' Try again in a moment.';
-        return 'Too many links created from your address.' + wait;
+        return 'Too many create attempts from your address (failed ones count too).' + wait;
       }
       case 503:
         return 'The service is temporarily unavailable (its data store cannot be reached). Try again in a moment.';
