@@ -7,6 +7,7 @@ command into the one that reaches it; the same pairs, reversed, turn the output 
 reader would have seen, so that expected blocks are written with the default ports too.
 """
 import os
+import secrets
 import subprocess
 import sys
 import uuid
@@ -229,6 +230,10 @@ class Marathon(Environment):
         port = int(first)
         self.pairs += _url_pairs(8080, port)
         self.extra_env["MARATHON_URL"] = "http://localhost:%d" % port
+        # The definitions' secrets, as the chapter's no-run block exports them (render and deploy
+        # refuse without them).
+        for key in ("KURZ_API_KEY", "KURZ_REDIS_PASSWORD"):
+            self.extra_env.setdefault(key, os.environ.get(key) or secrets.token_hex(24))
 
     def stop(self):
         if getattr(self, "proc", None):

@@ -16,6 +16,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 DEPLOY = os.path.join(ROOT, "marathon", "deploy")
 CREDENTIALS = ("DCOS_TOKEN", "MARATHON_USER", "MARATHON_PASSWORD", "MARATHON_URL", "MESOS_URL")
+# The definitions' ${KURZ_API_KEY} / ${KURZ_REDIS_PASSWORD}, as a facilitator exports them (deploy
+# refuses a definition without them before it asks the server anything).
+SECRETS = {"KURZ_API_KEY": "test-api-key-0123456789", "KURZ_REDIS_PASSWORD": "test-redis-pass-0123456789"}
 
 
 def free_port():
@@ -95,6 +98,7 @@ class Preflight(unittest.TestCase):
 
     def deploy(self, *args, env=None):
         full = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
+        full.update(SECRETS)
         full.update(env or {})
         p = subprocess.run([sys.executable, DEPLOY] + list(args), env=full, capture_output=True, text=True,
                            timeout=60)

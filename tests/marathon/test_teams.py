@@ -21,8 +21,13 @@ SHARED = ("infra/registry.json", "infra/prometheus.json")
 ROOM = ["team%02d" % i for i in range(1, 16)]
 
 
+# render fills the definitions' ${KURZ_API_KEY} / ${KURZ_REDIS_PASSWORD}, as a facilitator exports them.
+SECRETS = {"KURZ_API_KEY": "test-api-key-0123456789", "KURZ_REDIS_PASSWORD": "test-redis-pass-0123456789"}
+
+
 def run(*args):
-    p = subprocess.run([sys.executable] + list(args), capture_output=True, text=True, timeout=120)
+    p = subprocess.run([sys.executable] + list(args), capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, **SECRETS))
     return p.returncode, p.stdout, p.stderr
 
 
@@ -77,8 +82,8 @@ class Room(unittest.TestCase):
                     self.assertEqual(env["PUBLIC_BASE_URL"], "http://%s.kurz.example" % team)
                     keys.append(("port", labels["HAPROXY_0_PORT"]))
                 if "REDIS_URL" in env:
-                    self.assertEqual(env["REDIS_URL"], "redis://redis-kurz-%s.marathon.mesos:%d"
-                                     % (team, teams.redis_host_port(int(team[4:]))))
+                    self.assertEqual(env["REDIS_URL"], "redis://:%s@redis-kurz-%s.marathon.mesos:%d"
+                                     % (SECRETS["KURZ_REDIS_PASSWORD"], team, teams.redis_host_port(int(team[4:]))))
                 for m in d.port_mappings(item):
                     if m.get("hostPort"):
                         keys.append(("hostPort", m["hostPort"]))

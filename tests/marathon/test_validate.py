@@ -315,6 +315,13 @@ def _drop_sentinel_mount(a):
                                               if p["key"] != "mount"]
 
 
+def _drop_arg_pair(flag):
+    def mutate(a):
+        i = a["args"].index(flag)
+        del a["args"][i:i + 2]
+    return mutate
+
+
 _S1_DNS = "sentinel-1-kurz-ha.marathon.mesos:26379"
 _S2_DNS = "sentinel-2-kurz-ha.marathon.mesos:26379"
 
@@ -325,9 +332,24 @@ HA_RULES = [
     ("REDIS_SENTINELS on the data port", HA, "/kurz-ha/stats",
      on("/kurz-ha/stats", _sentinels_env("sentinel-1-kurz-ha.marathon.mesos:6379")),
      "kurz: REDIS_SENTINELS is host:port,... with Mesos-DNS names and port 26379", "env.REDIS_SENTINELS"),
-    ("REDIS_URL beside REDIS_SENTINELS", HA, "/kurz-ha/qr",
+    ("REDIS_URL beside REDIS_SENTINELS without the password", HA, "/kurz-ha/qr",
      setter("/kurz-ha/qr", "env", "REDIS_URL", value="redis://redis-kurz-ha.marathon.mesos:6379"),
-     "kurz: REDIS_URL and REDIS_SENTINELS together", "env.REDIS_URL"),
+     "kurz: REDIS_URL must carry Redis's password", "env.REDIS_URL"),
+    ("REDIS_SENTINELS without REDIS_URL (no password)", HA, "/kurz-ha/stats",
+     setter("/kurz-ha/stats", "env", "REDIS_URL", delete=True),
+     "kurz: with REDIS_SENTINELS, REDIS_URL still carries Redis's password", "env.REDIS_URL"),
+    ("a replica without --requirepass", HA, "/kurz-ha/redis-replica-2",
+     on("/kurz-ha/redis-replica-2", _drop_arg_pair("--requirepass")),
+     "kurz: Redis must require a password", "args"),
+    ("a replica without --masterauth", HA, "/kurz-ha/redis-replica-1",
+     on("/kurz-ha/redis-replica-1", _drop_arg_pair("--masterauth")),
+     "kurz: --masterauth ${KURZ_REDIS_PASSWORD}", "args"),
+    ("a primary without --masterauth (a replica after a failover)", HA, "/kurz-ha/redis",
+     on("/kurz-ha/redis", _drop_arg_pair("--masterauth")),
+     "kurz: --masterauth ${KURZ_REDIS_PASSWORD}", "args"),
+    ("a sentinel without auth-pass", HA, "/kurz-ha/sentinel-3",
+     on("/kurz-ha/sentinel-3", _args_replace("auth-pass", "auth-user")),
+     "kurz: the data nodes require a password: --sentinel auth-pass kurz", "args"),
     ("a service that does not wait for a sentinel", HA, "/kurz-ha/redirect",
      setter("/kurz-ha/redirect", "dependencies", value=["/kurz-ha/sentinel-1", "/kurz-ha/sentinel-2"]),
      "kurz: the app must depend on /kurz-ha/sentinel-3", "dependencies"),
@@ -654,6 +676,11 @@ class ValidatorTest(unittest.TestCase):
             self.assertEqual(d.docker_image(ha), d.docker_image(plain))
             self.assertEqual({k: v for k, v in ha["env"].items() if not k.startswith(("REDIS_", "PUBLIC_BASE_URL"))},
                              {k: v for k, v in plain["env"].items() if not k.startswith(("REDIS_", "PUBLIC_BASE_URL"))})
+            if name != "web":  # the sentinels name the primary, REDIS_URL gives the password
+                self.assertEqual(ha["env"]["REDIS_URL"],
+                                 "redis://:${KURZ_REDIS_PASSWORD}@redis-kurz-ha.marathon.mesos:6379")
+        for i in sentinels:
+            self.assertEqual(d.sentinel_directive(apps[i], "auth-pass"), ["kurz", "${KURZ_REDIS_PASSWORD}"])
 
     def test_rules_across_files(self):
         for name, rels, broken_rel, app_id, mutate, message in ACROSS:

@@ -8,7 +8,8 @@ Contract (what render_team changes; everything else is kept byte for byte):
 - App and group ids move under /NAME: /kurz/redis -> /NAME/kurz/redis (Mesos-DNS:
   redis-kurz-NAME.marathon.mesos), dependencies and KURZ_CANARY_OF likewise.
 - Every env value and label that names a Mesos-DNS name of a renamed app is rewritten
-  (REDIS_URL=redis://redis-kurz.marathon.mesos:6379 -> redis://redis-kurz-NAME.marathon.mesos:<port>).
+  (REDIS_URL=redis://:PASSWORD@redis-kurz.marathon.mesos:6379 -> redis://:PASSWORD@redis-kurz-NAME.marathon.mesos:<port>;
+  the password stays).
 - marathon-lb service ports (HAPROXY_<n>_PORT, 10001..10099) move to the team's block:
   10000 + 100 * SLOT + (port - 10000), so team 7's stage 3 web is 10715 instead of 10015.
 - Redis's fixed host port 6379 becomes REDIS_HOST_PORT_BASE + SLOT (6407 for slot 7), in the

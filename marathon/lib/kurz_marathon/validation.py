@@ -559,13 +559,17 @@ class Checker:
         env = item.get("env") or {}
         url = env.get("REDIS_URL")
         needs = name in NEEDS_REDIS or (name == "monolith" and redis_apps)
-        if "REDIS_SENTINELS" in env or (sentinels and needs):
-            if url is not None:
-                self.add(app_id, ("env", "REDIS_URL"), "kurz: REDIS_URL and REDIS_SENTINELS together: with "
-                         "sentinels the primary is found through them")
+        with_sentinels = "REDIS_SENTINELS" in env or bool(sentinels and needs)
+        if with_sentinels:
+            # The sentinels name the primary; REDIS_URL only gives the password (and db) the data
+            # nodes require (platform/redis: with REDIS_SENTINELS its host is not used).
             self._redis_sentinels(app_id, env, sentinels, deps)
-            return
-        if url is None:
+            if url is None:
+                self.add(app_id, ("env", "REDIS_URL"), "kurz: with REDIS_SENTINELS, REDIS_URL still carries Redis's "
+                         "password: redis://:${KURZ_REDIS_PASSWORD}@<primary>.marathon.mesos:%d (the sentinels name "
+                         "the primary; its host is not used)" % REDIS_PORT)
+                return
+        elif url is None:
             if needs:
                 self.add(app_id, ("env", "REDIS_URL"), "kurz: %s needs REDIS_URL" % name)
             return
@@ -585,7 +589,7 @@ class Checker:
             if match.group(1) not in names:
                 self.add(app_id, ("env", "REDIS_URL"), "kurz: REDIS_URL host %s is not the Mesos-DNS name of this "
                          "definition's Redis (%s)" % (match.group(1), ", ".join(sorted(names))))
-            elif names[match.group(1)] not in deps:
+            elif names[match.group(1)] not in deps and not with_sentinels:
                 self.add(app_id, ("dependencies",), "kurz: the app must depend on %s" % names[match.group(1)])
 
     def _redis_sentinels(self, app_id, env, sentinels, deps):
@@ -624,6 +628,12 @@ class Checker:
         if redis_apps and len(redis_apps) > 1 and announce != d.mesos_dns_name(app_id):
             self.add(app_id, ("args",), "kurz: --replica-announce-ip must be the app's Mesos-DNS name %s (got %s)"
                      % (d.mesos_dns_name(app_id), announce))
+        if len(redis_apps) > 1:
+            auth = _arg_after(args, "--masterauth")
+            if auth is None or auth != _arg_after(args, "--requirepass"):
+                self.add(app_id, ("args",), "kurz: --masterauth ${KURZ_REDIS_PASSWORD}, the --requirepass of the "
+                         "other data nodes: a replica authenticates to its primary, and after a failover every node "
+                         "may be a replica (got %s)" % auth)
         if "--replicaof" not in args:
             return
         i = args.index("--replicaof")
@@ -665,6 +675,13 @@ class Checker:
         elif monitor[3] != str(count // 2 + 1):
             self.add(app_id, ("args",), "kurz: the quorum must be a majority of the %d sentinels, %d (got %s)"
                      % (count, count // 2 + 1, monitor[3]))
+        auth = d.sentinel_directive(item, "auth-pass")
+        if monitor and (not auth or len(auth) != 2 or auth[0] != monitor[0] or not SECRET_VALUE.fullmatch(auth[1])):
+            self.add(app_id, ("args",), "kurz: the data nodes require a password: --sentinel auth-pass %s "
+                     "${KURZ_REDIS_PASSWORD} after the monitor line (got %s)" % (monitor[0], auth))
+        if "--requirepass" in args:
+            self.add(app_id, ("args",), "kurz: no --requirepass on a sentinel: the services ask sentinels without "
+                     "a password (REDIS_SENTINELS)")
 
     def _redis(self, app_id, item):
         mapping = self._bridge_and_port(app_id, item, REDIS_PORT, host_port=_redis_host_port(item))
