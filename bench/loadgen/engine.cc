@@ -530,6 +530,10 @@ std::optional<Result> run_rate(const Options& o, const BaseUrl& url, const Addre
     }
     last_answered = answered;
   }
+  // The workers stop at the window's end: when they were done before this loop's next look (it
+  // looks every 20 ms), the markers still go out, so that a caller never misses the window.
+  if (!o.quiet && !window_started) std::fprintf(stderr, "kurz-load: measured window: start\n");
+  if (!o.quiet && !window_ended) std::fprintf(stderr, "kurz-load: measured window: end\n");
   for (auto& w : workers) w.join();
 
   Result r = start_result("rate", o, url, threads);
