@@ -23,6 +23,10 @@ KURZ_BENCH_PACKAGES=(wrk nginx-light curl gnuplot-nox)
 say() { printf 'kurz: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
+# ops <command> [args...]: the operations library's command line (scripts/kurzops; python3 -m
+# kurzops --help lists the commands): compose, HAProxy statistics, free ports, waits, kurz-load.
+ops() { PYTHONPATH="$KURZ_ROOT/scripts${PYTHONPATH:+:$PYTHONPATH}" python3 -m kurzops "$@"; }
+
 # Milliseconds since the epoch (bash 5 EPOCHREALTIME; no subprocess).
 now_ms() {
   local t=${EPOCHREALTIME/[.,]/}
