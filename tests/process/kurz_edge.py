@@ -23,8 +23,8 @@ def haproxy_exe():
 
 def host_config(stage_text, servers, port, stats_port, tag_backend=False):
     """common.cfg + `stage_text` for 127.0.0.1: `servers` {backend: ["127.0.0.1:port", ...]} replace
-    each backend's server-templates (the `-live-` fallback slots become backup servers on the same
-    addresses); a backend not in `servers` has none. With `tag_backend`, every response carries
+    each backend's server-templates, with the templates' options (the `-live-` fallback slots
+    become backup servers on the same addresses); a backend not in `servers` has none. With `tag_backend`, every response carries
     BACKEND_HEADER: the name of the backend that answered it."""
     with open(os.path.join(HAPROXY_DIR, "common.cfg"), encoding="utf-8") as f:
         common = f.read()
@@ -37,12 +37,11 @@ def host_config(stage_text, servers, port, stats_port, tag_backend=False):
         stage = stage.replace("\nfrontend http\n", "\nfrontend http\n    http-response set-header %s %%[be_name]\n"
                               % BACKEND_HEADER, 1)
 
-    def server_lines(match):
+    def server_lines(match):  # the template's own options stay (observe, backup, no-check ...)
         indent, backend, live, options = match.group(1), match.group(2), match.group(3), match.group(4)
-        extra = " backup no-check" if live else ""
-        return "".join("%sserver %s%s-%d %s%s\n" % (indent, backend, live or "", i + 1, address, extra)
+        return "".join("%sserver %s%s-%d %s%s\n" % (indent, backend, live or "", i + 1, address, options or "")
                        for i, address in enumerate(servers.get(backend, [])))
-    stage = re.sub(r"^(\s+)server-template (\w+)(-live)?- \d+ \S+( [^\n]*)?\n", server_lines, stage, flags=re.M)
+    stage = re.sub(r"^([ \t]+)server-template (\w+)(-live)?- \d+ \S+( [^\n]*)?\n", server_lines, stage, flags=re.M)
     if re.search(r"^\s*server-template ", stage, re.M):
         raise ValueError("a server-template was left in the configuration")
     return common + "\n" + stage

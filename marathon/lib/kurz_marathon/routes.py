@@ -3,8 +3,9 @@ every consumer: scripts/edge/routes.py writes the HAProxy, Ingress and Marathon 
 the validator takes EDGE_PATHS and EDGE_EXACT_PATHS from here.
 
 Standard library only. The table is edge/routes.json of the repository this package sits in
-(marathon/lib/kurz_marathon -> the repository), or the file KURZ_ROUTES_TABLE names. A table that
-is missing or malformed raises TableError with the file and what is wrong.
+(marathon/lib/kurz_marathon -> the repository): the Marathon tools run from a checkout (in the
+tests, the stand-ins and the harness too), as definitions.py finds CMakeLists.txt. A table that is
+missing or malformed raises TableError with the file and what is wrong.
 """
 import collections
 import json
@@ -12,8 +13,7 @@ import os
 
 from . import definitions as d
 
-TABLE_ENV = "KURZ_ROUTES_TABLE"
-DEFAULT_TABLE = os.path.join(d.ROOT, "edge", "routes.json")
+TABLE = os.path.join(d.ROOT, "edge", "routes.json")
 MATCHES = ("exact", "prefix")
 CODE = "{code}"  # in a sample: the code of a link that exists (the tests create one)
 
@@ -47,13 +47,9 @@ class Table(collections.namedtuple("Table", "path default default_samples routes
         return self.default
 
 
-def table_path():
-    return os.environ.get(TABLE_ENV) or DEFAULT_TABLE
-
-
 def load(path=None):
-    """The Table in `path` (default: table_path()); TableError naming the problem otherwise."""
-    path = path or table_path()
+    """The Table in `path` (default: the repository's); TableError naming the problem otherwise."""
+    path = path or TABLE
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
