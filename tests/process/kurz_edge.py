@@ -13,7 +13,9 @@ from kurz_process import free_port
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 HAPROXY_DIR = os.path.join(ROOT, "docker", "haproxy")
-BACKEND_HEADER = "X-Edge-Backend"  # added by Edge(tag_backend=True): the backend that answered
+# Added by Edge(tag_backend=True) to every response: the backend and the server that answered it.
+BACKEND_HEADER = "X-Edge-Backend"
+SERVER_HEADER = "X-Edge-Server"
 
 
 def haproxy_exe():
@@ -25,7 +27,7 @@ def host_config(stage_text, servers, port, stats_port, tag_backend=False):
     """common.cfg + `stage_text` for 127.0.0.1: `servers` {backend: ["127.0.0.1:port", ...]} replace
     each backend's server-templates, with the templates' options (the `-live-` fallback slots
     become backup servers on the same addresses); a backend not in `servers` has none. With `tag_backend`, every response carries
-    BACKEND_HEADER: the name of the backend that answered it."""
+    BACKEND_HEADER and SERVER_HEADER: the names of the backend and the server that answered it."""
     with open(os.path.join(HAPROXY_DIR, "common.cfg"), encoding="utf-8") as f:
         common = f.read()
     common = common.replace("bind :8404", "bind 127.0.0.1:%d" % stats_port)
@@ -35,7 +37,7 @@ def host_config(stage_text, servers, port, stats_port, tag_backend=False):
     stage = stage_text.replace("bind :8080", "bind 127.0.0.1:%d" % port)
     if tag_backend:
         stage = stage.replace("\nfrontend http\n", "\nfrontend http\n    http-response set-header %s %%[be_name]\n"
-                              % BACKEND_HEADER, 1)
+                              "    http-response set-header %s %%[srv_name]\n" % (BACKEND_HEADER, SERVER_HEADER), 1)
 
     def server_lines(match):  # the template's own options stay (observe, backup, no-check ...)
         indent, backend, live, options = match.group(1), match.group(2), match.group(3), match.group(4)
