@@ -19,6 +19,7 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -28,6 +29,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 K8S = os.path.join(ROOT, "k8s")
 STATELESS = ("links", "redirect", "stats", "qr", "web")
+sys.path.insert(0, os.path.join(ROOT, "marathon", "lib"))
+from kurz_marathon import routes  # noqa: E402  (the edge's route table, edge/routes.json)
+
+
+def ingress_service(rules, path):
+    """The service an Ingress with `rules` [(path, pathType, service)] sends `path` to, by the
+    Kubernetes rules: an Exact match wins; else the longest Prefix whose path elements are a leading
+    part of the request's (a trailing / ignored); None if nothing matches."""
+    for rule_path, kind, service in rules:
+        if kind == "Exact" and rule_path == path:
+            return service
+    best = None
+    for rule_path, kind, service in rules:
+        elements = [e for e in rule_path.split("/") if e]
+        if kind == "Prefix" and path.split("/")[1:len(elements) + 1] == elements:
+            if best is None or len(elements) > best[0]:
+                best = (len(elements), service)
+    return best and best[1]
 
 
 def npm_ci():
@@ -186,13 +205,18 @@ class KurzRules(unittest.TestCase):
         self.assertIn(("Service", "redis"), self.by)
 
     def test_ingress_routes_like_haproxy(self):
-        paths = self.by[("Ingress", "kurz")]["spec"]["rules"][0]["http"]["paths"]
-        table = {(p["path"], p["pathType"]): p["backend"]["service"]["name"] for p in paths}
-        self.assertEqual(table, {("/api/links", "Prefix"): "links", ("/api/stats", "Prefix"): "stats",
-                                 ("/qr", "Prefix"): "qr", ("/", "Exact"): "web", ("/index.html", "Exact"): "web",
-                                 ("/static", "Prefix"): "web", ("/", "Prefix"): "redirect",
-                                 ("/info/links", "Exact"): "links", ("/info/stats", "Exact"): "stats",
-                                 ("/info/qr", "Exact"): "qr", ("/info/web", "Exact"): "web"})
+        """Every path the route table names (its routes, their samples, each prefix without its
+        slash and with a letter more) goes where the table sends it (edge/routes.json, HAProxy's
+        first match), under Kubernetes' own matching rules."""
+        table = routes.load()
+        rules = [(p["path"], p["pathType"], p["backend"]["service"]["name"])
+                 for p in self.by[("Ingress", "kurz")]["spec"]["rules"][0]["http"]["paths"]]
+        probes = {"/", "/abc123", "/x/y"} | {s.replace(routes.CODE, "abc123") for s in table.default_samples}
+        for route in table.routes:
+            probes |= {route.path, route.path.rstrip("/"), route.path.rstrip("/") + "x",
+                       route.sample.replace(routes.CODE, "abc123")}
+        for path in sorted(probes):
+            self.assertEqual(ingress_service(rules, path), table.service_of(path), path)
         with open(os.path.join(ROOT, "docker", "haproxy", "stage3.cfg")) as f:
             cfg = f.read()
         for service in STATELESS:

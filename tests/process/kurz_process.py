@@ -198,3 +198,14 @@ def request(service, method, path, body=None, headers=None, timeout=5.0):
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
+
+
+def wait_for(predicate, timeout, what):
+    """predicate()'s first true value within `timeout` seconds; AssertionError naming `what` else."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))

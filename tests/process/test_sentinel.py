@@ -14,21 +14,11 @@ import threading
 import time
 import unittest
 
-from kurz_process import Service, free_port, request, run_to_exit
+from kurz_process import Service, free_port, request, run_to_exit, wait_for
 
 BIN = {name: os.environ["KURZ_" + name.upper()] for name in ("links", "redirect", "stats")}
 JSON = {"Content-Type": "application/json"}
 SENTINEL = shutil.which("redis-sentinel") or "/usr/bin/redis-sentinel"
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
 
 
 def resp(port, *args, timeout=2.0):

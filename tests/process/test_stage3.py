@@ -10,21 +10,11 @@ import threading
 import time
 import unittest
 
-from kurz_process import RedisServer, Service, request
+from kurz_process import RedisServer, Service, request, wait_for
 
 BIN = {name: os.environ["KURZ_" + name.upper()]
        for name in ("links", "redirect", "stats", "qr", "web", "monolith")}
 JSON = {"Content-Type": "application/json"}
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
 
 
 def create(service, url, slug=None):

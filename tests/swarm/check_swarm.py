@@ -155,12 +155,29 @@ class HaStackFile(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
 
+def read_stage3():
+    with open(os.path.join(ROOT, "docker", "haproxy", "stage3.cfg")) as f:
+        return f.read()
+
+
+def backend(cfg, name):
+    """The directives of `backend <name>` (comments and blank lines dropped), one per line."""
+    section = re.search(r"\nbackend %s\n(.*?)(?=\n\S|\Z)" % name, cfg, re.S).group(1)
+    return "".join(l + "\n" for l in section.splitlines() if l.strip() and not l.strip().startswith("#"))
+
+
 class Configs(unittest.TestCase):
     def test_haproxy(self):
         with open(os.path.join(SWARM, "haproxy.cfg")) as f:
             cfg = f.read()
         for name in STATELESS:
-            self.assertRegex(cfg, r"\n    server-template %s- 10 tasks\.%s:8080\n" % (name, name))
+            # Server options may follow (redirect: observe layer4 ...).
+            self.assertRegex(cfg, r"\n    server-template %s- 10 tasks\.%s:8080( [^\n]*)?\n" % (name, name))
+        self.assertEqual(backend(cfg, "redirect").replace("    timeout server 3s\n", ""),
+                         backend(read_stage3(), "redirect").replace(" redirect-live:8080 ", " redirect:8080 ")
+                         .replace(" redirect:8080 observe", " tasks.redirect:8080 observe"),
+                         "the Swarm redirect backend is stage 3's (Redis-outage fallback included), on "
+                         "Swarm's DNS names, with the Swarm timeout")
         exe = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
         if exe is None:
             self.skipTest("haproxy is not installed")

@@ -19,6 +19,7 @@ import os
 import re
 
 from . import definitions as d
+from .routes import EDGE_EXACT_PATHS, EDGE_PATHS
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema")
 SCHEMA_BASE = ("https://raw.githubusercontent.com/mesosphere/marathon/master/docs/docs/rest-api/"
@@ -26,18 +27,12 @@ SCHEMA_BASE = ("https://raw.githubusercontent.com/mesosphere/marathon/master/doc
 
 Problem = collections.namedtuple("Problem", "id path message")
 
-# The kurz HTTP services (docker/<name>.Dockerfile) and how marathon-lb routes to them on the shared
-# vhost (docker/haproxy/stage3.cfg is the local model): the HAPROXY_0_PATH each must carry, None for
-# the catch-all (no path: marathon-lb orders path ACLs first, so it gets the rest).
+# The kurz HTTP services (docker/<name>.Dockerfile). How marathon-lb routes to them on the shared
+# vhost comes from the edge's route table (edge/routes.json, read by routes.py): EDGE_PATHS, the
+# HAPROXY_0_PATH each must carry (None for the catch-all: marathon-lb orders path ACLs first, so it
+# gets the rest); EDGE_EXACT_PATHS, the exact paths its HAPROXY_0_HTTP_FRONTEND_ACL_WITH_PATH
+# template must route to it (`acl path_{backend} path / /index.html`).
 SERVICES = ("monolith", "links", "redirect", "stats", "qr", "web")
-EDGE_PATHS = {"monolith": None, "redirect": None, "links": "/api/links", "stats": "/api/stats",
-              "qr": "/qr/", "web": "/static/"}
-# Exact paths a service answers besides its HAPROXY_0_PATH prefix, routed to its backend by its
-# HAPROXY_0_HTTP_FRONTEND_ACL_WITH_PATH template (`acl path_{backend} path / /index.html`): the
-# page itself and each service's /info/<service> (the web UI's instances panel), which would
-# otherwise fall to the catch-all (redirect) and answer 404. Redirect answers /info/redirect.
-EDGE_EXACT_PATHS = {"web": ("/", "/index.html", "/info/web"), "links": ("/info/links",),
-                    "stats": ("/info/stats",), "qr": ("/info/qr",)}
 # Services that cannot run without Redis (the stage 1 monolith runs without; web never needs it).
 NEEDS_REDIS = ("links", "redirect", "stats", "qr")
 CONTAINER_PORT = 8080
