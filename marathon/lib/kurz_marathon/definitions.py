@@ -109,6 +109,18 @@ def walk(definition, parent="/"):
                 yield app_id, app, gid, ("groups", i) + path
 
 
+def group_paths(group, path=(), parent="/"):
+    """Yields (json_path, absolute group id) for a group and each of its sub-groups (nothing for an
+    app). json_path is a tuple of keys, as in walk."""
+    if not is_group(group):
+        return
+    gid = absolute_id(group.get("id", ""), parent)
+    yield path, gid
+    for i, sub in enumerate(group.get("groups") or []):
+        if isinstance(sub, dict):
+            yield from group_paths(sub, path + ("groups", i), gid)
+
+
 def apps(definition):
     """{absolute app id: app} for every app of the definition, in file order."""
     return {app_id: app for app_id, app, _, _ in walk(definition)}
