@@ -5,7 +5,7 @@ that holds it. Needs Debian's python3-jsonschema.
 import json
 import os
 
-from . import definitions as d
+from . import definitions
 from .problems import Layer, short
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema")
@@ -58,10 +58,10 @@ class JsonSchema(Layer):
         if _VALIDATORS is None:
             _VALIDATORS = _validators()
         app_validator, group_validator = _VALIDATORS
-        group = d.is_group(self.definition)
+        group = definitions.is_group(self.definition)
         validator = group_validator if group else app_validator
-        apps = {path: app_id for app_id, _, _, path in d.walk(self.definition)}
-        groups = dict(d.group_paths(self.definition, (), "/"))
+        apps = {path: app_id for app_id, _, _, path in definitions.walk(self.definition)}
+        groups = dict(definitions.group_paths(self.definition, (), "/"))
         for error in sorted(validator.iter_errors(self.definition), key=lambda e: list(e.absolute_path)):
             where = tuple(error.absolute_path)
             owner, inner = self._owner(where, apps, groups)

@@ -7,7 +7,7 @@ import collections
 import math
 import re
 
-from . import definitions as d
+from . import definitions
 from .problems import Layer, Problem, short
 
 # The kurz HTTP services (docker/<name>.Dockerfile) and how marathon-lb routes to them on the shared
@@ -43,13 +43,14 @@ class KurzRules(Layer):
     """kurz's rules over an app or a group."""
 
     def check(self):
-        redis_apps = {app_id: item for app_id, item, _, _ in d.walk(self.definition)
-                      if d.kurz_image_name(item) == "redis" and not d.is_sentinel(item)}
-        sentinels = {app_id: item for app_id, item, _, _ in d.walk(self.definition) if d.is_sentinel(item)}
-        deps = d.dependencies(self.definition)
-        for app_id, item, group_id, _ in d.walk(self.definition):
+        redis_apps = {app_id: item for app_id, item, _, _ in definitions.walk(self.definition)
+                      if definitions.kurz_image_name(item) == "redis" and not definitions.is_sentinel(item)}
+        sentinels = {app_id: item for app_id, item, _, _ in definitions.walk(self.definition)
+                     if definitions.is_sentinel(item)}
+        deps = definitions.dependencies(self.definition)
+        for app_id, item, group_id, _ in definitions.walk(self.definition):
             self._every_app(app_id, item)
-            name = d.kurz_image_name(item)
+            name = definitions.kurz_image_name(item)
             if name in SERVICES:
                 self._service(app_id, item, name, redis_apps, deps.get(app_id, []), sentinels)
             elif name == "redis" and app_id in sentinels:
@@ -64,7 +65,7 @@ class KurzRules(Layer):
     def _every_app(self, app_id, item):
         if "cmd" in item:
             self.add(app_id, ("cmd",), "kurz: use args, never cmd (cmd runs /bin/sh -c; the images have no shell)")
-        image = d.docker_image(item)
+        image = definitions.docker_image(item)
         if not image:
             self.add(app_id, ("container", "docker", "image"), "kurz: every app runs a Docker image")
         else:
@@ -72,8 +73,8 @@ class KurzRules(Layer):
             if "@sha256:" not in image and (not tag or tag == "latest"):
                 self.add(app_id, ("container", "docker", "image"),
                          "kurz: pin the image by a tag other than latest (got %s)" % image)
-            parsed = d.parse_image(image)
-            if parsed and not parsed[0] and app_id not in d.BOOTSTRAP_APPS:
+            parsed = definitions.parse_image(image)
+            if parsed and not parsed[0] and app_id not in definitions.BOOTSTRAP_APPS:
                 self.add(app_id, ("container", "docker", "image"),
                          "kurz: a kurz image needs a registry prefix (REGISTRY/kurz/<name>:<tag>; marathon/render "
                          "sets it)")
@@ -125,7 +126,7 @@ class KurzRules(Layer):
     def _service(self, app_id, item, name, redis_apps, deps, sentinels=None):
         mapping = self._bridge_and_port(app_id, item, CONTAINER_PORT)
         env = item.get("env") or {}
-        var = d.port_variable(item)
+        var = definitions.port_variable(item)
         if env.get(var) != str(mapping.get("containerPort")):
             self.add(app_id, ("env", var), "kurz: %s must be the containerPort %s (PORT0 is the HOST port in bridge "
                      "mode; got %s)" % (var, mapping.get("containerPort"), short(env.get(var))))
@@ -150,12 +151,12 @@ class KurzRules(Layer):
             if rc.get("portName") != mapping.get("name"):
                 self.add(app_id, ("readinessChecks", 0, "portName"), "kurz: the readiness check must name the port "
                          "mapping %s (got %s)" % (mapping.get("name"), rc.get("portName")))
-        budget_keys = d.shutdown_budget_keys(item)
+        budget_keys = definitions.shutdown_budget_keys(item)
         for key in budget_keys:
-            if d.env_int(item, key) is None:
+            if definitions.env_int(item, key) is None:
                 self.add(app_id, ("env", key), "kurz: set %s (the kill grace is sized from it)" % key)
         grace = item.get("taskKillGracePeriodSeconds")
-        budget = d.shutdown_budget_ms(item) / 1000.0
+        budget = definitions.shutdown_budget_ms(item) / 1000.0
         if isinstance(grace, (int, float)) and not grace > budget:
             self.add(app_id, ("taskKillGracePeriodSeconds",), "kurz: taskKillGracePeriodSeconds (%s) must be above "
                      "(%s)/1000 = %g" % (grace, " + ".join(budget_keys), budget))
@@ -280,7 +281,7 @@ class KurzRules(Layer):
                      "redis://<app>.marathon.mesos:%d (got %s)" % (port, url))
             return
         if redis_apps:
-            names = {d.mesos_dns_name(r): r for r in redis_apps}
+            names = {definitions.mesos_dns_name(r): r for r in redis_apps}
             if match.group(1) not in names:
                 self.add(app_id, ("env", "REDIS_URL"), "kurz: REDIS_URL host %s is not the Mesos-DNS name of this "
                          "definition's Redis (%s)" % (match.group(1), ", ".join(sorted(names))))
@@ -299,7 +300,7 @@ class KurzRules(Layer):
                          "names and port %d (got %s)" % (SENTINEL_PORT, short(part)))
                 return
             hosts.append(match.group(1))
-        names = {d.mesos_dns_name(s): s for s in sentinels}
+        names = {definitions.mesos_dns_name(s): s for s in sentinels}
         if not hosts or sorted(hosts) != sorted(names):
             self.add(app_id, ("env", "REDIS_SENTINELS"), "kurz: REDIS_SENTINELS must name every sentinel of the "
                      "definition (%s; got %s)" % (", ".join(sorted(names)) or "none", short(value)))
@@ -309,7 +310,7 @@ class KurzRules(Layer):
                 self.add(app_id, ("dependencies",), "kurz: the app must depend on %s" % names[host])
         master = env.get("REDIS_MASTER_NAME", "kurz")
         for sentinel_id, sentinel in sentinels.items():
-            monitor = d.sentinel_directive(sentinel, "monitor")
+            monitor = definitions.sentinel_directive(sentinel, "monitor")
             if monitor and monitor[0] != master:
                 self.add(app_id, ("env", "REDIS_MASTER_NAME"), "kurz: REDIS_MASTER_NAME %s is not the name %s "
                          "monitors (%s)" % (master, sentinel_id, monitor[0]))
@@ -320,9 +321,9 @@ class KurzRules(Layer):
         its primary sees is the agent's, the port the container's)."""
         args = [str(a) for a in item.get("args") or []]
         announce = _arg_after(args, "--replica-announce-ip")
-        if redis_apps and len(redis_apps) > 1 and announce != d.mesos_dns_name(app_id):
+        if redis_apps and len(redis_apps) > 1 and announce != definitions.mesos_dns_name(app_id):
             self.add(app_id, ("args",), "kurz: --replica-announce-ip must be the app's Mesos-DNS name %s (got %s)"
-                     % (d.mesos_dns_name(app_id), announce))
+                     % (definitions.mesos_dns_name(app_id), announce))
         if len(redis_apps) > 1:
             auth = _arg_after(args, "--masterauth")
             if auth is None or auth != _arg_after(args, "--requirepass"):
@@ -333,7 +334,7 @@ class KurzRules(Layer):
             return
         i = args.index("--replicaof")
         target = args[i + 1:i + 3]
-        primaries = {d.mesos_dns_name(r): r for r, it in redis_apps.items()
+        primaries = {definitions.mesos_dns_name(r): r for r, it in redis_apps.items()
                      if "--replicaof" not in [str(a) for a in it.get("args") or []]}
         if len(target) != 2 or target[0] not in primaries or target[1] != str(REDIS_PORT):
             self.add(app_id, ("args",), "kurz: --replicaof must name the definition's first primary (%s %d; got %s)"
@@ -357,20 +358,20 @@ class KurzRules(Layer):
             self.add(app_id, ("args",), "kurz: a sentinel runs `%s --sentinel` with docker parameter mount=%s (it "
                      "rewrites its config file; the image has no shell to create one)" % (SENTINEL_CONFIG, SENTINEL_MOUNT))
         for key in ("resolve-hostnames", "announce-hostnames"):
-            if d.sentinel_directive(item, key) != ["yes"]:
+            if definitions.sentinel_directive(item, key) != ["yes"]:
                 self.add(app_id, ("args",), "kurz: --sentinel %s yes (Mesos-DNS names, not container addresses)" % key)
-        if d.sentinel_directive(item, "announce-ip") != [d.mesos_dns_name(app_id)]:
+        if definitions.sentinel_directive(item, "announce-ip") != [definitions.mesos_dns_name(app_id)]:
             self.add(app_id, ("args",), "kurz: --sentinel announce-ip must be the app's Mesos-DNS name %s"
-                     % d.mesos_dns_name(app_id))
-        monitor = d.sentinel_directive(item, "monitor")
-        names = {d.mesos_dns_name(r) for r in redis_apps}
+                     % definitions.mesos_dns_name(app_id))
+        monitor = definitions.sentinel_directive(item, "monitor")
+        names = {definitions.mesos_dns_name(r) for r in redis_apps}
         if not monitor or len(monitor) != 4 or monitor[1] not in names or monitor[2] != str(REDIS_PORT):
             self.add(app_id, ("args",), "kurz: --sentinel monitor <name> <a data node of the definition: %s> %d "
                      "<quorum> (got %s)" % (", ".join(sorted(names)) or "none", REDIS_PORT, monitor))
         elif monitor[3] != str(count // 2 + 1):
             self.add(app_id, ("args",), "kurz: the quorum must be a majority of the %d sentinels, %d (got %s)"
                      % (count, count // 2 + 1, monitor[3]))
-        auth = d.sentinel_directive(item, "auth-pass")
+        auth = definitions.sentinel_directive(item, "auth-pass")
         if monitor and (not auth or len(auth) != 2 or auth[0] != monitor[0] or not SECRET_VALUE.fullmatch(auth[1])):
             self.add(app_id, ("args",), "kurz: the data nodes require a password: --sentinel auth-pass %s "
                      "${KURZ_REDIS_PASSWORD} after the monitor line (got %s)" % (monitor[0], auth))
@@ -428,8 +429,8 @@ def _redis_host_port(item):
     labels = item.get("labels") or {}
     if not labels.get(teams.TEAM_LABEL):
         return REDIS_PORT
-    mappings = d.port_mappings(item)
-    if d.kurz_image_name(item) == "redis" and mappings and isinstance(mappings[0], dict):
+    mappings = definitions.port_mappings(item)
+    if definitions.kurz_image_name(item) == "redis" and mappings and isinstance(mappings[0], dict):
         got = mappings[0].get("hostPort", 0)
         if isinstance(got, int) and teams.REDIS_HOST_PORT_BASE < got <= teams.REDIS_HOST_PORT_BASE + teams.MAX_SLOT:
             return got
@@ -467,7 +468,7 @@ def check_files(loaded):
     out = []
     by_id = collections.defaultdict(list)
     for path, data in loaded:
-        for app_id, item, _, _ in d.walk(data):
+        for app_id, item, _, _ in definitions.walk(data):
             by_id[app_id].append((path, item))
     for app_id, places in by_id.items():
         first_path, first = places[0]
@@ -499,7 +500,7 @@ def check_files(loaded):
                     out.append((path, Problem(app_id, "labels." + key, "kurz: %s must equal %s's (%s in %s; got %s)"
                                               % (key, stable_id, short(stable_labels.get(key)), stable_path,
                                                  short(labels.get(key))))))
-            if d.kurz_image_name(item) != d.kurz_image_name(stable):
+            if definitions.kurz_image_name(item) != definitions.kurz_image_name(stable):
                 out.append((path, Problem(app_id, "container.docker.image",
                                           "kurz: a canary runs the same kurz image as %s" % stable_id)))
             total = int(item.get("instances", 1)) + int(stable.get("instances", 1))

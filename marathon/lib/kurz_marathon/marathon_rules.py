@@ -6,7 +6,7 @@ dependencies. What Marathon would refuse (422) or run wrongly. Standard library 
 """
 import re
 
-from . import definitions as d
+from . import definitions
 from .problems import Layer
 
 MESOS_CHECKS = ("COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP")
@@ -16,20 +16,20 @@ class MarathonRules(Layer):
     """Marathon's own rules over an app or a group."""
 
     def check(self):
-        if d.is_group(self.definition):
+        if definitions.is_group(self.definition):
             self._group_rules()
         else:
             app_id = str(self.definition.get("id", ""))
             if not app_id.startswith("/"):
                 self.add(app_id, ("id",), "an app submitted on its own needs an absolute id (/...)")
-        for app_id, item, group_id, _ in d.walk(self.definition):
+        for app_id, item, group_id, _ in definitions.walk(self.definition):
             self._app_rules(app_id, item, group_id)
 
     def _group_rules(self):
         seen = {}
-        for gpath, gid in d.group_paths(self.definition, (), "/"):
+        for gpath, gid in definitions.group_paths(self.definition, (), "/"):
             seen.setdefault(gid, []).append("group")
-        apps = list(d.walk(self.definition))
+        apps = list(definitions.walk(self.definition))
         for app_id, _, group_id, _ in apps:
             seen.setdefault(app_id, []).append("app")
             if not app_id.startswith(group_id.rstrip("/") + "/"):
@@ -37,7 +37,7 @@ class MarathonRules(Layer):
         for item_id, kinds in seen.items():
             if len(kinds) > 1:
                 self.add(item_id, ("id",), "id %s is used %d times in this definition" % (item_id, len(kinds)))
-        deps = d.dependencies(self.definition)
+        deps = definitions.dependencies(self.definition)
         known = set(seen)
         for app_id, wanted in deps.items():
             for dep in wanted:
