@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import typing
 import unittest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -61,8 +62,16 @@ for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(_sig, _on_signal)
 
 
+class ExperimentRun(typing.NamedTuple):
+    """What one bench/<script> run left."""
+    run_dir: str  # its directory under RESULTS
+    results: dict  # results.json
+    table: str  # table.md
+    output: str  # the script's output
+
+
 def run_experiment(script, *args, timeout):
-    """Runs bench/<script> with the short options; returns (run directory, results, table text)."""
+    """Runs bench/<script> with the short options; returns an ExperimentRun."""
     os.makedirs(RESULTS, exist_ok=True)
     before = set(os.listdir(RESULTS))
     env = dict(os.environ, KURZ_RESULTS_DIR=RESULTS, KURZ_TAG=TAG)
@@ -96,7 +105,7 @@ def run_experiment(script, *args, timeout):
         results = json.load(f)
     with open(os.path.join(run_dir, "table.md")) as f:
         table = f.read()
-    return run_dir, results, table, text
+    return ExperimentRun(run_dir, results, table, text)
 
 
 def setUpModule():

@@ -11,7 +11,7 @@ import unittest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "marathon", "lib"))
-from kurz_marathon import definitions as d, teams  # noqa: E402
+from kurz_marathon import definitions, teams  # noqa: E402
 
 # Names Mesos-DNS gives that are not apps: the leading master, every master, the Marathon framework.
 MESOS_DNS_WELL_KNOWN = {"leader.mesos", "master.mesos", "marathon.mesos"}
@@ -28,7 +28,7 @@ def doc_files():
 
 def known(team_names):
     """(Mesos-DNS names with the ports they answer on, app and group ids, service ports)."""
-    loaded = [d.load(p) for p in d.definition_files()]
+    loaded = [definitions.load(p) for p in definitions.definition_files()]
     renders = list(loaded)
     for name in team_names:
         for data in loaded:
@@ -38,12 +38,12 @@ def known(team_names):
                 pass  # the room's shared apps
     dns, ids, ports = {}, set(), set()
     for data in renders:
-        for app_id, item, group_id, _ in d.walk(data):
+        for app_id, item, group_id, _ in definitions.walk(data):
             parts = app_id.strip("/").split("/")
             ids.update("/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1))
-            host_ports = {m.get("hostPort") for m in d.port_mappings(item) if m.get("hostPort")}
+            host_ports = {m.get("hostPort") for m in definitions.port_mappings(item) if m.get("hostPort")}
             host_ports |= {p.get("port") for p in item.get("portDefinitions") or []}
-            name = d.mesos_dns_name(app_id)
+            name = definitions.mesos_dns_name(app_id)
             dns.setdefault(name, set()).update(host_ports)
             dns.setdefault("_%s._tcp.marathon.mesos" % name.split(".")[0], set())  # its SRV record
             for key, value in (item.get("labels") or {}).items():

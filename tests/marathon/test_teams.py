@@ -13,7 +13,7 @@ import yaml
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 MARATHON = os.path.join(ROOT, "marathon")
 sys.path.insert(0, os.path.join(MARATHON, "lib"))
-from kurz_marathon import definitions as d, teams  # noqa: E402
+from kurz_marathon import definitions, teams  # noqa: E402
 
 TEAM_FILES = ("stage1/monolith.json", "stage1/monolith-x3.json", "stage2/kurz.json", "stage3/kurz.json",
               "infra/redis.json", "canary/redirect-canary.json")
@@ -67,13 +67,13 @@ class Room(unittest.TestCase):
     def test_everything_per_team_is_unique(self):
         seen = {}
         for team in ROOM:
-            data = d.load(self.files[(team, "stage3/kurz.json")])
-            for app_id, item, _, _ in d.walk(data):
+            data = definitions.load(self.files[(team, "stage3/kurz.json")])
+            for app_id, item, _, _ in definitions.walk(data):
                 labels = item.get("labels") or {}
                 env = item.get("env") or {}
                 self.assertTrue(app_id.startswith("/%s/kurz/" % team), app_id)
                 self.assertEqual(labels["KURZ_TEAM"], team)
-                keys = [("id", app_id), ("dns", d.mesos_dns_name(app_id))]
+                keys = [("id", app_id), ("dns", definitions.mesos_dns_name(app_id))]
                 if "HAPROXY_0_PORT" in labels:
                     lo, hi = teams.service_port_block(int(team[4:]))
                     self.assertTrue(lo <= int(labels["HAPROXY_0_PORT"]) <= hi)
@@ -84,23 +84,23 @@ class Room(unittest.TestCase):
                 if "REDIS_URL" in env:
                     self.assertEqual(env["REDIS_URL"], "redis://:%s@redis-kurz-%s.marathon.mesos:%d"
                                      % (SECRETS["KURZ_REDIS_PASSWORD"], team, teams.redis_host_port(int(team[4:]))))
-                for m in d.port_mappings(item):
+                for m in definitions.port_mappings(item):
                     if m.get("hostPort"):
                         keys.append(("hostPort", m["hostPort"]))
                 for key in keys:
                     self.assertNotIn(key, seen, "%s of %s and %s" % (key, app_id, seen.get(key)))
                     seen[key] = app_id
-        canary = d.load(self.files[("team07", "canary/redirect-canary.json")])
+        canary = definitions.load(self.files[("team07", "canary/redirect-canary.json")])
         self.assertEqual(canary["labels"]["HAPROXY_DEPLOYMENT_GROUP"], "team07-kurz-redirect")
         self.assertEqual(canary["labels"]["KURZ_CANARY_OF"], "/team07/kurz/redirect")
 
     def test_room_marathon_lb_watches_every_team(self):
-        lb = d.load(self.lb)
+        lb = definitions.load(self.lb)
         groups = [lb["args"][i + 1] for i, a in enumerate(lb["args"][:-1]) if a == "--group"]
         self.assertEqual(groups, ["external-" + t for t in ROOM])
         ports = {p["port"] for p in lb["portDefinitions"]}
         for team in ROOM:
-            for app_id, item, _, _ in d.walk(d.load(self.files[(team, "stage3/kurz.json")])):
+            for app_id, item, _, _ in definitions.walk(definitions.load(self.files[(team, "stage3/kurz.json")])):
                 if "HAPROXY_0_PORT" in (item.get("labels") or {}):
                     self.assertIn(int(item["labels"]["HAPROXY_0_PORT"]), ports)
 
@@ -135,13 +135,13 @@ class Room(unittest.TestCase):
         self.assertIn("differs from %s" % team, out)
 
     def test_vhost_and_deployment_group_collisions(self):
-        a = d.load(self.files[("team01", "canary/redirect-canary.json")])
+        a = definitions.load(self.files[("team01", "canary/redirect-canary.json")])
         a["id"] = "/team01/kurz/redirect-old"  # not a canary: a second app on the same routes
         del a["labels"]["KURZ_CANARY_OF"]
         a["labels"]["HAPROXY_0_PORT"] = "10199"
         path = os.path.join(self.tmp.name, "canary2.json")
         with open(path, "w") as f:
-            f.write(d.dumps(a))
+            f.write(definitions.dumps(a))
         rc, out, err = self.validate(self.files[("team01", "stage3/kurz.json")],
                                      self.files[("team01", "canary/redirect-canary.json")], path)
         self.assertEqual(rc, 1, out + err)

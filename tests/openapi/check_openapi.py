@@ -8,7 +8,7 @@ Every operation (path x method) in the spec has scenarios in SCENARIOS below: a 
 the status it must get, and for errors the expected `error.code`. Each answer is checked against
 the spec: the status is documented for the operation, the content type is a documented one, the
 documented tracing/protocol headers are present, and JSON bodies validate against the documented
-schema (with `jsonschema` when importable, always with the small built-in validator below).
+schema (jsonschema's Draft 4 validator; see "Validating bodies" below for the OpenAPI mapping).
 
 One line per request: `ok   GET /api/links 200 (first page)` or `FAIL ... reason`. Exits 1 if any
 check failed or if an operation of the spec was never exercised, 2 on a usage or spec error.
@@ -16,11 +16,12 @@ check failed or if an operation of the spec was never exercised, 2 on a usage or
 --self-test needs no server: it parses the spec, lists every operation with its planned requests,
 and checks statically that every operation has a scenario and every expected status is documented.
 
-Standard library + PyYAML only (Debian: python3-yaml); jsonschema is optional.
+Standard library, PyYAML and jsonschema (Debian: python3-yaml, python3-jsonschema).
 """
 
 import argparse
 import datetime as dt
+import importlib.metadata
 import json
 import re
 import secrets
@@ -32,10 +33,10 @@ import urllib.request
 
 import yaml
 
-try:  # Optional: a second, complete opinion on the JSON bodies.
-    import jsonschema
+try:
+    import jsonschema  # Debian's python3-jsonschema
 except ImportError:  # pragma: no cover - depends on the host
-    jsonschema = None
+    sys.exit("check_openapi.py needs jsonschema: install Debian's python3-jsonschema")
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 # Headers that must be present whenever the spec documents them on a response.
@@ -112,102 +113,75 @@ class Spec:
         return out
 
 
-# ---- A small validator (type, required, properties, items, enum, bounds, pattern, format) -------
+# ---- Validating bodies: jsonschema's Draft 4 validator with OpenAPI's formats -------------------
+# An OpenAPI 3.0 Schema Object is JSON Schema of the draft-04 family (Wright draft 00) with a few
+# changes, mapped here: Spec.json_schema inlines the local $refs, turns `nullable: true` into a type
+# list with "null" (and None in an enum), and drops OpenAPI's annotations (example, examples, xml,
+# externalDocs, discriminator, readOnly, writeOnly, deprecated, description). What remains is draft 4
+# (single `type`, boolean exclusiveMinimum/exclusiveMaximum, an integer is not 1.0), so
+# Draft4Validator. The formats the spec uses are checked by the functions below, registered on the
+# validator's FormatChecker: jsonschema checks date-time and uri only when optional packages are
+# installed, and its draft 4 checker knows no `date`. Other formats (binary) are annotations.
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-TYPES = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-}
 
 
-def check_format(fmt, value):
-    if fmt == "date-time":
-        if not RFC3339.match(value):
-            return False
-        try:
-            dt.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-        except ValueError:
-            return False
-    elif fmt == "date":
-        if not DATE.match(value):
-            return False
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            return False
-    elif fmt == "uri":
-        parts = urllib.parse.urlsplit(value)
-        return bool(parts.scheme) and bool(parts.netloc or parts.path)
+def is_date_time(value):
+    if not isinstance(value, str):
+        return True  # formats apply to strings only
+    if not RFC3339.match(value):
+        return False
+    try:
+        dt.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return False
     return True
 
 
-def validate(schema, value, where="$"):
-    """Problems found in `value` against the (already converted) JSON Schema `schema`."""
-    problems = []
-    types = schema.get("type")
-    if types is not None:
-        types = types if isinstance(types, list) else [types]
-        if not any(TYPES[t](value) for t in types):
-            return [f"{where}: expected {'|'.join(types)}, got {type(value).__name__}"]
-    if "enum" in schema and value not in schema["enum"]:
-        problems.append(f"{where}: {value!r} not in {schema['enum']}")
-    if isinstance(value, dict):
-        for key in schema.get("required", []):
-            if key not in value:
-                problems.append(f"{where}: missing required member {key!r}")
-        props = schema.get("properties", {})
-        extra = schema.get("additionalProperties", True)
-        for key, item in value.items():
-            if key in props:
-                problems += validate(props[key], item, f"{where}.{key}")
-            elif extra is False:
-                problems.append(f"{where}: unexpected member {key!r}")
-            elif isinstance(extra, dict):
-                problems += validate(extra, item, f"{where}.{key}")
-    if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for i, item in enumerate(value):
-            problems += validate(schema["items"], item, f"{where}[{i}]")
-    if isinstance(value, str):
-        if "minLength" in schema and len(value) < schema["minLength"]:
-            problems.append(f"{where}: shorter than {schema['minLength']}")
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            problems.append(f"{where}: longer than {schema['maxLength']}")
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            problems.append(f"{where}: does not match {schema['pattern']}")
-        if "format" in schema and not check_format(schema["format"], value):
-            problems.append(f"{where}: {value!r} is not a valid {schema['format']}")
-    if TYPES["number"](value):
-        if "minimum" in schema and value < schema["minimum"]:
-            problems.append(f"{where}: {value} below minimum {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            problems.append(f"{where}: {value} above maximum {schema['maximum']}")
-    return problems
+def is_date(value):
+    if not isinstance(value, str):
+        return True
+    if not DATE.match(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_uri(value):
+    if not isinstance(value, str):
+        return True
+    parts = urllib.parse.urlsplit(value)
+    return bool(parts.scheme) and bool(parts.netloc or parts.path)
+
+
+def format_checker():
+    checker = jsonschema.FormatChecker(())  # only the formats below, whatever else is installed
+    for name, check in (("date-time", is_date_time), ("date", is_date), ("uri", is_uri)):
+        checker.checks(name)(check)
+    return checker
+
+
+FORMATS = format_checker()
 
 
 def validate_body(schema, value):
-    """Built-in validator first (it also checks formats); jsonschema, when present, covers what
-    the built-in one does not know (allOf, oneOf, ...)."""
-    problems = validate(schema, value)
-    if jsonschema is not None and not problems:
-        validator = jsonschema.Draft7Validator(schema)
-        for error in validator.iter_errors(value):
-            path = "$" + "".join(f"[{p!r}]" for p in error.absolute_path)
-            message = f"{path}: {error.message} (jsonschema)"
-            if message not in problems:
-                problems.append(message)
+    """Problems found in `value` against the (already converted) JSON Schema `schema`, one line
+    each: `$['items'][0]['code']: 'x' does not match '...'`."""
+    validator = jsonschema.Draft4Validator(schema, format_checker=FORMATS)
+    problems = []
+    for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
+        path = "$" + "".join(f"[{p!r}]" for p in error.absolute_path)
+        problems.append(f"{path}: {error.message}")
     return problems
 
 
 # ---- Scenarios -------------------------------------------------------------------------------
 
-class S:
+class Scenario:
     """One planned request.
 
     op:      (METHOD, template) of the spec operation it exercises, or None for a check that
@@ -323,116 +297,121 @@ def build_scenarios():
     idn_target = "https://b\u00fccher.example/stra\u00dfe?q=\u00fc"
     return [
         # Set-up: the links the other scenarios use.
-        S("create", links, 201, body=lambda c: {"url": target, "slug": c["slug"]},
+        Scenario("create", links, 201, body=lambda c: {"url": target, "slug": c["slug"]},
           check=check_created("slug", target), save=save_code("code")),
-        S("create to delete", links, 201,
+        Scenario("create to delete", links, 201,
           body=lambda c: {"url": "http://example.org/", "slug": c["slug_del"]},
           save=save_code("code_del")),
-        S("create expiring", links, 201,
+        Scenario("create expiring", links, 201,
           body=lambda c: {"url": "https://example.net/", "slug": c["slug_exp"],
                           "expiresAt": c["expires_at"]},
           save=save_code("code_exp")),
-        S("create without slug", links, 201, body={"url": "https://example.com/generated"}),
-        S("create IDN", links, 201, body={"url": idn_target},
+        Scenario("create without slug", links, 201, body={"url": "https://example.com/generated"}),
+        Scenario("create IDN", links, 201, body={"url": idn_target},
           check=lambda c, r: [] if (r.json or {}).get("url") == idn_target else ["url changed"],
           save=save_code("code_idn")),
         # POST /api/links errors.
-        S("slug taken", links, 409, body=lambda c: {"url": target, "slug": c["slug"]},
+        Scenario("slug taken", links, 409, body=lambda c: {"url": target, "slug": c["slug"]},
           error="slug_taken"),
-        S("malformed JSON", links, 400, raw=b'{"url": ', error="invalid_json"),
-        S("not an object", links, 400, raw=b'["https://example.com/"]', error="invalid_request"),
-        S("unknown field", links, 400, body={"url": target, "slg": "typo"},
+        Scenario("malformed JSON", links, 400, raw=b'{"url": ', error="invalid_json"),
+        Scenario("not an object", links, 400, raw=b'["https://example.com/"]',
+                 error="invalid_request"),
+        Scenario("unknown field", links, 400, body={"url": target, "slg": "typo"},
           error="unknown_field"),
-        S("IDN host without an A-label", links, 400, body={"url": "https://a\u2603b.example/"},
+        Scenario("IDN host without an A-label", links, 400, body={"url": "https://a\u2603b.example/"},
           error="invalid_url"),
-        S("url missing", links, 400, body={"slug": "no-url-here"}, error="invalid_request"),
-        S("url wrong type", links, 400, body={"url": 42}, error="invalid_request"),
-        S("javascript: url", links, 400, body={"url": "javascript:alert(1)"},
+        Scenario("url missing", links, 400, body={"slug": "no-url-here"}, error="invalid_request"),
+        Scenario("url wrong type", links, 400, body={"url": 42}, error="invalid_request"),
+        Scenario("javascript: url", links, 400, body={"url": "javascript:alert(1)"},
           error="invalid_url"),
-        S("relative url", links, 400, body={"url": "/just/a/path"}, error="invalid_url"),
-        S("url too long", links, 400,
+        Scenario("relative url", links, 400, body={"url": "/just/a/path"}, error="invalid_url"),
+        Scenario("url too long", links, 400,
           body={"url": "https://example.com/" + "a" * 2100}, error="invalid_url"),
-        S("bad slug", links, 400, body={"url": target, "slug": "a/b"}, error="invalid_slug"),
-        S("reserved slug", links, 400, body={"url": target, "slug": "api"},
+        Scenario("bad slug", links, 400, body={"url": target, "slug": "a/b"}, error="invalid_slug"),
+        Scenario("reserved slug", links, 400, body={"url": target, "slug": "api"},
           error="slug_reserved"),
-        S("expiry in the past", links, 400,
+        Scenario("expiry in the past", links, 400,
           body={"url": target, "expiresAt": "2000-01-01T00:00:00Z"}, error="invalid_expiry"),
-        S("expiry not RFC 3339", links, 400,
+        Scenario("expiry not RFC 3339", links, 400,
           body={"url": target, "expiresAt": "tomorrow"}, error="invalid_expiry"),
-        S("form body", links, 415, raw=b"url=https%3A%2F%2Fexample.com%2F",
+        Scenario("form body", links, 415, raw=b"url=https%3A%2F%2Fexample.com%2F",
           content_type="application/x-www-form-urlencoded", error="unsupported_media_type"),
-        S("huge body", links, 413,
+        Scenario("huge body", links, 413,
           raw=b'{"url": "https://example.com/?' + b"a" * (1 << 20) + b'"}',
           error="payload_too_large"),
         # GET /api/links.
-        S("first page", lst, 200, query={"limit": "1"}, check=check_page_size(1),
+        Scenario("first page", lst, 200, query={"limit": "1"}, check=check_page_size(1),
           save=save_cursor),
-        S("default page", lst, 200),
-        S("next page", lst, 200, query={"limit": "1", "cursor": "{cursor}"},
+        Scenario("default page", lst, 200),
+        Scenario("next page", lst, 200, query={"limit": "1", "cursor": "{cursor}"},
           check=check_page_size(1)),
-        S("limit 0", lst, 400, query={"limit": "0"}, error="invalid_parameter"),
-        S("limit 101", lst, 400, query={"limit": "101"}, error="invalid_parameter"),
-        S("limit not a number", lst, 400, query={"limit": "ten"}, error="invalid_parameter"),
-        S("forged cursor", lst, 400, query={"cursor": "not-a-cursor!"}, error="invalid_cursor"),
+        Scenario("limit 0", lst, 400, query={"limit": "0"}, error="invalid_parameter"),
+        Scenario("limit 101", lst, 400, query={"limit": "101"}, error="invalid_parameter"),
+        Scenario("limit not a number", lst, 400, query={"limit": "ten"}, error="invalid_parameter"),
+        Scenario("forged cursor", lst, 400, query={"cursor": "not-a-cursor!"}, error="invalid_cursor"),
         # GET /api/links/{code}.
-        S("get", get_link, 200, path=link, check=check_expired(False)),
-        S("unknown code", get_link, 404, path="/api/links/{missing}", error="not_found"),
+        Scenario("get", get_link, 200, path=link, check=check_expired(False)),
+        Scenario("unknown code", get_link, 404, path="/api/links/{missing}", error="not_found"),
         # GET /{code}.
-        S("redirect", follow, 302, path="/{code}", check=check_redirect),
-        S("redirect IDN as a URI", follow, 302, path="/{code_idn}",
+        Scenario("redirect", follow, 302, path="/{code}", check=check_redirect),
+        Scenario("redirect IDN as a URI", follow, 302, path="/{code_idn}",
           check=check_location("https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC")),
-        S("unknown code", follow, 404, path="/{missing}"),
+        Scenario("unknown code", follow, 404, path="/{missing}"),
         # Stats.
-        S("stats", stats, 200, path="/api/stats/{code}", check=check_stats),
-        S("unknown code", stats, 404, path="/api/stats/{missing}", error="not_found"),
-        S("top", top, 200, query={"limit": "3"}, check=check_page_size(3)),
-        S("top default", top, 200),
-        S("limit 0", top, 400, query={"limit": "0"}, error="invalid_parameter"),
-        S("limit 101", top, 400, query={"limit": "101"}, error="invalid_parameter"),
+        Scenario("stats", stats, 200, path="/api/stats/{code}", check=check_stats),
+        Scenario("unknown code", stats, 404, path="/api/stats/{missing}", error="not_found"),
+        Scenario("top", top, 200, query={"limit": "3"}, check=check_page_size(3)),
+        Scenario("top default", top, 200),
+        Scenario("limit 0", top, 400, query={"limit": "0"}, error="invalid_parameter"),
+        Scenario("limit 101", top, 400, query={"limit": "101"}, error="invalid_parameter"),
         # QR codes.
-        S("svg", svg, 200, path="/qr/{code}.svg", check=check_svg),
-        S("unknown code", svg, 404, path="/qr/{missing}.svg", error="not_found"),
-        S("png", png, 200, path="/qr/{code}.png", check=check_png),
-        S("png scale 2", png, 200, path="/qr/{code}.png", query={"scale": "2"}, check=check_png),
-        S("scale 0", png, 400, path="/qr/{code}.png", query={"scale": "0"},
+        Scenario("svg", svg, 200, path="/qr/{code}.svg", check=check_svg),
+        Scenario("unknown code", svg, 404, path="/qr/{missing}.svg", error="not_found"),
+        Scenario("png", png, 200, path="/qr/{code}.png", check=check_png),
+        Scenario("png scale 2", png, 200, path="/qr/{code}.png", query={"scale": "2"},
+                 check=check_png),
+        Scenario("scale 0", png, 400, path="/qr/{code}.png", query={"scale": "0"},
           error="invalid_parameter"),
-        S("scale 33", png, 400, path="/qr/{code}.png", query={"scale": "33"},
+        Scenario("scale 33", png, 400, path="/qr/{code}.png", query={"scale": "33"},
           error="invalid_parameter"),
-        S("unknown code", png, 404, path="/qr/{missing}.png", error="not_found"),
+        Scenario("unknown code", png, 404, path="/qr/{missing}.png", error="not_found"),
         # Web UI.
-        S("page", ("GET", "/"), 200),
-        S("page by name", ("GET", "/index.html"), 200),
-        S("asset", static, 200, path="/static/app.js", save=save_etag),
-        S("asset not modified", static, 304, path="/static/app.js",
+        Scenario("page", ("GET", "/"), 200),
+        Scenario("page by name", ("GET", "/index.html"), 200),
+        Scenario("asset", static, 200, path="/static/app.js", save=save_etag),
+        Scenario("asset not modified", static, 304, path="/static/app.js",
           headers={"If-None-Match": "{etag}"}),
-        S("unknown asset", static, 404, path="/static/nope.js", error="not_found"),
-        S("dot-dot", static, 404, path="/static/%2e%2e%2Findex.html", error="not_found"),
+        Scenario("unknown asset", static, 404, path="/static/nope.js", error="not_found"),
+        Scenario("dot-dot", static, 404, path="/static/%2e%2e%2Findex.html", error="not_found"),
         # Operations.
-        S("live", ("GET", "/health/live"), 200),
-        S("ready", ("GET", "/health/ready"), 200),
-        S("metrics", ("GET", "/metrics"), 200),
-        S("info", ("GET", "/info"), 200),
-        S("info of a service", ("GET", "/info/{service}"), 200, path="/info/links"),
-        S("info of no service", ("GET", "/info/{service}"), 404, path="/info/nope", error="not_found"),
+        Scenario("live", ("GET", "/health/live"), 200),
+        Scenario("ready", ("GET", "/health/ready"), 200),
+        Scenario("metrics", ("GET", "/metrics"), 200),
+        Scenario("info", ("GET", "/info"), 200),
+        Scenario("info of a service", ("GET", "/info/{service}"), 200, path="/info/links"),
+        Scenario("info of no service", ("GET", "/info/{service}"), 404, path="/info/nope",
+                 error="not_found"),
         # Delete last, then check that the link is gone.
-        S("delete", del_link, 204, path="/api/links/{code_del}"),
-        S("delete again", del_link, 404, path="/api/links/{code_del}", error="not_found"),
-        S("deleted is gone", get_link, 404, path="/api/links/{code_del}", error="not_found"),
-        S("deleted is gone", follow, 404, path="/{code_del}"),
+        Scenario("delete", del_link, 204, path="/api/links/{code_del}"),
+        Scenario("delete again", del_link, 404, path="/api/links/{code_del}", error="not_found"),
+        Scenario("deleted is gone", get_link, 404, path="/api/links/{code_del}", error="not_found"),
+        Scenario("deleted is gone", follow, 404, path="/{code_del}"),
         # Paths and methods the API does not have.
-        S("unknown path", None, 404, path="/api/no/such/path", doc="NotFound", error="not_found"),
-        S("wrong method", None, 405, method="PUT", path="/api/links", doc="MethodNotAllowed",
+        Scenario("unknown path", None, 404, path="/api/no/such/path", doc="NotFound",
+                 error="not_found"),
+        Scenario("wrong method", None, 405, method="PUT", path="/api/links", doc="MethodNotAllowed",
           body={"url": target}, error="method_not_allowed", check=check_allow("GET", "POST")),
-        S("wrong method", None, 405, method="PATCH", path="/api/links/{code}",
+        Scenario("wrong method", None, 405, method="PATCH", path="/api/links/{code}",
           doc="MethodNotAllowed", body={}, error="method_not_allowed",
           check=check_allow("GET", "DELETE")),
-        S("wrong method", None, 405, method="POST", path="/health/live", doc="MethodNotAllowed",
+        Scenario("wrong method", None, 405, method="POST", path="/health/live", doc="MethodNotAllowed",
           raw=b"", error="method_not_allowed", check=check_allow("GET")),
         # Needs the expiring link's expiry to have passed: the runner waits for it.
-        S("expired", follow, 410, path="/{code_exp}"),
-        S("expired", svg, 410, path="/qr/{code_exp}.svg", error="gone"),
-        S("expired", png, 410, path="/qr/{code_exp}.png", error="gone"),
-        S("expired link", get_link, 200, path="/api/links/{code_exp}", check=check_expired(True)),
+        Scenario("expired", follow, 410, path="/{code_exp}"),
+        Scenario("expired", svg, 410, path="/qr/{code_exp}.svg", error="gone"),
+        Scenario("expired", png, 410, path="/qr/{code_exp}.png", error="gone"),
+        Scenario("expired link", get_link, 200, path="/api/links/{code_exp}",
+                 check=check_expired(True)),
     ]
 
 
@@ -465,9 +444,9 @@ def fill(text, ctx):
     return re.sub(r"\{(\w+)\}", lambda m: urllib.parse.quote(str(ctx[m.group(1)]), safe=""), text)
 
 
-def needed(s):
-    keys = set(re.findall(r"\{(\w+)\}", s.path))
-    for value in list(s.query.values()) + list(s.headers.values()):
+def needed(scenario):
+    keys = set(re.findall(r"\{(\w+)\}", scenario.path))
+    for value in list(scenario.query.values()) + list(scenario.headers.values()):
         keys |= set(re.findall(r"\{(\w+)\}", value))
     return keys
 
@@ -486,21 +465,22 @@ class Runner:
         self.failures = 0
         self.exercised = set()
 
-    def request(self, s):
-        url = self.base + fill(s.path, self.ctx)
-        if s.query:
-            url += "?" + urllib.parse.urlencode({k: v.format(**self.ctx) for k, v in s.query.items()})
-        data = s.raw
+    def request(self, scenario):
+        url = self.base + fill(scenario.path, self.ctx)
+        if scenario.query:
+            query = {k: v.format(**self.ctx) for k, v in scenario.query.items()}
+            url += "?" + urllib.parse.urlencode(query)
+        data = scenario.raw
         headers = {"Accept": "*/*", "User-Agent": "kurz-openapi-check"}
-        if s.body is not None:
-            body = s.body(self.ctx) if callable(s.body) else s.body
+        if scenario.body is not None:
+            body = scenario.body(self.ctx) if callable(scenario.body) else scenario.body
             data = json.dumps(body).encode("utf-8")
         if data is not None:
-            headers["Content-Type"] = s.content_type or "application/json"
+            headers["Content-Type"] = scenario.content_type or "application/json"
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        headers.update({k: v.format(**self.ctx) for k, v in s.headers.items()})
-        req = urllib.request.Request(url, data=data, method=s.method, headers=headers)
+        headers.update({k: v.format(**self.ctx) for k, v in scenario.headers.items()})
+        req = urllib.request.Request(url, data=data, method=scenario.method, headers=headers)
         try:
             with self.opener.open(req, timeout=self.timeout) as resp:
                 return Response(resp.status, resp.headers, resp.read())
@@ -508,18 +488,19 @@ class Runner:
             with e:
                 return Response(e.code, e.headers, e.read())
 
-    def verify(self, s, resp):
+    def verify(self, scenario, resp):
         problems = []
-        if s.op is not None:
-            responses = self.spec.responses(*s.op)
+        if scenario.op is not None:
+            responses = self.spec.responses(*scenario.op)
             doc = responses.get(str(resp.status)) or responses.get(f"{str(resp.status)[0]}XX") \
                 or responses.get("default")
         else:
-            doc = self.spec.component_response(s.doc) if resp.status == s.expect else None
+            doc = self.spec.component_response(scenario.doc) \
+                if resp.status == scenario.expect else None
         if doc is None:
-            return [f"not documented (expected {s.expect})"]
-        if resp.status != s.expect:
-            problems.append(f"expected {s.expect}")
+            return [f"not documented (expected {scenario.expect})"]
+        if resp.status != scenario.expect:
+            problems.append(f"expected {scenario.expect}")
         for name, header in (doc.get("headers") or {}).items():
             if name.lower() in REQUIRED_HEADERS and resp.header(name) is None:
                 problems.append(f"missing header {name}")
@@ -538,43 +519,46 @@ class Runner:
                     problems.append(f"invalid JSON body: {resp.json_error or 'empty'}")
                 elif "schema" in media:
                     problems += validate_body(self.spec.json_schema(media["schema"]), resp.json)
-        if s.error and isinstance(resp.json, dict):
+        if scenario.error and isinstance(resp.json, dict):
             got = (resp.json.get("error") or {}).get("code") if isinstance(
                 resp.json.get("error"), dict) else None
-            if got != s.error:
-                problems.append(f"error.code {got!r}, expected {s.error!r}")
-        if s.check and not problems and resp.status == s.expect:
-            problems += s.check(self.ctx, resp)
+            if got != scenario.error:
+                problems.append(f"error.code {got!r}, expected {scenario.error!r}")
+        if scenario.check and not problems and resp.status == scenario.expect:
+            problems += scenario.check(self.ctx, resp)
         return problems
 
-    def report(self, ok, s, status, detail=""):
-        label = f"{s.op[0]} {s.op[1]}" if s.op else f"{s.method} {s.path} [{s.doc}]"
-        line = f"{'ok  ' if ok else 'FAIL'} {label} {status} ({s.name})"
+    def report(self, ok, scenario, status, detail=""):
+        if scenario.op:
+            label = f"{scenario.op[0]} {scenario.op[1]}"
+        else:
+            label = f"{scenario.method} {scenario.path} [{scenario.doc}]"
+        line = f"{'ok  ' if ok else 'FAIL'} {label} {status} ({scenario.name})"
         print(line + (f": {detail}" if detail else ""), flush=True)
         if not ok:
             self.failures += 1
 
     def run(self, scenarios):
-        for s in scenarios:
-            if s.expect == 410 and "{code_exp}" in s.path:
+        for scenario in scenarios:
+            if scenario.expect == 410 and "{code_exp}" in scenario.path:
                 wait = (self.expires - dt.datetime.now(dt.timezone.utc)).total_seconds() + 1.0
                 if wait > 0:
                     time.sleep(wait)
-            missing = sorted(k for k in needed(s) if k not in self.ctx)
+            missing = sorted(k for k in needed(scenario) if k not in self.ctx)
             if missing:
-                self.report(False, s, "-", f"skipped, set-up failed (no {', '.join(missing)})")
+                self.report(False, scenario, "-", f"skipped, set-up failed (no {', '.join(missing)})")
                 continue
             try:
-                resp = self.request(s)
+                resp = self.request(scenario)
             except (urllib.error.URLError, OSError) as e:
-                self.report(False, s, "-", f"request failed: {e}")
+                self.report(False, scenario, "-", f"request failed: {e}")
                 continue
-            if s.op is not None:
-                self.exercised.add(s.op)
-            problems = self.verify(s, resp)
-            self.report(not problems, s, resp.status, "; ".join(problems))
-            if s.save and resp.status == s.expect:  # later scenarios may still run
-                s.save(self.ctx, resp)
+            if scenario.op is not None:
+                self.exercised.add(scenario.op)
+            problems = self.verify(scenario, resp)
+            self.report(not problems, scenario, resp.status, "; ".join(problems))
+            if scenario.save and resp.status == scenario.expect:  # later scenarios may still run
+                scenario.save(self.ctx, resp)
         for op in self.spec.operations():
             if op not in self.exercised:
                 print(f"FAIL {op[0]} {op[1]} never exercised", flush=True)
@@ -586,42 +570,51 @@ def self_test(spec, scenarios):
     """Static checks only: coverage and expected statuses against the spec."""
     problems = 0
     ops = spec.operations()
-    by_op = {op: [s for s in scenarios if s.op == op] for op in ops}
+    by_op = {op: [scenario for scenario in scenarios if scenario.op == op] for op in ops}
     print(f"{len(ops)} operations in the spec, {len(scenarios)} planned requests")
     for op, planned in by_op.items():
         documented = spec.responses(*op)
         print(f"{op[0]} {op[1]}  documents {', '.join(sorted(documented))}")
-        for resp in documented.values():  # every schema must convert
+        for resp in documented.values():  # every schema must convert to a valid draft 4 schema
             for media in (resp.get("content") or {}).values():
                 if "schema" in media:
-                    spec.json_schema(media["schema"])
+                    try:
+                        jsonschema.Draft4Validator.check_schema(spec.json_schema(media["schema"]))
+                    except jsonschema.SchemaError as e:
+                        print(f"  FAIL a response schema of {op[0]} {op[1]}: {e.message}")
+                        problems += 1
         if not planned:
             print(f"  FAIL no scenario exercises {op[0]} {op[1]}")
             problems += 1
-        for s in planned:
-            query = ("?" + "&".join(f"{k}={v}" for k, v in s.query.items())) if s.query else ""
-            mark = "   " if str(s.expect) in documented else "!! "
-            print(f"  {mark}{s.method} {s.path}{query} -> {s.expect}"
-                  f"{' ' + s.error if s.error else ''} ({s.name})")
+        for scenario in planned:
+            query = "&".join(f"{k}={v}" for k, v in scenario.query.items())
+            query = "?" + query if query else ""
+            mark = "   " if str(scenario.expect) in documented else "!! "
+            print(f"  {mark}{scenario.method} {scenario.path}{query} -> {scenario.expect}"
+                  f"{' ' + scenario.error if scenario.error else ''} ({scenario.name})")
             if mark.strip():
-                print(f"  FAIL expected status {s.expect} is not documented")
+                print(f"  FAIL expected status {scenario.expect} is not documented")
                 problems += 1
-            elif s.error and s.error not in yaml.safe_dump(documented[str(s.expect)]):
-                print(f"  FAIL error code {s.error} is not documented on {s.expect}")
+            elif scenario.error and \
+                    scenario.error not in yaml.safe_dump(documented[str(scenario.expect)]):
+                print(f"  FAIL error code {scenario.error} is not documented on {scenario.expect}")
                 problems += 1
     print("requests outside the operations:")
-    for s in (s for s in scenarios if s.op is None):
-        component = (spec.doc.get("components", {}).get("responses") or {}).get(s.doc)
-        ok = component is not None and (not s.error or s.error in yaml.safe_dump(component))
-        print(f"  {'   ' if ok else '!! '}{s.method} {s.path} -> {s.expect} {s.error or ''} "
-              f"[components/responses/{s.doc}] ({s.name})")
+    for scenario in (scenario for scenario in scenarios if scenario.op is None):
+        component = (spec.doc.get("components", {}).get("responses") or {}).get(scenario.doc)
+        ok = component is not None and \
+            (not scenario.error or scenario.error in yaml.safe_dump(component))
+        print(f"  {'   ' if ok else '!! '}{scenario.method} {scenario.path} -> {scenario.expect} "
+              f"{scenario.error or ''} "
+              f"[components/responses/{scenario.doc}] ({scenario.name})")
         if not ok:
             problems += 1
-    for s in scenarios:
-        if s.op is not None and s.op not in by_op:
-            print(f"FAIL scenario {s.name!r} targets {s.op}, which the spec does not have")
+    for scenario in scenarios:
+        if scenario.op is not None and scenario.op not in by_op:
+            print(f"FAIL scenario {scenario.name!r} targets {scenario.op}, "
+                  "which the spec does not have")
             problems += 1
-    print("validator: built-in" + (" + jsonschema" if jsonschema else " (jsonschema not installed)"))
+    print("validator: jsonschema %s, Draft4Validator" % importlib.metadata.version("jsonschema"))
     print("self-test " + ("passed" if problems == 0 else f"FAILED ({problems} problems)"))
     return 1 if problems else 0
 

@@ -11,7 +11,7 @@ one team, the un-rendered workshop.
 """
 import collections
 
-from . import definitions as d
+from . import definitions
 from .validation import Problem
 
 TEAM_LABEL = "KURZ_TEAM"
@@ -19,7 +19,7 @@ TEAM_LABEL = "KURZ_TEAM"
 
 def _entries(loaded):
     for path, data in loaded:
-        for app_id, item, _, _ in d.walk(data):
+        for app_id, item, _, _ in definitions.walk(data):
             if isinstance(item, dict):
                 yield path, app_id, item
 
@@ -38,7 +38,7 @@ def _team(item):
 
 
 def _fixed_host_ports(item):
-    ports = [m.get("hostPort") for m in d.port_mappings(item) if isinstance(m, dict)]
+    ports = [m.get("hostPort") for m in definitions.port_mappings(item) if isinstance(m, dict)]
     if item.get("requirePorts"):
         ports += [p.get("port") for p in item.get("portDefinitions") or [] if isinstance(p, dict)]
     return [p for p in ports if isinstance(p, int) and p > 0]

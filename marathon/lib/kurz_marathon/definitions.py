@@ -14,6 +14,7 @@ import copy
 import json
 import os
 import re
+import typing
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MARATHON_DIR = os.path.dirname(os.path.dirname(HERE))  # marathon/
@@ -92,21 +93,41 @@ def absolute_id(item_id, parent="/"):
     return "/" + "/".join(parts)
 
 
+class AppEntry(typing.NamedTuple):
+    """One app of a definition, as walk finds it."""
+    app_id: str  # absolute
+    app: dict
+    group_id: str  # the absolute id of the group it sits in ("/" for an app on its own)
+    json_path: tuple  # keys from the top of the definition to the app, e.g. ("groups", 0, "apps", 1)
+
+
 def walk(definition, parent="/"):
-    """Yields (app_id, app, group_id, json_path) for every app of a definition (the app itself, or
-    each app of the group and its sub-groups), with absolute ids. json_path is a tuple of keys."""
+    """Yields an AppEntry (app_id, app, group_id, json_path) for every app of a definition (the app
+    itself, or each app of the group and its sub-groups), with absolute ids."""
     if not is_group(definition):
         app_id = absolute_id(definition.get("id", ""), parent)
-        yield app_id, definition, parent, ()
+        yield AppEntry(app_id, definition, parent, ())
         return
     group_id = absolute_id(definition.get("id", ""), parent)
     for i, app in enumerate(definition.get("apps") or []):
         if isinstance(app, dict):
-            yield absolute_id(app.get("id", ""), group_id), app, group_id, ("apps", i)
+            yield AppEntry(absolute_id(app.get("id", ""), group_id), app, group_id, ("apps", i))
     for i, group in enumerate(definition.get("groups") or []):
         if isinstance(group, dict):
-            for app_id, app, gid, path in walk(group, group_id):
-                yield app_id, app, gid, ("groups", i) + path
+            for entry in walk(group, group_id):
+                yield entry._replace(json_path=("groups", i) + entry.json_path)
+
+
+def group_paths(group, path=(), parent="/"):
+    """Yields (json_path, absolute group id) for a group and each of its sub-groups (nothing for an
+    app). json_path is a tuple of keys, as in walk."""
+    if not is_group(group):
+        return
+    gid = absolute_id(group.get("id", ""), parent)
+    yield path, gid
+    for i, sub in enumerate(group.get("groups") or []):
+        if isinstance(sub, dict):
+            yield from group_paths(sub, path + ("groups", i), gid)
 
 
 def apps(definition):

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import typing
 
 from . import balancer as balancer_mod
 from . import credentials, definitions
@@ -368,8 +369,26 @@ def references(app_id, app, deps, dns):
     return list(deps.get(app_id, [])) + [i for name, i in sorted(dns.items()) if name in values]
 
 
-def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+class Refused(Exception):
+    """The harness cannot run as asked: `message` goes to stderr, `code` is the exit status."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class Plan(typing.NamedTuple):
+    """What a run does: the apps to start and in which order, and what they need."""
+    apps: dict  # app id -> app, the FILE's and those taken from --with files
+    selected: list  # the app ids to run, --with apps first
+    deps: dict  # app id -> the ids it waits for (its dependencies and the --with apps it uses)
+    start_levels: list  # lists of app ids started together, in order
+    kill_levels: list  # lists of app ids killed together, in order
+    hosts: list  # the Mesos-DNS names the containers resolve to the agent
+
+
+def load_files(args):
+    """(the FILE's apps, {app id: (app, path)} of the --with files' other apps, dependencies)."""
     try:
         main_apps, deps = load_apps(args.file, args)
         context = {}
@@ -380,21 +399,27 @@ def main(argv=None):
                     context[i] = (app, path)
                     deps[i] = more_deps[i]
     except definitions.DefinitionError as e:
-        print("harness: %s" % e, file=sys.stderr)
-        return 2
+        raise Refused(2, str(e))
     if not main_apps:
-        print("harness: %s holds no app" % args.file, file=sys.stderr)
-        return 2
-    selected = list(main_apps)
-    if args.app:
-        wanted = [definitions.absolute_id(a) for a in args.app]
-        unknown = [a for a in wanted if a not in main_apps]
-        if unknown:
-            print("harness: no app %s in %s (apps: %s)" % (", ".join(unknown), args.file, ", ".join(main_apps)),
-                  file=sys.stderr)
-            return 2
-        selected = [a for a in main_apps if a in with_dependencies(wanted, deps)]
-    # What the selected apps need from the --with files (dependencies, Mesos-DNS names in env).
+        raise Refused(2, "%s holds no app" % args.file)
+    return main_apps, context, deps
+
+
+def select_apps(args, main_apps, deps):
+    """The FILE's apps to run: all, or those --app names and what they depend on."""
+    if not args.app:
+        return list(main_apps)
+    wanted = [definitions.absolute_id(a) for a in args.app]
+    unknown = [a for a in wanted if a not in main_apps]
+    if unknown:
+        raise Refused(2, "no app %s in %s (apps: %s)" % (", ".join(unknown), args.file, ", ".join(main_apps)))
+    return [a for a in main_apps if a in with_dependencies(wanted, deps)]
+
+
+def needed_from_context(selected, main_apps, context, deps):
+    """The --with apps the selected apps need (dependencies, Mesos-DNS names in env), in the order
+    found; each becomes a dependency of the app that uses it (already running on the cluster: it
+    comes first, goes last)."""
     dns = {definitions.mesos_dns_name(i): i for i in context}
     extra, todo = [], list(selected)
     while todo:
@@ -402,10 +427,17 @@ def main(argv=None):
         app = main_apps[i] if i in main_apps else context[i][0]
         for ref in references(i, app, deps, dns):
             if ref in context and ref not in deps.setdefault(i, []):
-                deps[i].append(ref)  # already running on the cluster: it comes first, goes last
+                deps[i].append(ref)
             if ref in context and ref not in extra:
                 extra.append(ref)
                 todo.append(ref)
+    return extra
+
+
+def make_plan(args):
+    main_apps, context, deps = load_files(args)
+    selected = select_apps(args, main_apps, deps)
+    extra = needed_from_context(selected, main_apps, context, deps)
     all_apps = dict(main_apps)
     all_apps.update({i: context[i][0] for i in extra})
     selected = [i for i in context if i in extra] + selected
@@ -417,89 +449,77 @@ def main(argv=None):
         order = levels(selected, deps)
         kill_order = list(reversed(levels(selected, uses)))
     except ValueError as e:
-        print("harness: %s: %s" % (args.file, e), file=sys.stderr)
-        return 1
+        raise Refused(1, "%s: %s" % (args.file, e))
     missing = sorted(set(d for i in selected for d in deps.get(i, []) if d not in all_apps))
     if missing:
         print("harness: %s: dependencies in no file given are not started: %s (add the file that holds "
               "them with --with)" % (args.file, ", ".join(missing)), file=sys.stderr)
     for i in extra:
         say("harness: %s from %s (needed by the apps of %s)" % (i, context[i][1], args.file))
+    hosts = sorted(set(definitions.mesos_dns_name(i) for i in list(main_apps) + list(context)))
+    return Plan(all_apps, selected, deps, order, kill_order, hosts)
 
+
+def agent_gateway():
+    """The docker bridge gateway (the agent the containers see); Refused without root or Docker."""
     if os.geteuid() != 0:
-        print("harness: needs root: it enters each container's network namespace (nsenter) as the "
-              "Mesos agent does", file=sys.stderr)
-        return 2
+        raise Refused(2, "needs root: it enters each container's network namespace (nsenter) as the "
+                         "Mesos agent does")
     try:
         if subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                           timeout=30).returncode != 0:
             raise OSError("docker info failed")
-        gateway = executor.docker_gateway()
+        return executor.docker_gateway()
     except (OSError, subprocess.TimeoutExpired, executor.ContractError) as e:
-        print("harness: no usable Docker engine (%s): start dockerd" % e, file=sys.stderr)
-        return 2
+        raise Refused(2, "no usable Docker engine (%s): start dockerd" % e)
 
-    def on_term(signum, frame):
-        raise KeyboardInterrupt()
-    signal.signal(signal.SIGTERM, on_term)
 
-    runs = {i: AppRun(i, all_apps[i]) for i in selected}
-    hosts = sorted(set(definitions.mesos_dns_name(i) for i in list(main_apps) + list(context)))
+def run_together(calls):
+    """Runs each (function, args) in its own thread (a Marathon deployment step) and waits for all."""
+    threads = [threading.Thread(target=guarded, args=(step,) + args, daemon=True) for step, args in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def may_start(run, runs, deps):
+    """Whether the app's task can start: its dependencies came up and its image is present; if not,
+    the run is marked skipped or failed with the reason."""
+    blocked = [d for d in deps.get(run.app_id, []) if d in runs and (runs[d].skipped or runs[d].failure)]
+    image = definitions.docker_image(run.app)
+    if blocked:
+        run.skipped = "depends on %s, which did not come up" % ", ".join(blocked)
+    elif not executor.image_present(image):
+        if definitions.parse_image(image) is None:
+            run.skipped = "image %s is not present locally (not a kurz image; pull it to check it)" % image
+        else:
+            run.fail("image", "kurz image %s is not present locally (build it: "
+                     "scripts/docker/build-images.sh)" % image)
+    if run.skipped:
+        say("SKIP %s: %s" % (run.app_id, run.skipped))
+    return not run.skipped and not run.failure
+
+
+def deploy_and_kill(plan, runs, started, gateway, workdir):
+    """Starts the apps level by level (a level together), stops at the first level with a failure;
+    then, when every started task came up, kills them level by level. `started` collects the runs
+    whose task was started (for the clean-up)."""
     version = executor.marathon_version_now()
-    workdir = executor.make_workdir()
-    say("harness: %s: %s in %d level(s); the agent is the docker bridge gateway %s; Mesos-DNS names %s -> %s"
-        % (args.file, ", ".join(selected), len(order), gateway, ", ".join(hosts), gateway))
-    started = []
-    interrupted = False
-    try:
-        for level in order:
-            threads = []
-            for i in level:
-                run = runs[i]
-                blocked = [d for d in deps.get(i, []) if d in runs and (runs[d].skipped or runs[d].failure)]
-                image = definitions.docker_image(run.app)
-                if blocked:
-                    run.skipped = "depends on %s, which did not come up" % ", ".join(blocked)
-                elif not executor.image_present(image):
-                    if definitions.parse_image(image) is None:
-                        run.skipped = "image %s is not present locally (not a kurz image; pull it to check it)" % image
-                    else:
-                        run.fail("image", "kurz image %s is not present locally (build it: "
-                                 "scripts/docker/build-images.sh)" % image)
-                if run.skipped:
-                    say("SKIP %s: %s" % (i, run.skipped))
-                    continue
-                if run.failure:
-                    continue
-                started.append(run)
-                threads.append(threading.Thread(target=guarded, args=(deploy, run, workdir, gateway, hosts, version),
-                                                daemon=True))
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            if any(runs[i].failure for i in level):
-                break
-        up = [r for r in started if r.task is not None and r.failure is None]
-        if len(up) == len(started):
-            for level in kill_order:
-                threads = [threading.Thread(target=guarded, args=(kill, runs[i], gateway), daemon=True)
-                           for i in level if runs[i] in up]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
-    except KeyboardInterrupt:
-        interrupted = True
-        say("harness: interrupted: removing the containers and sandboxes")
-    finally:
-        for run in started:
-            run.stop_checks.set()
-        for error in executor.remove_all():
-            say("harness: could not remove %s" % error)
-        shutil.rmtree(workdir, ignore_errors=True)
-    if interrupted:
-        return 1
+    for level in plan.start_levels:
+        ready = [runs[i] for i in level if may_start(runs[i], runs, plan.deps)]
+        started.extend(ready)
+        run_together([(deploy, (run, workdir, gateway, plan.hosts, version)) for run in ready])
+        if any(runs[i].failure for i in level):
+            break
+    up = [r for r in started if r.task is not None and r.failure is None]
+    if len(up) == len(started):
+        for level in plan.kill_levels:
+            run_together([(kill, (runs[i], gateway)) for i in level if runs[i] in up])
+
+
+def verdict(runs):
+    """Prints the report and the verdict; the exit status."""
     report(list(runs.values()))
     failed = [r for r in runs.values() if r.failure]
     if failed:
@@ -509,3 +529,35 @@ def main(argv=None):
     say("harness: passed: %d app(s)%s" % (len(runs) - len(skipped), "; skipped, NOT checked: %s" % ", ".join(
         r.app_id for r in skipped) if skipped else ""))
     return 0
+
+
+def _interrupt_on_sigterm(signum, frame):
+    raise KeyboardInterrupt()
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        plan = make_plan(args)
+        gateway = agent_gateway()
+    except Refused as e:
+        print("harness: %s" % e.message, file=sys.stderr)
+        return e.code
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    runs = {i: AppRun(i, plan.apps[i]) for i in plan.selected}
+    workdir = executor.make_workdir()
+    say("harness: %s: %s in %d level(s); the agent is the docker bridge gateway %s; Mesos-DNS names %s -> %s"
+        % (args.file, ", ".join(plan.selected), len(plan.start_levels), gateway, ", ".join(plan.hosts), gateway))
+    started = []
+    try:
+        deploy_and_kill(plan, runs, started, gateway, workdir)
+    except KeyboardInterrupt:
+        say("harness: interrupted: removing the containers and sandboxes")
+        return 1
+    finally:
+        for run in started:
+            run.stop_checks.set()
+        for error in executor.remove_all():
+            say("harness: could not remove %s" % error)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return verdict(runs)

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import socket
+import typing
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -40,8 +41,16 @@ def peak_instances(app):
     return max(n, int(math.floor(n * (1 + over) + 1e-9)))
 
 
+class Needs(typing.NamedTuple):
+    """What a room needs on private agents."""
+    cpus: float
+    mem: float  # MB
+    persistent: list  # ids of the apps with local persistent volumes
+    files: list  # the definition files counted, relative to marathon/
+
+
 def needs(stage, teams):
-    """(cpus, mem MB, [apps with persistent volumes], [files]) on private agents for STAGE x teams:
+    """Needs (cpus, mem MB, [apps with persistent volumes], [files]) on private agents for STAGE x teams:
     every app's instances, plus per team the largest extra one app's upgrade starts
     (floor(n * (1 + maximumOverCapacity)) - n), plus the room's shared apps once."""
     stages = list(STAGE_FILES) if stage == "all" else [stage]
@@ -63,7 +72,7 @@ def needs(stage, teams):
                 persistent.append(app_id)
         cpus += extra[0] * times
         mem += extra[1] * times
-    return cpus, mem, persistent, files
+    return Needs(cpus, mem, persistent, files)
 
 
 def _get_json(url, timeout):

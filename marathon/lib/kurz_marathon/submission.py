@@ -1,9 +1,9 @@
 """What Marathon refuses when a definition is submitted, in the shape of Marathon's 422 body: a list
 of {"path", "errors"} details, empty when the definition is accepted.
 
-It is the first two layers of validation.py (the one implementation of these rules): Marathon's own
-JSON Schema (when python3-jsonschema is installed) and Marathon's submission-time rules — never
-kurz's own rules, which Marathon does not know. Paths are written the way Marathon writes them,
+It is the first two layers of validation.py (json_schema.py and marathon_rules.py, the one
+implementation of these rules): Marathon's own JSON Schema (when python3-jsonschema is installed)
+and Marathon's submission-time rules — never kurz's own rules, which Marathon does not know. Paths are written the way Marathon writes them,
 from the top of the submitted document: `/apps(0)/healthChecks(1)/portIndex`.
 Used by the Marathon stand-in (tests/marathon/standin.py).
 """

@@ -24,7 +24,7 @@ Contract (what render_team changes; everything else is kept byte for byte):
 import copy
 import re
 
-from . import definitions as d
+from . import definitions
 
 SERVICE_PORT_BASE = 10000
 SERVICE_PORTS_PER_TEAM = 100
@@ -77,7 +77,7 @@ def redis_host_port(slot):
 
 
 def team_id(app_id, name):
-    return "/" + name + d.absolute_id(app_id)
+    return "/" + name + definitions.absolute_id(app_id)
 
 
 _DNS = re.compile(r"(?<![A-Za-z0-9.-])([a-z0-9][a-z0-9-]*)\.marathon\.mesos(:%d\b)?" % REDIS_PORT)
@@ -103,7 +103,7 @@ def render_team(definition, name, slot=None):
     """A deep copy of the definition for team NAME (see the module contract); TeamError otherwise."""
     name, slot = parse_team(name, slot)
     out = copy.deepcopy(definition)
-    found = list(d.walk(out))
+    found = list(definitions.walk(out))
     shared = [app_id for app_id, _, _, _ in found if app_id.startswith(SHARED_PREFIX)]
     if shared:
         raise TeamError("%s is shared by the whole room (deploy it once, without --team; marathon-lb: "
@@ -116,14 +116,15 @@ def render_team(definition, name, slot=None):
     def fix_text(value):
         return _rename_text(value, name, slot) if isinstance(value, str) else value
 
-    if d.is_group(out):
+    if definitions.is_group(out):
         _rename_groups(out, name, "/")
     for app_id, item, group_id, _ in found:
         item["id"] = renames[app_id]
-        item["dependencies"] = [team_id(d.absolute_id(x, group_id), name) for x in item.get("dependencies") or []]
+        item["dependencies"] = [team_id(definitions.absolute_id(x, group_id), name)
+                                for x in item.get("dependencies") or []]
         if not item["dependencies"]:
             del item["dependencies"]
-        for mapping in d.port_mappings(item):
+        for mapping in definitions.port_mappings(item):
             if isinstance(mapping, dict) and mapping.get("hostPort") == REDIS_PORT:
                 mapping["hostPort"] = redis_host_port(slot)
         env = item.get("env") or {}
@@ -143,7 +144,7 @@ def render_team(definition, name, slot=None):
             elif key == "HAPROXY_DEPLOYMENT_GROUP":
                 labels[key] = "%s-%s" % (name, value)
             elif key == "KURZ_CANARY_OF":
-                labels[key] = renames.get(d.absolute_id(value), team_id(value, name))
+                labels[key] = renames.get(definitions.absolute_id(value), team_id(value, name))
             else:
                 labels[key] = fix_text(value)
         labels[TEAM_LABEL] = name
@@ -154,10 +155,10 @@ def render_team(definition, name, slot=None):
 
 def _rename_groups(group, name, old_parent):
     """Ids and dependencies of a group and its sub-groups (ids resolved against the old parents)."""
-    old_id = d.absolute_id(group.get("id", "/"), old_parent)
+    old_id = definitions.absolute_id(group.get("id", "/"), old_parent)
     group["id"] = team_id(old_id, name)
     if group.get("dependencies"):
-        group["dependencies"] = [team_id(d.absolute_id(x, old_id), name) for x in group["dependencies"]]
+        group["dependencies"] = [team_id(definitions.absolute_id(x, old_id), name) for x in group["dependencies"]]
     for sub in group.get("groups") or []:
         if isinstance(sub, dict):
             _rename_groups(sub, name, old_id)
@@ -186,7 +187,7 @@ def render_room(definition, room):
     """marathon-lb for a room: watches external-NAME for every team and reserves every team's service
     ports (the ports of the definition's own service-port definitions, moved to each team's block)."""
     out = copy.deepcopy(definition)
-    if d.is_group(out) or d.absolute_id(out.get("id", "")) != "/infra/marathon-lb":
+    if definitions.is_group(out) or definitions.absolute_id(out.get("id", "")) != "/infra/marathon-lb":
         raise TeamError("--room renders /infra/marathon-lb only (the other apps are rendered with --team)")
     args = out.get("args") or []
     groups = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--group"]
