@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 SCRIPT = os.path.join(ROOT, "scripts", "edge", "routes.py")
 sys.path.insert(0, os.path.join(ROOT, "marathon", "lib"))
-from kurz_marathon import routes, validation  # noqa: E402
+from kurz_marathon import kurz_rules, routes  # noqa: E402
 
 # What the copy needs: the table and every consumer.
 COPIED = ("edge", "docker/haproxy", "swarm", "k8s", "marathon")
@@ -39,11 +39,11 @@ class Repository(unittest.TestCase):
 
     def test_the_validator_reads_the_table(self):
         table = routes.load()
-        self.assertIs(validation.EDGE_PATHS, routes.EDGE_PATHS)
+        self.assertIs(kurz_rules.EDGE_PATHS, routes.EDGE_PATHS)
         for service in table.services():
-            self.assertEqual(validation.EDGE_PATHS[service], table.prefixes(service)[0])
-            self.assertEqual(validation.EDGE_EXACT_PATHS.get(service, ()), tuple(table.exact(service)))
-        self.assertIsNone(validation.EDGE_PATHS[table.default])
+            self.assertEqual(kurz_rules.EDGE_PATHS[service], table.prefixes(service)[0])
+            self.assertEqual(kurz_rules.EDGE_EXACT_PATHS.get(service, ()), tuple(table.exact(service)))
+        self.assertIsNone(kurz_rules.EDGE_PATHS[table.default])
 
 
 class Copy(unittest.TestCase):
