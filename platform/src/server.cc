@@ -85,7 +85,9 @@ void Server::start() {
   // Pistache's own limit sits above ours so that our guard answers first, in our error shape.
   auto endpoint_options = Http::Endpoint::options()
                               .threads(static_cast<int>(options.threads))
-                              .flags(Pistache::Tcp::Options::ReuseAddr)
+                              .flags(options.reuse_port ? Pistache::Tcp::Options::ReuseAddr |
+                                                              Pistache::Tcp::Options::ReusePort
+                                                        : Pistache::Tcp::Options::ReuseAddr)
                               .maxRequestSize(options.max_request_bytes + 4096)
                               .maxResponseSize(64 * 1024 * 1024)
                               .headerTimeout(options.request_read_timeout)

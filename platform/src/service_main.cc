@@ -1,6 +1,7 @@
 #include "kurz/platform/service_main.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <optional>
 
 #include "kurz/platform/log.h"
 #include "kurz/platform/server.h"
@@ -49,22 +51,60 @@ void fit_descriptor_limit(std::size_t max_connections) {
   }
 }
 
-// A port the kernel would give right now (0 if it cannot tell: the server then picks one).
-std::uint16_t pick_free_port(const std::string& address) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in bound{};
-  bound.sin_family = AF_INET;
-  if (inet_pton(AF_INET, address.c_str(), &bound.sin_addr) != 1) bound.sin_addr.s_addr = INADDR_ANY;
-  socklen_t length = sizeof(bound);
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&bound), sizeof(bound)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) == 0) {
-    port = ntohs(bound.sin_port);
+// A free port, held until the server listens on it. Pistache 0.0.5 binds and listens in one call
+// (Endpoint::serveThreaded → Tcp::Listener::bind) and takes no ready descriptor, while the services
+// need the port before the server exists (the default PUBLIC_BASE_URL names it). So the port is
+// reserved: a socket with SO_REUSEPORT is bound to port 0 and stays bound (never listening, so it
+// receives no connection) until the server, also with SO_REUSEPORT, listens on the same port;
+// then it is closed. Meanwhile the kernel gives the port to nobody else, and no other socket can
+// bind it unless it belongs to the same user and sets SO_REUSEPORT too. Picking a port and closing
+// it before the server bound it again (the former way) let another process take it in between.
+class PortReservation {
+ public:
+  static constexpr int kHighDescriptor = 512;
+
+  explicit PortReservation(const std::string& address) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return;
+    // Kept out of the low descriptors: Pistache 0.0.5 gives a connection the transport thread
+    // of its descriptor number, so a hole left there by release() would change which thread the
+    // first connections get.
+    const int high = ::fcntl(fd_, F_DUPFD_CLOEXEC, kHighDescriptor);
+    if (high >= 0) {
+      ::close(fd_);
+      fd_ = high;
+    }
+    const int on = 1;
+    sockaddr_in bound{};
+    bound.sin_family = AF_INET;
+    if (inet_pton(AF_INET, address.c_str(), &bound.sin_addr) != 1) {
+      bound.sin_addr.s_addr = INADDR_ANY;
+    }
+    socklen_t length = sizeof(bound);
+    if (::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == 0 &&
+        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == 0 &&
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&bound), sizeof(bound)) == 0 &&
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &length) == 0) {
+      port_ = ntohs(bound.sin_port);
+    } else {
+      release();
+    }
   }
-  ::close(fd);
-  return port;
-}
+  ~PortReservation() { release(); }
+  PortReservation(const PortReservation&) = delete;
+  PortReservation& operator=(const PortReservation&) = delete;
+
+  // The reserved port; 0 if none could be reserved (the server then listens on port 0 itself).
+  std::uint16_t port() const { return port_; }
+  void release() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
 
 }  // namespace
 
@@ -88,9 +128,11 @@ int run_service(const std::string& service, const Compose& compose) {
     std::fprintf(stderr, "kurz-%s: %s\n", service.c_str(), e.what());
     return 2;
   }
+  std::optional<PortReservation> reserved;
   if (config.port == 0) {
-    // "Any free port": pick it now, so that the default short URLs name the real port.
-    config.port = pick_free_port(config.listen_address);
+    // "Any free port": reserve it now, so that the default short URLs name the real port.
+    reserved.emplace(config.listen_address);
+    config.port = reserved->port();
     if (!env.raw("PUBLIC_BASE_URL")) {
       config.public_base_url = "http://localhost:" + std::to_string(config.port);
     }
@@ -105,9 +147,11 @@ int run_service(const std::string& service, const Compose& compose) {
   try {
     compose(context, router);
     env.finish();
-    Server server(ServerOptions::from(config, stage_of(config)), std::move(router), metrics,
-                  health);
+    ServerOptions server_options = ServerOptions::from(config, stage_of(config));
+    server_options.reuse_port = reserved && reserved->port() != 0;
+    Server server(std::move(server_options), std::move(router), metrics, health);
     server.start();
+    if (reserved) reserved->release();  // the server holds the port now
     const auto ready_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();

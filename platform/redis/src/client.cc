@@ -98,7 +98,7 @@ class Client::Pool {
     slots_.pop_back();
     if (slot.generation != generation_) slot.context.reset();  // the pool was dropped
     if (!slot.context) {
-      if (SteadyClock::now() < retry_at_) {
+      if (options_.clock->now() < retry_at_) {
         give_back(Slot{}, lock);
         return unavailable();
       }
@@ -110,7 +110,7 @@ class Client::Pool {
       if (!slot.context) {
         backoff_ = backoff_.count() == 0 ? std::chrono::milliseconds(50)
                                          : std::min(backoff_ * 2, options_.max_backoff);
-        retry_at_ = SteadyClock::now() + backoff_;
+        retry_at_ = options_.clock->now() + backoff_;
         mark(false, error, lock);
         give_back(Slot{}, lock);
         return unavailable();
@@ -123,7 +123,7 @@ class Client::Pool {
     if (replicated) {
       wait = options_.wait_replicas;
       if (wait == kWaitAuto) {
-        refresh_role = SteadyClock::now() - role_read_at_ >= kRoleRefresh;
+        refresh_role = options_.clock->now() - role_read_at_ >= kRoleRefresh;
         wait = replicas_ > 0 ? 1 : 0;
       }
     }
@@ -132,7 +132,7 @@ class Client::Pool {
       if (const auto count = read_role(slot.context.get(), error); count >= 0) {
         lock.lock();
         replicas_ = count;
-        role_read_at_ = SteadyClock::now();
+        role_read_at_ = options_.clock->now();
         lock.unlock();
         if (options_.wait_replicas == kWaitAuto) wait = count > 0 ? 1 : 0;
       }
@@ -208,7 +208,7 @@ class Client::Pool {
     }
     if (replicas >= 0) {
       replicas_ = replicas;
-      role_read_at_ = SteadyClock::now();
+      role_read_at_ = options_.clock->now();
     }
     return generation_;
   }
@@ -356,13 +356,13 @@ class Client::Pool {
   std::mutex mutex_;
   std::condition_variable available_;
   std::vector<Slot> slots_;  // idle; no context: a slot whose context must be (re)connected
-  SteadyClock::time_point retry_at_{};
+  common::TimePoint retry_at_{};
   std::chrono::milliseconds backoff_{0};
   bool healthy_ = true;
   std::uint64_t generation_ = 0;  // raised to drop every pooled connection
   Endpoint current_;              // the primary the pool's connections go to
   int replicas_ = 0;              // the primary's connected replicas, from the last ROLE
-  SteadyClock::time_point role_read_at_{};
+  common::TimePoint role_read_at_{};
   std::mutex sentinel_mutex_;
   std::vector<Endpoint> sentinels_;  // the one that answered last, first
 };

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "kurz/common/clock.h"
 #include "redis_client_options.h"
 #include "redis_server.h"
 
@@ -75,6 +76,27 @@ TEST(RedisClientTest, RedisGoneFailsFastAndComesBack) {
     ASSERT_LT(Clock::now() - restarted, 2s) << "did not reconnect within the backoff bound";
     std::this_thread::sleep_for(20ms);
   }
+}
+
+// The reconnect backoff is measured on the client's clock: Redis back before the backoff has passed
+// is not tried, and is the moment it has.
+TEST(RedisClientTest, AfterAFailedConnectItWaitsOutTheBackoffOnItsClock) {
+  testing::RedisServer server;
+  common::ManualClock clock;
+  auto options = testing::client_options(server);
+  options.clock = &clock;
+  options.pool_size = 1;
+  Client client(options);
+  ASSERT_TRUE(client.ping().ok());
+  server.stop();
+  EXPECT_FALSE(client.ping().ok());  // the pooled connection is gone
+  EXPECT_FALSE(client.ping().ok());  // and a new one fails: a backoff of 50 ms
+  server.start();
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(client.ping().ok()) << i;  // no connect is tried
+  EXPECT_EQ(clock.advance(49ms), 0u);
+  EXPECT_FALSE(client.ping().ok());
+  clock.advance(1ms);
+  EXPECT_TRUE(client.ping().ok());
 }
 
 TEST(RedisClientTest, HungRedisNeverBlocksPastTheTimeout) {

@@ -5,10 +5,8 @@
 
 namespace kurz::redirect {
 
-using Clock = std::chrono::steady_clock;
-
-ClickBuffer::ClickBuffer(ClickPublisher& publisher, Options options)
-    : publisher_(publisher), options_(std::move(options)) {
+ClickBuffer::ClickBuffer(ClickPublisher& publisher, Options options, const common::Clock& clock)
+    : publisher_(publisher), options_(std::move(options)), clock_(clock) {
   // Both halves of the double buffer get their full size now (pages are touched only when used),
   // so that record() never allocates.
   queue_.reserve(options_.capacity);
@@ -38,7 +36,7 @@ bool ClickBuffer::flush(std::chrono::milliseconds timeout) {
   ++flush_requests_;
   wake_.notify_one();
   // Batches go out in order, so published_ reaching target means all of them went out.
-  progress_.wait_for(lock, timeout, [&] { return published_ >= target || stopped_; });
+  clock_.wait_for(lock, progress_, timeout, [&] { return published_ >= target || stopped_; });
   return published_ >= target;
 }
 
@@ -72,7 +70,7 @@ void ClickBuffer::run() {
   std::uint64_t flushes_seen = 0;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    wake_.wait_for(lock, options_.interval, [&] {
+    clock_.wait_for(lock, wake_, options_.interval, [&] {
       return stopping_ || queue_.size() >= options_.batch_size || flush_requests_ != flushes_seen;
     });
     if (stopping_) break;
@@ -113,7 +111,8 @@ void ClickBuffer::publish_taken(std::vector<common::ClickEvent>& taken) {
       notify_observer();
       lock.lock();
       // A flush() asks for a retry now; stop() ends the retries.
-      wake_.wait_for(lock, backoff, [&] { return stopping_ || flush_requests_ != flushes; });
+      clock_.wait_for(lock, wake_, backoff,
+                      [&] { return stopping_ || flush_requests_ != flushes; });
       if (stopping_) {
         taken.clear();
         return;

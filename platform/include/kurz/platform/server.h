@@ -30,6 +30,10 @@ struct ServerOptions {
   std::string instance_id;
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: any free port, see Server::port()
+  // Listen with SO_REUSEPORT: only for a port that this process already holds with a bound,
+  // non-listening SO_REUSEPORT socket (run_service's reservation of a free port), never to share
+  // a port with another process.
+  bool reuse_port = false;
   std::size_t threads = 1;
   std::string threads_source;             // why that many reactors, shown in /info
   std::size_t max_request_bytes = 65536;  // request line, headers and body together

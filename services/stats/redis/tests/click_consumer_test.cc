@@ -53,14 +53,12 @@ TEST(ClickConsumerTest, RedisRestartedWhileRecording) {
   server.stop();  // without persistence: stream, group and stats are gone with it
   for (int i = 0; i < 1500; ++i) buffer.record(click("abc"));
   EXPECT_EQ(buffer.pending(), 1000u);
-  EXPECT_EQ(buffer.dropped(), 500u);   // exactly what did not fit
-  std::this_thread::sleep_for(500ms);  // both sides now retry with backoff
-  EXPECT_FALSE(consumer.healthy());
+  EXPECT_EQ(buffer.dropped(), 500u);  // exactly what did not fit
+  // The consumer notices (and backs off), observed rather than assumed after a sleep.
+  EXPECT_TRUE(wait_until([&] { return !consumer.healthy(); }, 5s));
 
-  server.start();
-  const auto restarted = SteadyClock::now();
+  server.start();  // within 5 s (backoffs of at most 500 ms and 200 ms), everything resumes
   ASSERT_TRUE(wait_until([&] { return total_of(client, "abc") == 1000; }, 5s));
-  EXPECT_LT(SteadyClock::now() - restarted, 5s);
   EXPECT_TRUE(wait_until([&] { return consumer.healthy(); }, 1s));
   EXPECT_EQ(buffer.published(), 1500u);
   EXPECT_EQ(buffer.dropped(), 500u);
@@ -87,7 +85,7 @@ TEST(ClickConsumerTest, StopIsBoundedEvenWhileRedisIsAway) {
   testing::RedisServer server;
   ClickConsumer consumer(options_for(server), fast_consumer());
   consumer.start();
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_until([&] { return consumer.counters().lag >= 0; }, 5s));  // it is running
   server.pause();
   std::this_thread::sleep_for(300ms);
   const auto started = SteadyClock::now();

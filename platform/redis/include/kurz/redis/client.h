@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kurz/common/clock.h"
 #include "kurz/common/error.h"
 #include "kurz/redis/url.h"
 
@@ -58,6 +59,9 @@ struct Options {
   std::chrono::milliseconds connect_timeout{250};
   std::chrono::milliseconds command_timeout{250};
   std::chrono::milliseconds max_backoff{2000};
+  // The clock the reconnect backoff and the ROLE refresh are measured on (tests pass a
+  // common::ManualClock). Timeouts of a command in flight are the socket's, in real time.
+  const common::Clock* clock = &common::system_clock();
   std::size_t pool_size = 4;
   int wait_replicas = kWaitAuto;
   std::chrono::milliseconds wait_timeout{1000};

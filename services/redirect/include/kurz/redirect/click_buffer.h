@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kurz/common/click.h"
+#include "kurz/common/clock.h"
 #include "kurz/common/error.h"
 
 namespace kurz::redirect {
@@ -37,6 +38,11 @@ class ClickPublisher {
 //
 // Thread-safe. record() takes one short mutex section, moves the event into preallocated
 // storage (no allocation) and never blocks on I/O.
+//
+// Time: every wait (the interval, the backoff, the timeouts of flush() and stop()) is measured on
+// the Clock given to the constructor, through Clock::wait_for. Production passes nothing and gets
+// the real clock; tests pass a common::ManualClock and move it, which wakes the flusher at once:
+// nothing in the buffer sleeps on real time.
 class ClickBuffer final : public common::ClickSink {
  public:
   struct Counters {
@@ -57,8 +63,9 @@ class ClickBuffer final : public common::ClickSink {
     std::function<void(const Counters&)> observer;
   };
 
-  // Starts the flusher thread. `publisher` must outlive the buffer.
-  ClickBuffer(ClickPublisher& publisher, Options options);
+  // Starts the flusher thread. `publisher` and `clock` must outlive the buffer.
+  ClickBuffer(ClickPublisher& publisher, Options options,
+              const common::Clock& clock = common::system_clock());
   // stop() with a zero timeout.
   ~ClickBuffer() override;
   ClickBuffer(const ClickBuffer&) = delete;
@@ -67,8 +74,8 @@ class ClickBuffer final : public common::ClickSink {
   void record(common::ClickEvent event) override;
 
   // Waits until everything recorded before the call is published (retrying at once, without
-  // backoff, if a batch is failing), or until `timeout` has passed. True when nothing recorded
-  // before the call is still pending. The buffer keeps working afterwards.
+  // backoff, if a batch is failing), or until `timeout` has passed on the clock. True when nothing
+  // recorded before the call is still pending. The buffer keeps working afterwards.
   bool flush(std::chrono::milliseconds timeout);
 
   // For shutdown: flush(timeout), retrying a failing batch every min_backoff instead of backing
@@ -90,6 +97,7 @@ class ClickBuffer final : public common::ClickSink {
 
   ClickPublisher& publisher_;
   const Options options_;
+  const common::Clock& clock_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;           // the flusher: a full batch, a flush, or stop
