@@ -27,7 +27,7 @@ class PromtoolTest(unittest.TestCase):
         finally:
             service.terminate()
         self.assertEqual(status, 200)
-        self.assertTrue(headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+        self.assertTrue(headers["content-type"].startswith("text/plain; version=0.0.4"))
         text = body.decode()
         for name in ("http_requests_total", "http_request_duration_seconds_bucket",
                      "process_cpu_seconds_total", "process_resident_memory_bytes",

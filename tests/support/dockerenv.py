@@ -9,6 +9,9 @@ import shutil
 import subprocess
 import time
 
+import opspath  # noqa: F401  (scripts/ on sys.path)
+from kurzops import compose
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SCRIPTS = os.path.join(ROOT, "scripts", "docker")
 # Every kurz image (docker/<name>.Dockerfile).
@@ -32,13 +35,12 @@ def run(cmd, timeout, env=None, check=True, capture=True):
 
 
 def compose_command():
-    """`docker compose` (v2) when it works, else `docker-compose` (1.29), else None."""
-    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], stdout=subprocess.DEVNULL,
-                                                 stderr=subprocess.DEVNULL).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    return None
+    """The compose command (kurzops.compose: $KURZ_COMPOSE, `docker compose` v2, `docker-compose`
+    1.29), or None when there is none."""
+    try:
+        return compose.compose_command()
+    except compose.NoCompose:
+        return None
 
 
 def docker_answers():
