@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import unittest
+from typing import NamedTuple
 
 import yaml
 
@@ -383,23 +384,36 @@ class HAProxyConfigs(unittest.TestCase):
 
 
 
-# What the edge answers itself, in kurz's error shape: (request, status, error code). Backends of
-# the test: links sends garbage (502), stats never answers (504), qr and redirect have no server
-# up (503), web is the real kurz-web (KURZ_WEB) when given.
+class EdgeError(NamedTuple):
+    """A request the edge answers itself with an error."""
+    name: str
+    request: bytes  # sent as it is
+    status: int
+    code: str  # the "code" of kurz's error shape
+
+
+# What the edge answers itself, in kurz's error shape. Backends of the test: links sends garbage
+# (502), stats never answers (504), qr and redirect have no server up (503), web is the real
+# kurz-web (KURZ_WEB) when given.
 EDGE_JSON_ERRORS = (
-    ("no replica up (a /{code})", b"GET /abc123 HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 503, "unavailable"),
-    ("no replica up (qr)", b"GET /qr/abc123.svg HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 503, "unavailable"),
-    ("an invalid answer", b"GET /api/links HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 502, "bad_gateway"),
-    ("no answer in time", b"POST /api/stats/top HTTP/1.1\r\nHost: kurz\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-     504, "gateway_timeout"),
+    EdgeError("no replica up (a /{code})",
+              b"GET /abc123 HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 503, "unavailable"),
+    EdgeError("no replica up (qr)",
+              b"GET /qr/abc123.svg HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 503, "unavailable"),
+    EdgeError("an invalid answer",
+              b"GET /api/links HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 502, "bad_gateway"),
+    EdgeError("no answer in time",
+              b"POST /api/stats/top HTTP/1.1\r\nHost: kurz\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+              504, "gateway_timeout"),
 )
 # What HAProxy refuses while parsing the head: its HTTP/1 layer answers with the built-in page
 # before any errorfile or http-error applies (haproxy/haproxy#3032, fixed in HAProxy 3.2).
 EDGE_PARSE_ERRORS = (
-    ("Transfer-Encoding: cow, chunked",
-     b"POST /api/links HTTP/1.1\r\nHost: kurz\r\nTransfer-Encoding: cow, chunked\r\n\r\n0\r\n\r\n", 422,
-     "unprocessable_content"),
-    ("a space in a header name", b"GET / HTTP/1.1\r\nHost: kurz\r\nBad Header: x\r\n\r\n", 400, "bad_request"),
+    EdgeError("Transfer-Encoding: cow, chunked",
+              b"POST /api/links HTTP/1.1\r\nHost: kurz\r\nTransfer-Encoding: cow, chunked\r\n\r\n0\r\n\r\n", 422,
+              "unprocessable_content"),
+    EdgeError("a space in a header name",
+              b"GET / HTTP/1.1\r\nHost: kurz\r\nBad Header: x\r\n\r\n", 400, "bad_request"),
 )
 
 
@@ -537,24 +551,24 @@ class EdgeErrors(unittest.TestCase):
             return status == (200 if web_server else 503)
         wait_until("the edge up", edge_up, 15, interval=0.1)
 
-        for name, request, status, code in EDGE_JSON_ERRORS:
-            with self.subTest(name):
-                got, headers, body = raw_exchange(edge, request)
-                self.assertEqual(got, status, body)
+        for expected in EDGE_JSON_ERRORS:
+            with self.subTest(expected.name):
+                got, headers, body = raw_exchange(edge, expected.request)
+                self.assertEqual(got, expected.status, body)
                 self.assertEqual(headers.get("content-type"), "application/json", headers)
                 error = json.loads(body)["error"]
-                self.assertEqual(error["code"], code)
+                self.assertEqual(error["code"], expected.code)
                 self.assertIsInstance(error["message"], str)
                 self.assertTrue(error["message"])
 
         json_parse_errors = haproxy_version(exe) >= (3, 2)
-        for name, request, status, code in EDGE_PARSE_ERRORS:
-            with self.subTest(name):
-                got, headers, body = raw_exchange(edge, request)
-                self.assertEqual(got, status, body)
+        for expected in EDGE_PARSE_ERRORS:
+            with self.subTest(expected.name):
+                got, headers, body = raw_exchange(edge, expected.request)
+                self.assertEqual(got, expected.status, body)
                 if json_parse_errors:
                     self.assertEqual(headers.get("content-type"), "application/json", headers)
-                    self.assertEqual(json.loads(body)["error"]["code"], code)
+                    self.assertEqual(json.loads(body)["error"]["code"], expected.code)
                 else:
                     # The known limit of HAProxy < 3.2 (common.cfg says so): when this fails, the
                     # image's HAProxy answers these in JSON too: make this branch the only one.

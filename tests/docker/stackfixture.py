@@ -5,7 +5,6 @@ report (test-artifacts/docker/report.json).
 
 Environment: KURZ_DOCKER_KEEP=1 leaves the stacks up for a look; KURZ_TAG (default dev)."""
 import atexit
-import functools
 import json
 import os
 import shutil
@@ -20,7 +19,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 import dockerenv  # noqa: E402  (puts scripts/ on sys.path)
 from dockerenv import run  # noqa: E402,F401  (for the stage modules)
 from kurzops import compose as kcompose  # noqa: E402
-from kurzops import web  # noqa: E402
+from stackclient import request  # noqa: E402,F401  (for the stage modules)
 from kurzops.wait import wait_until  # noqa: E402
 
 SCRIPTS = os.path.join(ROOT, "scripts", "docker")
@@ -28,8 +27,6 @@ ARTIFACTS = os.path.join(ROOT, "test-artifacts", "docker")
 TAG = os.environ.get("KURZ_TAG", "dev")
 # Targets of the links: never fetched (no redirect is followed), and unroutable anyway.
 TARGET = "http://127.0.0.1:9/kurz-docker-test/"
-# One request on 127.0.0.1, a redirect never followed: kurzops.web.request with the tests' bound.
-request = functools.partial(web.request, timeout=5)
 
 REPORT = {}
 _STACKS = []  # (stage, project) started and not yet taken down

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import unittest
+from typing import NamedTuple
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
@@ -61,8 +62,15 @@ for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(_sig, _on_signal)
 
 
+class ExperimentRun(NamedTuple):
+    dir: str  # the run's directory under RESULTS
+    results: dict  # its results.json
+    table: str  # its table.md
+    output: str  # what the script printed
+
+
 def run_experiment(script, *args, timeout):
-    """Runs bench/<script> with the short options; returns (run directory, results, table text)."""
+    """Runs bench/<script> with the short options; returns its ExperimentRun."""
     os.makedirs(RESULTS, exist_ok=True)
     before = set(os.listdir(RESULTS))
     env = dict(os.environ, KURZ_RESULTS_DIR=RESULTS, KURZ_TAG=TAG)
@@ -96,7 +104,7 @@ def run_experiment(script, *args, timeout):
         results = json.load(f)
     with open(os.path.join(run_dir, "table.md")) as f:
         table = f.read()
-    return run_dir, results, table, text
+    return ExperimentRun(run_dir, results, table, text)
 
 
 def setUpModule():
@@ -139,12 +147,12 @@ class Experiments(unittest.TestCase):
         """Runs bench/<script> (run_experiment), then checks what every experiment writes: its plot
         (<name>.png), its table (with `needles`, printed too) and, with `load_path`, where the load
         ran. Returns (results, table)."""
-        run_dir, results, table, output = run_experiment(script, *args, timeout=timeout)
-        self.assert_png(os.path.join(run_dir, script.replace(".sh", ".png")))
-        self.assert_table(table, output, *needles)
+        run = run_experiment(script, *args, timeout=timeout)
+        self.assert_png(os.path.join(run.dir, script.replace(".sh", ".png")))
+        self.assert_table(run.table, run.output, *needles)
         if load_path:
-            self.assert_load_path(results, table)
-        return results, table
+            self.assert_load_path(run.results, run.table)
+        return run.results, run.table
 
     def test_scaling(self):
         results, table = self.experiment(

@@ -31,8 +31,8 @@ import uuid
 from typing import NamedTuple
 
 from swarmfixture import ARTIFACTS, HERE, ROOT, TAG, Cluster, prepare_images, run
-from stackclient import Load, check_qr_and_page  # tests/support, on sys.path through swarmfixture
-from kurzops import tools, web  # noqa: E402  (scripts/ on sys.path through swarmfixture)
+from stackclient import Load, check_qr_and_page, request  # tests/support, on sys.path through swarmfixture
+from kurzops import tools  # noqa: E402  (scripts/ on sys.path through swarmfixture)
 from kurzops.haproxy import servers_up  # noqa: E402
 from kurzops.wait import wait_until  # noqa: E402
 
@@ -64,10 +64,6 @@ class Task(NamedTuple):
 
 def mgr(*args, timeout=60):
     return CLUSTER.run("docker", *args, timeout=timeout).stdout
-
-
-def request(base, method, path, body=None):
-    return web.request(base, method, path, body, timeout=5)
 
 
 def write_report():
