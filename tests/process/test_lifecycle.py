@@ -8,9 +8,9 @@ import socket
 import threading
 import time
 import unittest
-import urllib.request
 
 from kurz_process import Service, free_port, request, run_to_exit
+from kurzops.wait import Timeout, wait_until  # noqa: E402  (kurz_process puts scripts/ on sys.path)
 
 MONOLITH = os.environ["KURZ_MONOLITH"]
 SLOW = os.environ["KURZ_SLOW_SERVICE"]
@@ -96,10 +96,12 @@ class StartupTest(unittest.TestCase):
         service = Service(MONOLITH, {"ACCESS_LOG_SAMPLE": "1"})
         try:
             _, headers, _ = service.get("/info")
-            deadline = time.monotonic() + 5
-            while not [l for l in service.lines if l.get("request_id") == headers["x-request-id"]]:
-                self.assertLess(time.monotonic(), deadline, service.lines)
-                time.sleep(0.02)
+            try:
+                wait_until("the access line of %s" % headers["x-request-id"],
+                           lambda: [l for l in service.lines if l.get("request_id") == headers["x-request-id"]],
+                           5, interval=0.02)
+            except Timeout:
+                self.fail(service.lines)
         finally:
             self.assertEqual(service.terminate(), 0)
 

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import opspath  # noqa: F401  (scripts/ on sys.path)
-from kurzops import compose
+from kurzops import compose, wait
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SCRIPTS = os.path.join(ROOT, "scripts", "docker")
@@ -65,12 +65,11 @@ def ensure_dockerd(artifacts, log=print):
     log("starting dockerd (log: %s/dockerd.log); it keeps running after the tests" % artifacts)
     subprocess.Popen([dockerd], stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                      start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if os.path.exists("/var/run/docker.sock") and docker_answers():
-            return
-        time.sleep(0.5)
-    raise AssertionError("dockerd did not answer within 60 s: see %s/dockerd.log" % artifacts)
+    try:
+        wait.wait_until("dockerd", lambda: os.path.exists("/var/run/docker.sock") and docker_answers(), 60,
+                        interval=0.5)
+    except wait.Timeout:
+        raise AssertionError("dockerd did not answer within 60 s: see %s/dockerd.log" % artifacts) from None
 
 
 def build_images(names, tag, artifacts, log=print):
