@@ -31,10 +31,10 @@ import uuid
 from typing import NamedTuple
 
 from swarmfixture import ARTIFACTS, HERE, ROOT, TAG, Cluster, prepare_images, run
-from stackclient import Load, check_qr_and_page, request  # tests/support, on sys.path through swarmfixture
+from stackclient import Load, check_qr_and_page, create_link, request  # tests/support, on sys.path through swarmfixture
 from kurzops import tools  # noqa: E402  (scripts/ on sys.path through swarmfixture)
 from kurzops.haproxy import servers_up  # noqa: E402
-from kurzops.wait import wait_until  # noqa: E402
+from kurzops.wait import Timeout, wait_until  # noqa: E402
 
 RATE = int(os.environ.get("KURZ_SWARM_RATE", "100"))
 REPORT = {}
@@ -146,14 +146,14 @@ class LoadRun:
             e = dict(os.environ, KURZ_LOAD=self.binary)
             self.proc = subprocess.Popen(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             # Seeding the links comes first: the measured time starts when it is done.
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and os.path.getsize(self.codes) == 0 and self.proc.poll() is None:
-                time.sleep(0.1)
+            try:
+                wait_until("bench/load's links seeded",
+                           lambda: os.path.getsize(self.codes) > 0 or self.proc.poll() is not None, 60, interval=0.1)
+            except Timeout:
+                pass  # result() says what bench/load did
         else:
             target = "http://127.0.0.1:9/kurz-swarm-test/%s" % uuid.uuid4().hex
-            status, _, body = request(base, "POST", "/api/links", {"url": target})
-            assert status == 201, (status, body)
-            code = json.loads(body)["code"]
+            code = create_link(base, {"url": target})["code"]
             with open(self.codes, "w") as f:
                 f.write("%s\t%s\n" % (code, target))
             self.load = Load(base, code, target, threads=4, timeout=5)
