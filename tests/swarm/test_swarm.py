@@ -37,6 +37,8 @@ from kurzops.haproxy import servers_up  # noqa: E402
 from kurzops.wait import Timeout, wait_until  # noqa: E402
 
 RATE = int(os.environ.get("KURZ_SWARM_RATE", "100"))
+# The next version of redirect and a bad one, tagged after KURZ_TAG (runs with other tags do not meet).
+V2_TAG, BAD_TAG = TAG + "-swarm-v2", TAG + "-swarm-bad"
 REPORT = {}
 STATE = {}
 CODES_FILES = []  # every run's codes (code target): none may be lost
@@ -210,13 +212,13 @@ def setUpModule():
     REPORT["images_s"] = round(base_s + images_s, 1)
     # The next version of redirect (another digest: one label more) and a bad one (listens on 8081).
     fixtures = os.path.join(HERE, "fixtures")
-    for tag, dockerfile in (("swarm-v2", "redirect-v2.Dockerfile"), ("swarm-bad", "redirect-bad.Dockerfile")):
+    for tag, dockerfile in ((V2_TAG, "redirect-v2.Dockerfile"), (BAD_TAG, "redirect-bad.Dockerfile")):
         run(["docker", "build", "-q", "-f", os.path.join(fixtures, dockerfile), "--build-arg", "TAG=" + TAG,
              "-t", "kurz/redirect:" + tag, fixtures], timeout=300)
     t0 = time.monotonic()
     CLUSTER.start(timeout=420)
     REPORT["cluster_up_s"] = round(time.monotonic() - t0, 1)
-    for tag in ("swarm-v2", "swarm-bad"):
+    for tag in (V2_TAG, BAD_TAG):
         CLUSTER.run("push", "redirect", timeout=300, extra={"KURZ_TAG": tag})
     t0 = time.monotonic()
     STATE["base"] = CLUSTER.run("deploy", timeout=300).stdout.strip().splitlines()[-1]
@@ -326,17 +328,17 @@ class Swarm(unittest.TestCase):
     def test_3_update(self):
         self.wait("redirect at 2", lambda: len(running_tasks("kurz_redirect")) == 2 and whole(), 60)
         load = LoadRun(STATE["base"], 40)
-        states, took = self._update("swarm-v2", ("completed", "paused", "rollback_completed", "rollback_paused"), 120)
+        states, took = self._update(V2_TAG, ("completed", "paused", "rollback_completed", "rollback_paused"), 120)
         result = load.result()
         images = {t.image for t in running_tasks("kurz_redirect")}
         self.record("update", result, round(took, 1), update_s=round(took, 1), states=states)
         self.assertEqual(states[-1][0], "completed", states)
-        self.assertEqual(images, {"registry:5000/kurz/redirect:swarm-v2"})
+        self.assertEqual(images, {"registry:5000/kurz/redirect:" + V2_TAG})
         self.assertEqual(result["failed"], 0, result)
 
     def test_4_rollback(self):
         load = LoadRun(STATE["base"], 45)
-        states, took = self._update("swarm-bad", ("completed", "paused", "rollback_completed", "rollback_paused"), 90)
+        states, took = self._update(BAD_TAG, ("completed", "paused", "rollback_completed", "rollback_paused"), 90)
         self.wait("redirect whole again", whole, 60, 1)
         result = load.result()
         images = {t.image for t in running_tasks("kurz_redirect")}
@@ -345,7 +347,7 @@ class Swarm(unittest.TestCase):
         self.record("rollback", result, round(took, 1), rollback_started_s=detect, rollback_completed_s=round(took, 1), states=states)
         self.assertTrue(started, states)
         self.assertEqual(states[-1][0], "rollback_completed", states)
-        self.assertEqual(images, {"registry:5000/kurz/redirect:swarm-v2"})
+        self.assertEqual(images, {"registry:5000/kurz/redirect:" + V2_TAG})
         self.assertEqual(result["failed"], 0, result)
 
     def test_5_drain(self):
