@@ -26,11 +26,18 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import unittest
+from typing import NamedTuple
 
 import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+import opspath  # noqa: E402,F401  (scripts/ on sys.path)
+from kurzops import web  # noqa: E402
+from kurzops.net import free_port  # noqa: E402
+from kurzops.wait import wait_until  # noqa: E402
 DOCKER = os.path.join(ROOT, "docker")
 BUILD_STAGE = re.compile(r"^# ---- build \(shared\).*?^# ---- end of the shared build stage.*?$", re.S | re.M)
 TEST_ONLY_PACKAGES = {"libgtest-dev", "libgmock-dev", "libbenchmark-dev"}
@@ -325,12 +332,8 @@ class HAProxyConfigs(unittest.TestCase):
 
     def edge_log_statuses(self, exe, log_all):
         import http.server
-        import socket
         import tempfile
         import threading
-        import time
-        import urllib.error
-        import urllib.request
 
         class Backend(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
@@ -341,11 +344,6 @@ class HAProxyConfigs(unittest.TestCase):
 
             def log_message(self, *args):
                 pass
-
-        def free_port():
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                return s.getsockname()[1]
 
         backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Backend)
         threading.Thread(target=backend.serve_forever, daemon=True).start()
@@ -366,21 +364,9 @@ class HAProxyConfigs(unittest.TestCase):
                                 text=True, env=env_with(log_all))
 
         def get(path):
-            try:
-                with urllib.request.urlopen("http://127.0.0.1:%d%s" % (edge, path), timeout=5) as r:
-                    return r.status
-            except urllib.error.HTTPError as e:
-                return e.code
+            return web.request("http://127.0.0.1:%d" % edge, "GET", path, timeout=5).status
         try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    if get("/warmup") == 200:
-                        break
-                except OSError:
-                    pass
-                self.assertLess(time.monotonic(), deadline, "haproxy did not answer")
-                time.sleep(0.05)
+            wait_until("haproxy answering", lambda: get("/warmup") == 200, 10)
             self.assertEqual([get("/ok"), get("/fail"), get("/none")], [200, 500, 503])
         finally:
             # A soft stop (SIGUSR1): HAProxy ends its streams, and so writes their log lines, before
@@ -398,23 +384,36 @@ class HAProxyConfigs(unittest.TestCase):
 
 
 
-# What the edge answers itself, in kurz's error shape: (request, status, error code). Backends of
-# the test: links sends garbage (502), stats never answers (504), qr and redirect have no server
-# up (503), web is the real kurz-web (KURZ_WEB) when given.
+class EdgeError(NamedTuple):
+    """A request the edge answers itself with an error."""
+    name: str
+    request: bytes  # sent as it is
+    status: int
+    code: str  # the "code" of kurz's error shape
+
+
+# What the edge answers itself, in kurz's error shape. Backends of the test: links sends garbage
+# (502), stats never answers (504), qr and redirect have no server up (503), web is the real
+# kurz-web (KURZ_WEB) when given.
 EDGE_JSON_ERRORS = (
-    ("no replica up (a /{code})", b"GET /abc123 HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 503, "unavailable"),
-    ("no replica up (qr)", b"GET /qr/abc123.svg HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 503, "unavailable"),
-    ("an invalid answer", b"GET /api/links HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 502, "bad_gateway"),
-    ("no answer in time", b"POST /api/stats/top HTTP/1.1\r\nHost: kurz\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-     504, "gateway_timeout"),
+    EdgeError("no replica up (a /{code})",
+              b"GET /abc123 HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 503, "unavailable"),
+    EdgeError("no replica up (qr)",
+              b"GET /qr/abc123.svg HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 503, "unavailable"),
+    EdgeError("an invalid answer",
+              b"GET /api/links HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 502, "bad_gateway"),
+    EdgeError("no answer in time",
+              b"POST /api/stats/top HTTP/1.1\r\nHost: kurz\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+              504, "gateway_timeout"),
 )
 # What HAProxy refuses while parsing the head: its HTTP/1 layer answers with the built-in page
 # before any errorfile or http-error applies (haproxy/haproxy#3032, fixed in HAProxy 3.2).
 EDGE_PARSE_ERRORS = (
-    ("Transfer-Encoding: cow, chunked",
-     b"POST /api/links HTTP/1.1\r\nHost: kurz\r\nTransfer-Encoding: cow, chunked\r\n\r\n0\r\n\r\n", 422,
-     "unprocessable_content"),
-    ("a space in a header name", b"GET / HTTP/1.1\r\nHost: kurz\r\nBad Header: x\r\n\r\n", 400, "bad_request"),
+    EdgeError("Transfer-Encoding: cow, chunked",
+              b"POST /api/links HTTP/1.1\r\nHost: kurz\r\nTransfer-Encoding: cow, chunked\r\n\r\n0\r\n\r\n", 422,
+              "unprocessable_content"),
+    EdgeError("a space in a header name",
+              b"GET / HTTP/1.1\r\nHost: kurz\r\nBad Header: x\r\n\r\n", 400, "bad_request"),
 )
 
 
@@ -463,16 +462,10 @@ class EdgeErrors(unittest.TestCase):
         import socket
         import tempfile
         import threading
-        import time
 
         exe = haproxy_exe()
         if exe is None:
             self.skipTest("haproxy is not installed (Debian package haproxy)")
-
-        def free_port():
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                return s.getsockname()[1]
 
         def stand_in(answer):
             """A TCP server that reads a request and sends `answer` (None: never answers)."""
@@ -512,14 +505,14 @@ class EdgeErrors(unittest.TestCase):
         # Unchecked: a health check would take them out, and the edge would answer 503 instead.
         servers = {"links": "127.0.0.1:%d no-check" % garbage, "stats": "127.0.0.1:%d no-check" % silent}
         web_exe = os.environ.get("KURZ_WEB")
-        web = None
+        web_server = None
         if web_exe:
             web_port = free_port()
-            web = subprocess.Popen([web_exe], env={"PATH": os.environ.get("PATH", ""), "PORT": str(web_port),
+            web_server = subprocess.Popen([web_exe], env={"PATH": os.environ.get("PATH", ""), "PORT": str(web_port),
                                                    "LISTEN_ADDRESS": "127.0.0.1", "SHUTDOWN_DELAY_MS": "0",
                                                    "LOG_LEVEL": "warn"},
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.addCleanup(lambda: (web.terminate(), web.wait(timeout=20)))
+            self.addCleanup(lambda: (web_server.terminate(), web_server.wait(timeout=20)))
             servers["web"] = "127.0.0.1:%d" % web_port
 
         edge = free_port()
@@ -551,42 +544,37 @@ class EdgeErrors(unittest.TestCase):
                 proc.communicate(timeout=20)
         self.addCleanup(stop)
 
-        deadline = time.monotonic() + 15
-        while True:  # up, and the web server (when there is one) checked UP by HAProxy
-            try:
-                status, _, _ = raw_exchange(edge, b"GET / HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 2)
-                if status == (200 if web else 503):
-                    break
-            except (OSError, IndexError, ValueError):
-                pass
-            self.assertIsNone(proc.poll(), "haproxy exited")
-            self.assertLess(time.monotonic(), deadline, "the edge did not come up")
-            time.sleep(0.1)
+        def edge_up():  # and the web server (when there is one) checked UP by HAProxy
+            if proc.poll() is not None:
+                raise AssertionError("haproxy exited")
+            status, _, _ = raw_exchange(edge, b"GET / HTTP/1.1\r\nHost: kurz\r\nConnection: close\r\n\r\n", 2)
+            return status == (200 if web_server else 503)
+        wait_until("the edge up", edge_up, 15, interval=0.1)
 
-        for name, request, status, code in EDGE_JSON_ERRORS:
-            with self.subTest(name):
-                got, headers, body = raw_exchange(edge, request)
-                self.assertEqual(got, status, body)
+        for expected in EDGE_JSON_ERRORS:
+            with self.subTest(expected.name):
+                got, headers, body = raw_exchange(edge, expected.request)
+                self.assertEqual(got, expected.status, body)
                 self.assertEqual(headers.get("content-type"), "application/json", headers)
                 error = json.loads(body)["error"]
-                self.assertEqual(error["code"], code)
+                self.assertEqual(error["code"], expected.code)
                 self.assertIsInstance(error["message"], str)
                 self.assertTrue(error["message"])
 
         json_parse_errors = haproxy_version(exe) >= (3, 2)
-        for name, request, status, code in EDGE_PARSE_ERRORS:
-            with self.subTest(name):
-                got, headers, body = raw_exchange(edge, request)
-                self.assertEqual(got, status, body)
+        for expected in EDGE_PARSE_ERRORS:
+            with self.subTest(expected.name):
+                got, headers, body = raw_exchange(edge, expected.request)
+                self.assertEqual(got, expected.status, body)
                 if json_parse_errors:
                     self.assertEqual(headers.get("content-type"), "application/json", headers)
-                    self.assertEqual(json.loads(body)["error"]["code"], code)
+                    self.assertEqual(json.loads(body)["error"]["code"], expected.code)
                 else:
                     # The known limit of HAProxy < 3.2 (common.cfg says so): when this fails, the
                     # image's HAProxy answers these in JSON too: make this branch the only one.
                     self.assertEqual(headers.get("content-type"), "text/html", headers)
 
-        if web:
+        if web_server:
             for path in ("/", "/index.html"):
                 with self.subTest(path):
                     got, headers, body = raw_exchange(

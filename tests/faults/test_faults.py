@@ -38,58 +38,53 @@ def setUpModule():
     os.makedirs(ARTIFACTS, exist_ok=True)
     dockerenv.ensure_dockerd(ARTIFACTS, log)
     dockerenv.build_images(STAGE3_IMAGES, os.environ.get("KURZ_TAG", "dev"), ARTIFACTS, log)
-    out = os.path.join(ARTIFACTS, "faults.json")
+    rc, output, results = run_faults("kurzfaults", "stage3", "faults.json", 1500)
+    if rc is None:
+        raise AssertionError("scripts/faults.sh " + output)
+    RUN.update(rc=rc, output=output)
+    RESULTS.update({r["scenario"]: r for r in results})
+    run_failover()
+
+
+def run_faults(prefix, stage, json_name, timeout, *scenarios):
+    """scripts/faults.sh (every scenario, or `scenarios`) on its own stack under a project
+    <prefix><unique>; its JSON written to ARTIFACTS/json_name. Returns (exit code, output, results);
+    on a timeout the stack is taken down and the exit code is None. Asserts that the script took
+    its stack down."""
+    out = os.path.join(ARTIFACTS, json_name)
     if os.path.exists(out):
         os.remove(out)
-    project = "kurzfaults" + uuid.uuid4().hex[:8]
+    project = prefix + uuid.uuid4().hex[:8]
     env = dict(os.environ, KURZ_PROJECT=project, KURZ_BUILD_LOGS=ARTIFACTS)
     cmd = [os.path.join(ROOT, "scripts", "faults.sh"), "--json", out,
            "--rate", os.environ.get("KURZ_FAULTS_RATE", "100"),
-           "--duration", os.environ.get("KURZ_FAULTS_DURATION", "8")]
+           "--duration", os.environ.get("KURZ_FAULTS_DURATION", "8"), *scenarios]
     t0 = time.monotonic()
     try:
         proc = subprocess.run(cmd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=1500)
+                              timeout=timeout)
+        rc, output = proc.returncode, proc.stdout
     except subprocess.TimeoutExpired as e:
-        subprocess.run([os.path.join(ROOT, "scripts", "docker", "stack.sh"), "down", "stage3"],
+        subprocess.run([os.path.join(ROOT, "scripts", "docker", "stack.sh"), "down", stage],
                        env=env, timeout=120)
-        raise AssertionError("scripts/faults.sh did not finish in 1500 s:\n%s" % (e.output or "")[-4000:])
-    RUN.update(rc=proc.returncode, output=proc.stdout, seconds=time.monotonic() - t0)
-    log("scripts/faults.sh exit %d after %.0f s:\n%s" % (proc.returncode, RUN["seconds"], proc.stdout[-6000:]))
+        rc, output = None, "timed out after %d s:\n%s" % (timeout, (e.output or "")[-4000:])
+    log("scripts/faults.sh %s exit %s after %.0f s:\n%s" % (" ".join(scenarios) or "(every scenario)", rc,
+                                                          time.monotonic() - t0, output[-6000:]))
+    results = []
     if os.path.exists(out):
         with open(out) as f:
-            RESULTS.update({r["scenario"]: r for r in json.load(f)["results"]})
+            results = json.load(f)["results"]
     left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=" + project],
                           text=True, stdout=subprocess.PIPE, timeout=60).stdout.split()
     if left:
-        raise AssertionError("the stack was not taken down: %s" % left)
-    run_failover()
+        raise AssertionError("the stack %s was not taken down: %s" % (project, left))
+    return rc, output, results
 
 
 def run_failover():
     """scripts/faults.sh redis-failover: its own stage3-ha stack (same images), about 1-2 min."""
-    out = os.path.join(ARTIFACTS, "faults-ha.json")
-    if os.path.exists(out):
-        os.remove(out)
-    project = "kurzfaultsha" + uuid.uuid4().hex[:8]
-    env = dict(os.environ, KURZ_PROJECT=project, KURZ_BUILD_LOGS=ARTIFACTS)
-    cmd = [os.path.join(ROOT, "scripts", "faults.sh"), "--json", out,
-           "--rate", os.environ.get("KURZ_FAULTS_RATE", "100"),
-           "--duration", os.environ.get("KURZ_FAULTS_DURATION", "8"), "redis-failover"]
-    t0 = time.monotonic()
-    try:
-        proc = subprocess.run(cmd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=600)
-        HA.update(rc=proc.returncode, output=proc.stdout)
-    except subprocess.TimeoutExpired as e:
-        subprocess.run([os.path.join(ROOT, "scripts", "docker", "stack.sh"), "down", "stage3-ha"],
-                       env=env, timeout=120)
-        HA.update(rc=None, output="timed out after 600 s:\n%s" % (e.output or "")[-4000:])
-    log("scripts/faults.sh redis-failover exit %s after %.0f s:\n%s" % (
-        HA["rc"], time.monotonic() - t0, HA["output"][-4000:]))
-    if os.path.exists(out):
-        with open(out) as f:
-            HA.update(results=json.load(f)["results"])
+    rc, output, results = run_faults("kurzfaultsha", "stage3-ha", "faults-ha.json", 600, "redis-failover")
+    HA.update(rc=rc, output=output, results=results)
 
 
 class Faults(unittest.TestCase):

@@ -9,35 +9,20 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
-import time
 import unittest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+import opspath  # noqa: E402,F401  (scripts/ on sys.path)
+from kurzops.net import free_port  # noqa: E402
+from kurzops.wait import wait_http  # noqa: E402
+
 MONOLITH = os.environ.get("KURZ_MONOLITH", os.path.join(ROOT, "build", "ci", "services", "monolith", "kurz-monolith"))
 TOOLS = os.path.join(ROOT, "scripts", "faults")
 PY = "/usr/bin/python3"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("nothing listens on %d" % port)
 
 
 class Hostile(unittest.TestCase):
@@ -47,7 +32,7 @@ class Hostile(unittest.TestCase):
         env.pop("REDIS_URL", None)
         proc = subprocess.Popen([MONOLITH], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(lambda: (proc.terminate(), proc.wait(20)))
-        wait_port(port)
+        wait_http("http://127.0.0.1:%d/health/live" % port, 10, pid=proc.pid)
         return port
 
     def smuggle(self, port, *extra):
@@ -83,7 +68,7 @@ class Hostile(unittest.TestCase):
         self.addCleanup(log.close)
         proc = subprocess.Popen(["haproxy", "-db", "-f", f.name], stdout=log, stderr=subprocess.STDOUT)
         self.addCleanup(lambda: (proc.terminate(), proc.wait(20)))
-        wait_port(edge)
+        wait_http("http://127.0.0.1:%d/health/live" % edge, 10, pid=proc.pid)  # through to the monolith
         out = self.smuggle(edge, "--proxy")
         print(out.stdout)
         self.assertEqual(out.returncode, 0, out.stdout)

@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "process"))
 import dockerenv  # noqa: E402
 from kurz_process import RedisServer, Service, free_port  # noqa: E402
+from kurzops.tools import load_tool  # noqa: E402  (scripts/ on sys.path through dockerenv)
 
 ARTIFACTS = os.path.join(ROOT, "test-artifacts", "guide")
 RUN_ID = uuid.uuid4().hex[:8]
@@ -57,9 +58,10 @@ class Environment:
     def __init__(self):
         self.pairs = [("build/release/services/", bin_dir().rstrip("/") + "/")]
         self.extra_env = {}
-        load = os.path.join(os.path.dirname(bin_dir().rstrip("/")), "bench", "kurz-load")
-        if "KURZ_LOAD" not in os.environ and os.path.exists(load):
-            self.extra_env["KURZ_LOAD"] = load  # bench/load's binary: the build under test
+        try:  # bench/load's binary: KURZ_LOAD (ctest: the build under test), else kurzops finds one
+            self.extra_env["KURZ_LOAD"] = load_tool()
+        except FileNotFoundError:
+            pass  # bench/load builds it
 
     def start(self):
         pass

@@ -18,8 +18,8 @@ import signal
 import subprocess
 import sys
 import time
-import typing
 import unittest
+from typing import NamedTuple
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
@@ -62,16 +62,15 @@ for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(_sig, _on_signal)
 
 
-class ExperimentRun(typing.NamedTuple):
-    """What one bench/<script> run left."""
-    run_dir: str  # its directory under RESULTS
-    results: dict  # results.json
-    table: str  # table.md
-    output: str  # the script's output
+class ExperimentRun(NamedTuple):
+    dir: str  # the run's directory under RESULTS
+    results: dict  # its results.json
+    table: str  # its table.md
+    output: str  # what the script printed
 
 
 def run_experiment(script, *args, timeout):
-    """Runs bench/<script> with the short options; returns an ExperimentRun."""
+    """Runs bench/<script> with the short options; returns its ExperimentRun."""
     os.makedirs(RESULTS, exist_ok=True)
     before = set(os.listdir(RESULTS))
     env = dict(os.environ, KURZ_RESULTS_DIR=RESULTS, KURZ_TAG=TAG)
@@ -144,14 +143,23 @@ class Experiments(unittest.TestCase):
         self.assertIn(want, results["load_path"])
         self.assertIn("load path: the load tool ran " + results["load_path"], table)
 
+    def experiment(self, script, *args, needles, timeout, load_path=True):
+        """Runs bench/<script> (run_experiment), then checks what every experiment writes: its plot
+        (<name>.png), its table (with `needles`, printed too) and, with `load_path`, where the load
+        ran. Returns (results, table)."""
+        run = run_experiment(script, *args, timeout=timeout)
+        self.assert_png(os.path.join(run.dir, script.replace(".sh", ".png")))
+        self.assert_table(run.table, run.output, *needles)
+        if load_path:
+            self.assert_load_path(run.results, run.table)
+        return run.results, run.table
+
     def test_scaling(self):
-        run_dir, results, table, output = run_experiment(
+        results, table = self.experiment(
             "scaling.sh", "--instances", "1,2", "--cpus", "0.15", "--repeat", "2", "--duration", "2",
-            "--warmup", "0", "--connections", "16", "--links", "50", timeout=420)
-        self.assert_png(os.path.join(run_dir, "scaling.png"))
-        self.assert_table(table, output, "| N |", "efficiency", "median of 2", "spread",
-                          "edge CPU us/request", "HAProxy CPU us/request", "predicted req/s")
-        self.assert_load_path(results, table)
+            "--warmup", "0", "--connections", "16", "--links", "50",
+            needles=("| N |", "efficiency", "median of 2", "spread",
+                     "edge CPU us/request", "HAProxy CPU us/request", "predicted req/s"), timeout=420)
         self.assertEqual(results["repeat"], 2)
         steps = results["steps"]
         self.assertEqual([s["n"] for s in steps], [1, 2])
@@ -192,10 +200,9 @@ class Experiments(unittest.TestCase):
         log("scaling: efficiency at N=2 %.2f (smoke figures, not a result)" % steps[1]["efficiency"])
 
     def test_stages(self):
-        run_dir, results, table, output = run_experiment(
-            "stages.sh", "--verify-links", "30", "--verify-rounds", "2", *SHORT, timeout=600)
-        self.assert_png(os.path.join(run_dir, "stages.png"))
-        self.assert_table(table, output, "stage 1 x2", "stage 2 x2", "stage 3")
+        results, table = self.experiment(
+            "stages.sh", "--verify-links", "30", "--verify-rounds", "2", *SHORT,
+            needles=("stage 1 x2", "stage 2 x2", "stage 3"), timeout=600, load_path=False)
         by = {s["stage"]: s for s in results["stages"]}
         self.assertEqual(sorted(by), ["stage1-scaled", "stage2", "stage3"])
         for name, s in by.items():
@@ -213,13 +220,11 @@ class Experiments(unittest.TestCase):
             by["stage1-scaled"]["saturate"]["redirects"]["wrong_share"]))
 
     def test_edge(self):
-        run_dir, results, table, output = run_experiment(
+        results, table = self.experiment(
             "edge.sh", "--pairs", "2", "--duration", "2", "--warmup", "1", "--connections", "16",
-            "--links", "50", timeout=420)
-        self.assert_png(os.path.join(run_dir, "edge.png"))
-        self.assert_table(table, output, "| pair |", "kurz redirect", "nginx return 302",
-                          "kurz / nginx", "HAProxy CPU us/request")
-        self.assert_load_path(results, table)
+            "--links", "50",
+            needles=("| pair |", "kurz redirect", "nginx return 302",
+                     "kurz / nginx", "HAProxy CPU us/request"), timeout=420)
         for side in ("kurz", "nginx"):
             self.assert_run_sane(results[side]["saturate"], side)
             self.assert_run_sane(results[side]["rate"], side + " fixed rate")
@@ -239,13 +244,11 @@ class Experiments(unittest.TestCase):
             results["throughput_ratio_kurz_nginx"], results["p99_ratio_at_half_max"]))
 
     def test_isolation(self):
-        run_dir, results, table, output = run_experiment(
+        results, table = self.experiment(
             "isolation.sh", "--rate", "50", "--duration", "2", "--warmup", "1", "--links", "30",
-            "--flood-connections", "8", timeout=420)
-        self.assert_png(os.path.join(run_dir, "isolation.png"))
-        self.assert_table(table, output, "stage 2 x2", "stage 3", "p99 flood / quiet",
-                          "QR renders/s")
-        self.assert_load_path(results, table)
+            "--flood-connections", "8",
+            needles=("stage 2 x2", "stage 3", "p99 flood / quiet",
+                     "QR renders/s"), timeout=420)
         by = {s["stage"]: s for s in results["stages"]}
         self.assertEqual(sorted(by), ["stage2", "stage3"])
         for name, s in by.items():

@@ -17,12 +17,12 @@ import tempfile
 import threading
 import time
 import unittest
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "process"))
-import kurz_process  # noqa: E402
+import kurz_process  # noqa: E402  (it puts scripts/ on sys.path)
+from kurzops import wait, web  # noqa: E402
 
 LOAD = os.path.join(ROOT, "bench", "load")
 KINDS = ("redirect", "create", "stats", "qr")
@@ -46,12 +46,16 @@ class _ServerProcess:
 
     def _start(self, argv, ready, what):
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not ready():
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.stop()
-                raise RuntimeError(what + " did not start")
-            time.sleep(0.05)
+
+        def started():
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s" % (what, self.proc.returncode))
+            return ready()
+        try:
+            wait.wait_until(what + " serving", started, 10)
+        except wait.Timeout:
+            self.stop()
+            raise
 
     @property
     def url(self):
@@ -107,13 +111,7 @@ http {{
                     self._answers_302, "nginx")
 
     def _answers_302(self):
-        try:
-            urllib.request.build_opener(NoRedirect).open(self.url + "/x", timeout=1).close()
-        except urllib.error.HTTPError as e:
-            return e.code == 302
-        except OSError:
-            pass
-        return False
+        return web.try_request(self.url, "GET", "/x", timeout=1).status == 302
 
 
 class HAProxy(_ServerProcess):
@@ -144,16 +142,7 @@ backend kurz
         self._start([binary, "-f", conf, "-db"], self._backend_live, "haproxy")
 
     def _backend_live(self):
-        try:
-            with urllib.request.urlopen(self.url + "/health/live", timeout=1) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+        return web.try_request(self.url, "GET", "/health/live", timeout=1).status == 200
 
 
 class LoadToolTest(unittest.TestCase):
@@ -267,7 +256,7 @@ class LoadToolTest(unittest.TestCase):
             self.assertEqual(json.loads(body)["url"], target)
         for code, target in codes[:5]:  # and redirect there, as seen from outside the tool
             status, headers, _ = self.monolith.get("/" + code)
-            self.assertEqual((status, headers.get("Location")), (302, target))
+            self.assertEqual((status, headers.get("location")), (302, target))
 
         # Zipf: the server's own click counts agree with the tool's, and the hot codes dominate.
         hot = result["popularity"]["hot"]

@@ -13,15 +13,18 @@ import subprocess
 import sys
 import tempfile
 import unittest
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 DEPLOY = os.path.join(ROOT, "marathon", "deploy")
 STANDIN = os.path.join(HERE, "standin.py")
 sys.path.insert(0, os.path.join(ROOT, "marathon", "lib"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
 from kurz_marathon import credentials, definitions  # noqa: E402
+import opspath  # noqa: E402,F401  (scripts/ on sys.path)
+from kurzops import web  # noqa: E402
+from kurzops.net import free_port  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "guide"))
 import guidedoc  # noqa: E402  (the guide's block markers and output matching)
@@ -58,12 +61,11 @@ class StandIn:
         self.proc.stdout.close()
 
     def call(self, method, path, body=None, auth=None):
-        req = urllib.request.Request(self.url + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode())
-        if auth:
-            req.add_header("Authorization", auth)
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read() or b"null")
+        """The stand-in's JSON answer; AssertionError when it answers an error."""
+        resp = web.request(self.url, method, path, body, {"Authorization": auth} if auth else None, timeout=10)
+        if resp.status >= 400:
+            raise AssertionError("stand-in: %s %s answered %d %s" % (method, path, resp.status, resp.body[:300]))
+        return json.loads(resp.body or b"null")
 
     def control(self, what, body):
         return self.call("POST", "/_standin/" + what, body)
@@ -335,9 +337,7 @@ class Errors(DeployCase):
                 self.assertEqual(len(proc.stderr.strip().splitlines()), 1)
 
     def test_network_errors(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            free = s.getsockname()[1]
+        free = free_port()
         proc = self.fails(1, "--marathon", "http://127.0.0.1:%d" % free, "status", url=False)
         self.assertEqual(proc.stderr.strip(), "deploy: cannot reach Marathon at http://127.0.0.1:%d: "
                          "connection refused" % free)

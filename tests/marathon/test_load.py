@@ -12,14 +12,10 @@ Needs KURZ_LINKS and KURZ_LOAD (ctest sets them), redis-server and haproxy."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
-import urllib.error
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -28,17 +24,16 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "process"))
 
 from kurz_marathon import credentials, definitions  # noqa: E402
 from kurz_process import Service, free_port  # noqa: E402
+from kurzops import web  # noqa: E402  (scripts/ on sys.path through kurz_process)
+from kurzops.wait import wait_http, wait_until  # noqa: E402
 
 SECRETS = {"KURZ_API_KEY": "load-api-key-0123456789", "KURZ_REDIS_PASSWORD": "load-redis-pass-0123456789"}
 STAGE3 = os.path.join(ROOT, "marathon", "stage3", "kurz.json")
 
 
 def status_of(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status
-    except urllib.error.HTTPError as e:
-        return e.code
+    """The status of GET `url` (a redirect not followed)."""
+    return web.request(url, timeout=5).status
 
 
 @unittest.skipUnless(os.environ.get("KURZ_LINKS") and os.environ.get("KURZ_LOAD")
@@ -57,11 +52,10 @@ class LoadThroughTheBalancer(unittest.TestCase):
         for flag, value in (("--bind", "127.0.0.1"), ("--port", str(cls.redis_port)), ("--dir", cls.tmp)):
             args[args.index(flag) + 1] = value
         cls.redis = subprocess.Popen(["redis-server"] + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            if subprocess.run(["redis-cli", "-p", str(cls.redis_port), "ping"], capture_output=True,
-                              text=True).stdout.strip() in ("PONG", "NOAUTH Authentication required."):
-                break
-            time.sleep(0.05)
+        wait_until("redis-server answering on %d" % cls.redis_port,
+                   lambda: subprocess.run(["redis-cli", "-p", str(cls.redis_port), "ping"], capture_output=True,
+                                          text=True).stdout.strip() in ("PONG", "NOAUTH Authentication required."),
+                   10)
         # links with the definition's environment; Redis by its address here instead of Mesos-DNS.
         env = dict(links_app["env"])
         env["REDIS_URL"] = env["REDIS_URL"].replace("redis-kurz.marathon.mesos:6379", "127.0.0.1:%d" % cls.redis_port)
@@ -87,14 +81,11 @@ class LoadThroughTheBalancer(unittest.TestCase):
         cls.haproxy = subprocess.Popen(["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
         cls.lb = "http://127.0.0.1:%d" % cls.lb_port
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", cls.lb_port), timeout=1).close()
-                if status_of(cls.lb + "/health/ready") == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
+        try:
+            wait_http(cls.lb + "/health/ready", 20, pid=cls.haproxy.pid, interval=0.1)
+        except BaseException:
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):

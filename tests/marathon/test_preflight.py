@@ -4,27 +4,22 @@ docker-registry) and a real kurz monolith ($KURZ_MONOLITH) where a Marathon URL 
 Every check passes once and fails once, each failure with what to do; no traceback anywhere."""
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+import opspath  # noqa: E402,F401  (scripts/ on sys.path)
+from kurzops.net import free_port  # noqa: E402
+from kurzops.wait import wait_http  # noqa: E402
 DEPLOY = os.path.join(ROOT, "marathon", "deploy")
 CREDENTIALS = ("DCOS_TOKEN", "MARATHON_USER", "MARATHON_PASSWORD", "MARATHON_URL", "MESOS_URL")
 # The definitions' ${KURZ_API_KEY} / ${KURZ_REDIS_PASSWORD}, as a facilitator exports them (deploy
 # refuses a definition without them before it asks the server anything).
 SECRETS = {"KURZ_API_KEY": "test-api-key-0123456789", "KURZ_REDIS_PASSWORD": "test-redis-pass-0123456789"}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(argv):
@@ -34,19 +29,6 @@ def start(argv):
         proc.kill()
         raise AssertionError("%s did not start: %r" % (argv[0], first))
     return proc, "http://127.0.0.1:%s" % first
-
-
-def wait_http(url, seconds=15):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("nothing answers at %s" % url)
 
 
 class Preflight(unittest.TestCase):
@@ -67,7 +49,7 @@ class Preflight(unittest.TestCase):
                     "http:\n  addr: %s\n" % (os.path.join(cls.tmp.name, "data"), cls.registry))
         cls.procs.append(subprocess.Popen([registry, "serve", config], stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL))
-        wait_http("http://%s/v2/" % cls.registry)
+        wait_http("http://%s/v2/" % cls.registry, 15, pid=cls.procs[-1].pid)
         monolith = os.environ.get("KURZ_MONOLITH")
         if not monolith:
             raise AssertionError("set KURZ_MONOLITH (ctest sets it to the built kurz-monolith)")
@@ -75,7 +57,7 @@ class Preflight(unittest.TestCase):
         cls.procs.append(subprocess.Popen([monolith], env=dict(os.environ, MONOLITH_PORT=str(port)),
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         cls.kurz = "http://127.0.0.1:%d" % port
-        wait_http(cls.kurz + "/health/live")
+        wait_http(cls.kurz + "/health/live", 15, pid=cls.procs[-1].pid)
 
     @classmethod
     def spawn(cls, *argv):

@@ -3,27 +3,15 @@ import json
 import os
 import queue
 import subprocess
+import sys
 import threading
 import time
 import socket
-import urllib.error
-import urllib.request
 
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Tests look at a 302 itself: following it would send traffic off this machine."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import opspath  # noqa: E402,F401  (scripts/ on sys.path)
+from kurzops import wait, web  # noqa: E402
+from kurzops.net import free_port  # noqa: E402,F401  (the tests' free port)
 
 
 class Service:
@@ -67,14 +55,12 @@ class Service:
         self.ready_after = time.monotonic() - self.started_at
 
     def _wait_live(self, port, deadline):
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                with _OPENER.open("http://127.0.0.1:%d/health/live" % port, timeout=1) as r:
-                    if r.status == 200:
-                        self.port = port
-                        return
-            except OSError:
-                time.sleep(0.02)
+        try:
+            wait.wait_http("http://127.0.0.1:%d/health/live" % port, max(0.0, deadline - time.monotonic()),
+                           pid=self.proc.pid, interval=0.02)
+            self.port = port
+        except (wait.Timeout, ProcessLookupError):
+            pass  # reported below: "did not become ready" with its stderr
 
     def _pump(self):
         with self.proc.stdout:
@@ -93,13 +79,8 @@ class Service:
         return "http://127.0.0.1:%d%s" % (self.port, path)
 
     def get(self, path, timeout=5.0):
-        """(status, headers, body) of a GET, without following redirects or raising on 4xx/5xx."""
-        request = urllib.request.Request(self.url(path))
-        try:
-            with _OPENER.open(request, timeout=timeout) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+        """(status, headers, body) of a GET, as request() gives it."""
+        return request(self, "GET", path, timeout=timeout)
 
     def terminate(self, timeout=15.0):
         """SIGTERM, then the exit code."""
@@ -153,11 +134,12 @@ class RedisServer:
              "--appendonly", "yes", "--appendfsync", "always", "--dir", self.dir,
              "--protected-mode", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while not self.ping():
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.02)
+
+        def pong():
+            if self.proc.poll() is not None:
+                raise RuntimeError("redis-server exited with %s" % self.proc.returncode)
+            return self.ping()
+        wait.wait_until("redis-server on %d answering PING" % self.port, pong, timeout, interval=0.02)
 
     def ping(self):
         try:
@@ -189,23 +171,22 @@ class RedisServer:
 
 
 def request(service, method, path, body=None, headers=None, timeout=5.0):
-    """(status, headers, body) of any request to a Service, never following redirects."""
-    data = None if body is None else (body if isinstance(body, bytes) else body.encode())
-    req = urllib.request.Request(service.url(path), data=data, method=method,
-                                 headers=headers or {})
-    try:
-        with _OPENER.open(req, timeout=timeout) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+    """A kurzops.web.Response (status, headers with lower-case names, body) of any request to a
+    Service; a redirect is never followed, a 4xx or 5xx is returned, not raised."""
+    return web.request(service.url(""), method, path, body, headers, timeout)
 
 
-def wait_for(predicate, timeout, what):
-    """predicate()'s first true value within `timeout` seconds; AssertionError naming `what` else."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+class Instances:
+    """For a TestCase that starts several instances of kurz's services against one Redis: the class
+    names its binaries in `binaries` (service name -> path), setUp sets `env` (shared by every instance)
+    and `services` (the started ones, for tearDown)."""
+    binaries = {}
+
+    def start(self, name, **extra):
+        """Starts service `name` with `env` and `extra`, as HOSTNAME <name>-<n> (n counts them)."""
+        env = dict(self.env)
+        env["HOSTNAME"] = "%s-%d" % (name, len(self.services))
+        env.update(extra)
+        service = Service(self.binaries[name], env)
+        self.services.append(service)
+        return service

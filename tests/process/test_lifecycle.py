@@ -8,9 +8,9 @@ import socket
 import threading
 import time
 import unittest
-import urllib.request
 
 from kurz_process import Service, free_port, request, run_to_exit
+from kurzops.wait import Timeout, wait_until  # noqa: E402  (kurz_process puts scripts/ on sys.path)
 
 MONOLITH = os.environ["KURZ_MONOLITH"]
 SLOW = os.environ["KURZ_SLOW_SERVICE"]
@@ -27,7 +27,7 @@ class StartupTest(unittest.TestCase):
             info = json.loads(body)
             self.assertEqual(info["service"], "monolith")
             self.assertEqual(info["instance"], "proc-test")
-            self.assertEqual(headers["X-Instance-Id"], "proc-test")
+            self.assertEqual(headers["x-instance-id"], "proc-test")
             self.assertEqual(service.get("/health/ready")[0], 200)
         finally:
             self.assertEqual(service.terminate(), 0)
@@ -51,7 +51,7 @@ class StartupTest(unittest.TestCase):
     def test_mesos_task_id_is_the_instance(self):
         service = Service(MONOLITH, {"MESOS_TASK_ID": "kurz_monolith.8f2c"})
         try:
-            self.assertEqual(service.get("/info")[1]["X-Instance-Id"], "kurz_monolith.8f2c")
+            self.assertEqual(service.get("/info")[1]["x-instance-id"], "kurz_monolith.8f2c")
         finally:
             service.terminate()
 
@@ -72,7 +72,7 @@ class StartupTest(unittest.TestCase):
                       "duration_ms", "client", "request_id"):
             self.assertIn(field, last)
         self.assertEqual(last["status"], 404)
-        self.assertEqual(last["request_id"], headers["X-Request-Id"])
+        self.assertEqual(last["request_id"], headers["x-request-id"])
         self.assertEqual([l["log_reason"] for l in access], ["sample"] * 4)
         self.assertEqual(service.lines[-1]["msg"], "stopped")
 
@@ -96,10 +96,12 @@ class StartupTest(unittest.TestCase):
         service = Service(MONOLITH, {"ACCESS_LOG_SAMPLE": "1"})
         try:
             _, headers, _ = service.get("/info")
-            deadline = time.monotonic() + 5
-            while not [l for l in service.lines if l.get("request_id") == headers["X-Request-Id"]]:
-                self.assertLess(time.monotonic(), deadline, service.lines)
-                time.sleep(0.02)
+            try:
+                wait_until("the access line of %s" % headers["x-request-id"],
+                           lambda: [l for l in service.lines if l.get("request_id") == headers["x-request-id"]],
+                           5, interval=0.02)
+            except Timeout:
+                self.fail(service.lines)
         finally:
             self.assertEqual(service.terminate(), 0)
 

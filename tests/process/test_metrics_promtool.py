@@ -4,9 +4,8 @@ import os
 import shutil
 import subprocess
 import unittest
-import urllib.request
 
-from kurz_process import Service
+from kurz_process import Service, request
 
 MONOLITH = os.environ["KURZ_MONOLITH"]
 
@@ -17,17 +16,16 @@ class PromtoolTest(unittest.TestCase):
         self.assertIsNotNone(promtool, "promtool is missing: scripts/test.sh installs prometheus")
         service = Service(MONOLITH)
         try:
-            request = urllib.request.Request(
-                service.url("/api/links"), data=json.dumps({"url": "https://example.com/"}).encode(),
-                headers={"Content-Type": "application/json"})
-            code = json.loads(urllib.request.urlopen(request, timeout=5).read())["code"]  # a 201
+            status, _, body = request(service, "POST", "/api/links", {"url": "https://example.com/"})
+            self.assertEqual(status, 201, body)
+            code = json.loads(body)["code"]
             for path in ("/" + code, "/qr/%s.svg" % code, "/api/stats/" + code, "/nope/nope"):
                 service.get(path)
             status, headers, body = service.get("/metrics")
         finally:
             service.terminate()
         self.assertEqual(status, 200)
-        self.assertTrue(headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+        self.assertTrue(headers["content-type"].startswith("text/plain; version=0.0.4"))
         text = body.decode()
         for name in ("http_requests_total", "http_request_duration_seconds_bucket",
                      "process_cpu_seconds_total", "process_resident_memory_bytes",

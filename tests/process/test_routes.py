@@ -10,7 +10,8 @@ import sys
 import unittest
 
 from kurz_edge import BACKEND_HEADER, HAPROXY_DIR, ROOT, SERVER_HEADER, Edge, haproxy_exe
-from kurz_process import RedisServer, Service, request, wait_for
+from kurz_process import RedisServer, Service, request
+from kurzops.wait import wait_until  # noqa: E402  (kurz_process puts scripts/ on sys.path)
 
 sys.path.insert(0, os.path.join(ROOT, "marathon", "lib"))
 from kurz_marathon import routes  # noqa: E402
@@ -81,8 +82,8 @@ class RoutesTest(unittest.TestCase):
         edge = Edge(cfg, servers, tag_backend=True)
         self.addCleanup(edge.stop)
         for name in self.services:  # up, and every backend's server checked UP
-            wait_for(lambda: edge.alive() and status_of(edge, "/info/" + name) == 200, 20,
-                     "the edge to reach %s (%s)" % (name, edge.output))
+            wait_until("the edge to reach %s (%s)" % (name, edge.output),
+                       lambda: edge.alive() and status_of(edge, "/info/" + name) == 200, 20)
         return edge
 
     def test_the_generated_edges_send_each_route_to_its_service(self):
@@ -129,16 +130,16 @@ class RedisOutageEdgeTest(unittest.TestCase):
         status, _, body = request(links, "POST", "/api/links", json.dumps({"url": "http://127.0.0.1:9/out"}), JSON)
         self.assertEqual(status, 201, body)
         path = "/" + json.loads(body)["code"]
-        answer = wait_for(lambda: edge.alive() and status_of(edge, path) == 302 and request(edge, "GET", path), 20,
-                          "the edge up (%s)" % edge.output)  # and the link now in redirect's cache
+        answer = wait_until("the edge up (%s)" % edge.output,  # and the link now in redirect's cache
+                            lambda: edge.alive() and status_of(edge, path) == 302 and request(edge, "GET", path), 20)
         self.assertEqual(header(answer[1], SERVER_HEADER), "redirect-1")
         redis.stop()
-        wait_for(lambda: status_of(redirect, "/health/ready") == 503, 10, "readiness 503 without Redis")
+        wait_until("readiness 503 without Redis", lambda: status_of(redirect, "/health/ready") == 503, 10)
 
         def from_fallback():
             status, headers, _ = request(edge, "GET", path)
             return status == 302 and header(headers, SERVER_HEADER).startswith("redirect-live-")
-        wait_for(from_fallback, 15, "%s answered 302 by a fallback server once redirect-1 is out" % path)
+        wait_until("%s answered 302 by a fallback server once redirect-1 is out" % path, from_fallback, 15)
 
     def test_compose_stage3_edge(self):
         self.outage(EDGES["compose stage 3"])

@@ -14,7 +14,8 @@ import threading
 import time
 import unittest
 
-from kurz_process import Service, free_port, request, run_to_exit, wait_for
+from kurz_process import Instances, Service, free_port, request, run_to_exit
+from kurzops.wait import wait_until  # noqa: E402  (kurz_process puts scripts/ on sys.path)
 
 BIN = {name: os.environ["KURZ_" + name.upper()] for name in ("links", "redirect", "stats")}
 JSON = {"Content-Type": "application/json"}
@@ -54,7 +55,7 @@ class Node:
     def start(self):
         command = [SENTINEL, self.conf] if self.sentinel else ["redis-server", self.conf]
         self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: resp(self.port, "PING").startswith(b"+PONG"), 5, "PING on %d" % self.port)
+        wait_until("PING on %d" % self.port, lambda: resp(self.port, "PING").startswith(b"+PONG"), 5)
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
@@ -75,7 +76,9 @@ def integer(reply):
     return int(match.group(1)) if match else None
 
 
-class SentinelCase(unittest.TestCase):
+class SentinelCase(Instances, unittest.TestCase):
+    binaries = BIN
+
     def setUp(self):
         if not os.path.exists(SENTINEL):
             self.fail("redis-sentinel is not installed (apt-get install redis-sentinel; "
@@ -87,15 +90,15 @@ class SentinelCase(unittest.TestCase):
                    "repl-diskless-sync-delay 0"]
         self.primary = self.node("primary", durable)
         self.replica = self.node("replica", durable + ["replicaof 127.0.0.1 %d" % self.primary.port])
-        wait_for(lambda: b"master_link_status:up" in resp(self.replica.port, "INFO", "replication"),
-                 10, "the replica in sync")
+        wait_until("the replica in sync",
+                   lambda: b"master_link_status:up" in resp(self.replica.port, "INFO", "replication"), 10)
         self.sentinel = self.node("sentinel", [
             "sentinel monitor kurz 127.0.0.1 %d 1" % self.primary.port,
             "sentinel down-after-milliseconds kurz 1000",
             "sentinel failover-timeout kurz 4000",
             "sentinel parallel-syncs kurz 1"], sentinel=True)
-        wait_for(lambda: b"slaves=1" in resp(self.sentinel.port, "INFO", "sentinel"), 15,
-                 "the sentinel to see the replica")
+        wait_until("the sentinel to see the replica",
+                   lambda: b"slaves=1" in resp(self.sentinel.port, "INFO", "sentinel"), 15)
         self.env = {"REDIS_SENTINELS": "127.0.0.1:%d" % self.sentinel.port,
                     "REDIS_MASTER_NAME": "kurz", "PUBLIC_BASE_URL": "http://kurz.test",
                     "RATE_LIMIT_CREATES": "0", "STATS_CLAIM_IDLE_MS": "500",
@@ -105,14 +108,6 @@ class SentinelCase(unittest.TestCase):
         node = Node(self.root, name, lines, sentinel)
         self.nodes.append(node)
         return node
-
-    def start(self, name, **extra):
-        env = dict(self.env)
-        env["HOSTNAME"] = "%s-%d" % (name, len(self.services))
-        env.update(extra)
-        service = Service(BIN[name], env)
-        self.services.append(service)
-        return service
 
     def tearDown(self):
         for service in self.services:
@@ -170,15 +165,15 @@ class FailoverTest(SentinelCase):
         for thread in threads:
             thread.start()
         try:
-            wait_for(lambda: len(acked) >= 20, 20, "creates before the kill")
+            wait_until("creates before the kill", lambda: len(acked) >= 20, 20)
             killed_at = time.monotonic()
             self.primary.kill()
-            wait_for(lambda: self.ready(links) == 503, 10, "readiness 503 without a primary")
-            wait_for(lambda: any(at > killed_at for _, at in acked) and self.ready(links) == 200,
-                     20, "writes and readiness back after the failover")
+            wait_until("readiness 503 without a primary", lambda: self.ready(links) == 503, 10)
+            wait_until("writes and readiness back after the failover",
+                       lambda: any(at > killed_at for _, at in acked) and self.ready(links) == 200, 20)
             back_after = min(at for _, at in acked if at > killed_at) - killed_at
-            wait_for(lambda: len([1 for _, at in acked if at > killed_at]) >= 10, 10,
-                     "more creates on the new primary")
+            wait_until("more creates on the new primary",
+                       lambda: len([1 for _, at in acked if at > killed_at]) >= 10, 10)
         finally:
             stop.set()
             for thread in threads:
@@ -208,7 +203,7 @@ class FailoverTest(SentinelCase):
         # applied again from the stream on the new primary).
         total = served[0] + 1
         try:
-            wait_for(lambda: self.stats_total(stats, code) == total, 20, "the clicks counted")
+            wait_until("the clicks counted", lambda: self.stats_total(stats, code) == total, 20)
         except AssertionError:
             self.fail("stats total %s, redirects served %d (%s; ready %s; stats log %s)" % (
                 self.stats_total(stats, code), total, request(stats, "GET", "/api/stats/" + code),
@@ -219,10 +214,10 @@ class FailoverTest(SentinelCase):
         # The old primary restarted: Sentinel turns it into a replica; writes still go to the new
         # primary, and WAIT (auto) has a replica again to wait for.
         self.primary.start()
-        wait_for(lambda: b"role:slave" in resp(self.primary.port, "INFO", "replication"), 20,
-                 "the old primary rejoining as a replica")
-        wait_for(lambda: b"master_link_status:up" in resp(self.primary.port, "INFO", "replication"),
-                 20, "the old primary in sync")
+        wait_until("the old primary rejoining as a replica",
+                   lambda: b"role:slave" in resp(self.primary.port, "INFO", "replication"), 20)
+        wait_until("the old primary in sync",
+                   lambda: b"master_link_status:up" in resp(self.primary.port, "INFO", "replication"), 20)
         time.sleep(5.5)  # the client reads ROLE again at most every 5 s
         status, data = self.create(links, "http://127.0.0.1:9/after")
         self.assertEqual(status, 201, data)
@@ -239,8 +234,8 @@ class WaitTest(SentinelCase):
     def test_create_without_a_confirming_replica_is_a_clear_503(self):
         links = self.start("links", REDIS_WAIT_REPLICAS="1", REDIS_WAIT_TIMEOUT_MS="300")
         # Confirmed while the replica acknowledges (a busy machine may miss one 300 ms bound).
-        wait_for(lambda: self.create(links, "http://127.0.0.1:9/ok")[0] == 201, 10,
-                 "a create confirmed by the replica")
+        wait_until("a create confirmed by the replica",
+                   lambda: self.create(links, "http://127.0.0.1:9/ok")[0] == 201, 10)
         self.replica.proc.send_signal(signal.SIGSTOP)  # connected, acknowledging nothing
         try:
             status, data = self.create(links, "http://127.0.0.1:9/unconfirmed")
@@ -249,8 +244,8 @@ class WaitTest(SentinelCase):
         self.assertEqual(status, 503, data)
         self.assertEqual(json.loads(data)["error"]["code"], "not_replicated")
         self.assertEqual(self.ready(links), 200, "the primary itself is fine")
-        wait_for(lambda: self.create(links, "http://127.0.0.1:9/again")[0] == 201, 5,
-                 "creates confirmed again once the replica acknowledges")
+        wait_until("creates confirmed again once the replica acknowledges",
+                   lambda: self.create(links, "http://127.0.0.1:9/again")[0] == 201, 5)
 
     def test_wait_can_be_disabled(self):
         links = self.start("links", REDIS_WAIT_REPLICAS="0")

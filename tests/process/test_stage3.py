@@ -10,7 +10,8 @@ import threading
 import time
 import unittest
 
-from kurz_process import RedisServer, Service, request, wait_for
+from kurz_process import Instances, RedisServer, request
+from kurzops.wait import wait_until  # noqa: E402  (kurz_process puts scripts/ on sys.path)
 
 BIN = {name: os.environ["KURZ_" + name.upper()]
        for name in ("links", "redirect", "stats", "qr", "web", "monolith")}
@@ -31,21 +32,15 @@ def stats_total(service, code):
     return json.loads(data)["total"] if status == 200 else None
 
 
-class Stage3Case(unittest.TestCase):
+class Stage3Case(Instances, unittest.TestCase):
+    binaries = BIN
+
     def setUp(self):
         self.redis = RedisServer()
         self.services = []
         self.env = {"REDIS_URL": self.redis.url, "PUBLIC_BASE_URL": "http://kurz.test",
                     "RATE_LIMIT_CREATES": "0", "STATS_CLAIM_IDLE_MS": "500",
                     "LINK_CACHE_TTL_MS": "1000", "HTTP_THREADS": "2"}
-
-    def start(self, name, **extra):
-        env = dict(self.env)
-        env["HOSTNAME"] = "%s-%d" % (name, len(self.services))
-        env.update(extra)
-        service = Service(BIN[name], env)
-        self.services.append(service)
-        return service
 
     def tearDown(self):
         for service in self.services:
@@ -83,13 +78,13 @@ class InstancesShareRedisTest(Stage3Case):
             for k in range(n + 1):
                 status, headers, _ = request(redirects[k % 2], "GET", "/" + code)
                 self.assertEqual(status, 302)
-                self.assertEqual(headers["Location"], "http://127.0.0.1:9/%d" % n)
+                self.assertEqual(headers["location"], "http://127.0.0.1:9/%d" % n)
             served[code] = n + 1
             for qr in qrs:
                 self.assertEqual(request(qr, "GET", "/qr/%s.svg" % code)[0], 200)
         for code, count in served.items():
             for instance in stats:
-                wait_for(lambda: stats_total(instance, code) == count, 10, "stats of " + code)
+                wait_until("stats of " + code, lambda: stats_total(instance, code) == count, 10)
         top = [json.loads(request(s, "GET", "/api/stats/top?limit=3")[2]) for s in stats]
         self.assertEqual(top[0], top[1])
         self.assertEqual(top[0]["items"][0], {"code": codes[-1], "clicks": 10})
@@ -101,7 +96,7 @@ class InstancesShareRedisTest(Stage3Case):
         self.assertEqual(request(b, "GET", "/" + link["code"])[0], 302)
         self.assertEqual(request(a, "GET", "/" + link["code"])[0], 302)
         for instance in (a, b):
-            wait_for(lambda: stats_total(instance, link["code"]) == 2, 10, "stage 2 stats")
+            wait_until("stage 2 stats", lambda: stats_total(instance, link["code"]) == 2, 10)
 
     def test_the_edges_are_the_same_in_stage_3_and_stage_2(self):
         # Issue 20: Location as a URI, expired everywhere, unknown members refused, by the
@@ -119,12 +114,12 @@ class InstancesShareRedisTest(Stage3Case):
         self.assertIs(json.loads(data)["expired"], False)
         for instance in (redirect, monolith):
             status, headers, _ = request(instance, "GET", "/edges")
-            self.assertEqual((status, headers["Location"]), (302, uri))
+            self.assertEqual((status, headers["location"]), (302, uri))
         for instance in (links, monolith):
             status, _, data = request(instance, "POST", "/api/links",
                                       json.dumps({"url": target, "slg": "typo"}), JSON)
             self.assertEqual((status, json.loads(data)["error"]["code"]), (400, "unknown_field"))
-        wait_for(lambda: request(redirect, "GET", "/edges")[0] == 410, 10, "the expiry")
+        wait_until("the expiry", lambda: request(redirect, "GET", "/edges")[0] == 410, 10)
         self.assertEqual(request(monolith, "GET", "/edges")[0], 410)
         for instance in (qr, monolith):
             for path in ("/qr/edges.svg", "/qr/edges.png"):
@@ -162,8 +157,7 @@ class RedisOutageTest(Stage3Case):
         try:
             self.redis.stop()
             for service in (links, redirect, stats):
-                wait_for(lambda: request(service, "GET", "/health/ready")[0] == 503, 3,
-                         "readiness 503")
+                wait_until("readiness 503", lambda: request(service, "GET", "/health/ready")[0] == 503, 3)
                 self.assertEqual(request(service, "GET", "/health/live")[0], 200)
             self.assertEqual(request(redirect, "GET", "/" + code)[0], 302, "cached redirect")
             status, _, body = request(links, "POST", "/api/links",
@@ -175,8 +169,7 @@ class RedisOutageTest(Stage3Case):
             restarted = time.monotonic()
             self.redis.start()
             for service in (links, redirect, stats):
-                wait_for(lambda: request(service, "GET", "/health/ready")[0] == 200, 5,
-                         "readiness back")
+                wait_until("readiness back", lambda: request(service, "GET", "/health/ready")[0] == 200, 5)
             create(links, "http://127.0.0.1:9/after")
             print("recovered %.2f s after Redis came back" % (time.monotonic() - restarted))
         finally:
@@ -185,8 +178,8 @@ class RedisOutageTest(Stage3Case):
         self.assertEqual(errors, [], "requests failed at the socket level")
         for service in self.services:
             self.assertIsNone(service.proc.poll(), "a service died during the outage")
-        wait_for(lambda: stats_total(stats, code) is not None and stats_total(stats, code) >= 2,
-                 10, "clicks recorded during the outage counted afterwards")
+        wait_until("clicks recorded during the outage counted afterwards",
+                   lambda: stats_total(stats, code) is not None and stats_total(stats, code) >= 2, 10)
 
 
 class ShutdownFlushTest(Stage3Case):
@@ -225,7 +218,7 @@ class ShutdownFlushTest(Stage3Case):
         self.assertEqual((line["pending"], line["published"], line["dropped"]), (40, 40, 0), line)
         print("40 clicks buffered during the outage published at shutdown after %d ms" % line["waited_ms"])
         stats = self.start("stats")
-        wait_for(lambda: stats_total(stats, code) == 41, 10, "all 41 clicks counted")
+        wait_until("all 41 clicks counted", lambda: stats_total(stats, code) == 41, 10)
 
     def test_the_wait_is_bounded_and_what_misses_it_is_counted(self):
         self.flush_ms = "500"
@@ -261,16 +254,16 @@ class ExactlyOnceTest(Stage3Case):
         threads = [threading.Thread(target=fire, args=(total // 4,)) for _ in range(4)]
         for thread in threads:
             thread.start()
-        wait_for(lambda: sum(served.values()) > total // 3, 60, "a third of the load")
+        wait_until("a third of the load", lambda: sum(served.values()) > total // 3, 60)
         worker_a.kill()
-        wait_for(lambda: sum(served.values()) > 2 * total // 3, 60, "two thirds of the load")
+        wait_until("two thirds of the load", lambda: sum(served.values()) > 2 * total // 3, 60)
         self.start("stats", HOSTNAME="stats-a")  # the same consumer name comes back
         for thread in threads:
             thread.join()
         self.assertEqual(sum(served.values()), total)
         for code in codes:
-            wait_for(lambda: stats_total(worker_b, code) == served[code], 20,
-                     "exact count for %s (%d served)" % (code, served[code]))
+            wait_until("exact count for %s (%d served)" % (code, served[code]),
+                       lambda: stats_total(worker_b, code) == served[code], 20)
         print("counted exactly %d clicks across a SIGKILLed worker" % total)
 
 

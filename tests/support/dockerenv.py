@@ -9,6 +9,9 @@ import shutil
 import subprocess
 import time
 
+import opspath  # noqa: F401  (scripts/ on sys.path)
+from kurzops import compose, wait
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SCRIPTS = os.path.join(ROOT, "scripts", "docker")
 # Every kurz image (docker/<name>.Dockerfile).
@@ -32,13 +35,12 @@ def run(cmd, timeout, env=None, check=True, capture=True):
 
 
 def compose_command():
-    """`docker compose` (v2) when it works, else `docker-compose` (1.29), else None."""
-    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], stdout=subprocess.DEVNULL,
-                                                 stderr=subprocess.DEVNULL).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    return None
+    """The compose command (kurzops.compose: $KURZ_COMPOSE, `docker compose` v2, `docker-compose`
+    1.29), or None when there is none."""
+    try:
+        return compose.compose_command()
+    except compose.NoCompose:
+        return None
 
 
 def docker_answers():
@@ -63,12 +65,11 @@ def ensure_dockerd(artifacts, log=print):
     log("starting dockerd (log: %s/dockerd.log); it keeps running after the tests" % artifacts)
     subprocess.Popen([dockerd], stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                      start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if os.path.exists("/var/run/docker.sock") and docker_answers():
-            return
-        time.sleep(0.5)
-    raise AssertionError("dockerd did not answer within 60 s: see %s/dockerd.log" % artifacts)
+    try:
+        wait.wait_until("dockerd", lambda: os.path.exists("/var/run/docker.sock") and docker_answers(), 60,
+                        interval=0.5)
+    except wait.Timeout:
+        raise AssertionError("dockerd did not answer within 60 s: see %s/dockerd.log" % artifacts) from None
 
 
 def build_images(names, tag, artifacts, log=print):

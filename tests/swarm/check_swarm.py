@@ -34,6 +34,16 @@ def duration_s(text):
     return total
 
 
+def assert_compose_accepts(test, name):
+    """`docker-compose config -q` accepts swarm/<name> (skipped without docker-compose)."""
+    exe = shutil.which("docker-compose")
+    if exe is None:
+        test.skipTest("docker-compose is not installed")
+    proc = subprocess.run([exe, "-f", os.path.join(SWARM, name), "config", "-q"], cwd=SWARM,
+                          capture_output=True, text=True, timeout=60)
+    test.assertEqual(proc.returncode, 0, proc.stderr)
+
+
 def stack():
     with open(os.path.join(SWARM, "kurz.yml")) as f:
         return yaml.safe_load(f)
@@ -74,12 +84,7 @@ class StackFile(unittest.TestCase):
         self.assertEqual(redis["deploy"]["placement"]["constraints"], ["node.labels.kurz.redis == true"])
 
     def test_docker_compose_accepts_it(self):
-        exe = shutil.which("docker-compose")
-        if exe is None:
-            self.skipTest("docker-compose is not installed")
-        proc = subprocess.run([exe, "-f", os.path.join(SWARM, "kurz.yml"), "config", "-q"], cwd=SWARM,
-                              capture_output=True, text=True, timeout=60)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
+        assert_compose_accepts(self, "kurz.yml")
 
 
 HA_REDIS_ENV = ("REDIS_SENTINELS", "REDIS_MASTER_NAME", "REDIS_WAIT_REPLICAS", "REDIS_WAIT_TIMEOUT_MS")
@@ -147,12 +152,7 @@ class HaStackFile(unittest.TestCase):
         self.assertIn("KURZ_SWARM_STACK", script)
 
     def test_docker_compose_accepts_it(self):
-        exe = shutil.which("docker-compose")
-        if exe is None:
-            self.skipTest("docker-compose is not installed")
-        proc = subprocess.run([exe, "-f", os.path.join(SWARM, "kurz-ha.yml"), "config", "-q"], cwd=SWARM,
-                              capture_output=True, text=True, timeout=60)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
+        assert_compose_accepts(self, "kurz-ha.yml")
 
 
 def read_stage3():

@@ -21,35 +21,26 @@ not built):
 Each prints `swarm <scenario>: sent=... failed=... recover_s=... <figures>`; figures in
 test-artifacts/swarm/report.json. KURZ_SWARM_KEEP=1 leaves the cluster up.
 """
-import atexit
 import json
 import os
-import signal
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 import unittest
-import urllib.parse
 import uuid
+from typing import NamedTuple
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "docker"))
-import dockerenv  # noqa: E402
-from dockerenv import run  # noqa: E402
-import test_docker as td  # noqa: E402  (request, Load, haproxy_servers_up, wait_until)
+from swarmfixture import ARTIFACTS, HERE, ROOT, TAG, Cluster, prepare_images, run
+from stackclient import Load, check_qr_and_page, create_link, request  # tests/support, on sys.path through swarmfixture
+from kurzops import tools  # noqa: E402  (scripts/ on sys.path through swarmfixture)
+from kurzops.haproxy import servers_up  # noqa: E402
+from kurzops.wait import Timeout, wait_until  # noqa: E402
 
-CLUSTER = os.path.join(ROOT, "scripts", "swarm", "cluster.sh")
-ARTIFACTS = os.path.join(ROOT, "test-artifacts", "swarm")
-NAME = "kurzt-swarm-" + uuid.uuid4().hex[:6]
-TAG = os.environ.get("KURZ_TAG", "dev")
-STACK_IMAGES = ("redis", "links", "redirect", "stats", "qr", "web", "haproxy", "prometheus")
 RATE = int(os.environ.get("KURZ_SWARM_RATE", "100"))
+# The next version of redirect and a bad one, tagged after KURZ_TAG (runs with other tags do not meet).
+V2_TAG, BAD_TAG = TAG + "-swarm-v2", TAG + "-swarm-bad"
 REPORT = {}
-STATE = {"up": False}
+STATE = {}
 CODES_FILES = []  # every run's codes (code target): none may be lost
 
 
@@ -57,39 +48,24 @@ def log(msg):
     print("swarm-test: " + msg, flush=True)
 
 
-def env():
-    return {"KURZ_SWARM_NAME": NAME, "KURZ_TAG": TAG, "KURZ_SWARM_HTTP_PORT": "", "KURZ_SWARM_STATS_PORT": "",
-            "KURZ_SWARM_PROMETHEUS_PORT": "", "KURZ_SWARM_REGISTRY_PORT": "", "KURZ_RATE_LIMIT_CREATES": "0",
-            "KURZ_SWARM_TIMEOUT": "240"}
+CLUSTER = Cluster("kurzt-swarm-", log)
+NAME = CLUSTER.name
 
 
-def cluster(*args, timeout=300, check=True, extra=None):
-    e = env()
-    e.update(extra or {})
-    return run([CLUSTER, *args], timeout=timeout, env=e, check=check)
+class Replicas(NamedTuple):
+    running: int
+    desired: int
+
+
+class Task(NamedTuple):
+    node: str
+    image: str
+    state: str  # CurrentState: "Running 2 minutes ago", "Starting ..."
+    id: str
 
 
 def mgr(*args, timeout=60):
-    return cluster("docker", *args, timeout=timeout).stdout
-
-
-def teardown():
-    if not STATE["up"]:
-        return
-    if os.environ.get("KURZ_SWARM_KEEP") == "1":
-        log("KURZ_SWARM_KEEP=1: cluster %s left up (KURZ_SWARM_NAME=%s scripts/swarm/cluster.sh down)" % (NAME, NAME))
-        return
-    STATE["up"] = False
-    proc = cluster("down", timeout=180, check=False)
-    log("cluster down: " + (proc.stdout or "").strip().splitlines()[-1:][0] if proc.stdout else "cluster down")
-
-
-def _on_signal(signum, _frame):
-    teardown()
-    sys.exit(128 + signum)
-
-
-atexit.register(teardown)
+    return CLUSTER.run("docker", *args, timeout=timeout).stdout
 
 
 def write_report():
@@ -98,39 +74,34 @@ def write_report():
         json.dump(REPORT, f, indent=2, sort_keys=True)
 
 
-def host_port(container, port):
-    out = run(["docker", "port", container, "%d/tcp" % port], timeout=30).stdout.split()
-    return out[-1].rpartition(":")[2]
-
-
 def services():
-    """{service: (running, desired)} of the kurz stack."""
+    """{service: Replicas} of the kurz stack."""
     out = mgr("service", "ls", "--filter", "label=com.docker.stack.namespace=kurz", "--format", "{{.Name}} {{.Replicas}}")
     result = {}
     for line in out.split("\n"):
         if line.strip():
             svc, reps = line.split()[:2]
             have, want = reps.split("/")
-            result[svc] = (int(have), int(want.split()[0]))
+            result[svc] = Replicas(int(have), int(want.split()[0]))
     return result
 
 
 def running_tasks(service):
-    """[(node, image, state, task id)] of the tasks Swarm wants running."""
+    """[Task] of the tasks Swarm wants running."""
     out = mgr("service", "ps", service, "--filter", "desired-state=running", "--format",
               "{{.Node}}|{{.Image}}|{{.CurrentState}}|{{.ID}}")
-    return [tuple(line.split("|")) for line in out.split("\n") if line.strip()]
+    return [Task(*line.split("|")) for line in out.split("\n") if line.strip()]
 
 
 def all_running_tasks(names):
-    """{service: [(node, image, state, task id)]} for the services `names`, in one CLI call."""
+    """{service: [Task]} for the services `names`, in one CLI call."""
     out = mgr("service", "ps", *names, "--filter", "desired-state=running", "--format",
               "{{.Name}}|{{.Node}}|{{.Image}}|{{.CurrentState}}|{{.ID}}")
     tasks = {name: [] for name in names}
     for line in out.split("\n"):
         if line.strip():
             name, node, image, state, tid = line.split("|")
-            tasks.setdefault(name.rsplit(".", 1)[0], []).append((node, image, state, tid))
+            tasks.setdefault(name.rsplit(".", 1)[0], []).append(Task(node, image, state, tid))
     return tasks
 
 
@@ -141,7 +112,7 @@ def whole(avoid=None):
     svcs = services()
     tasks = all_running_tasks(sorted(svcs))
     for svc, (have, want) in svcs.items():
-        ok = [t for t in tasks.get(svc, []) if t[2].startswith("Running") and t[0] != avoid]
+        ok = [t for t in tasks.get(svc, []) if t.state.startswith("Running") and t.node != avoid]
         if len(ok) < want or have < want:
             return False
     return True
@@ -152,17 +123,17 @@ def update_state(service):
 
 
 def kurz_load_binary():
-    for path in (os.environ.get("KURZ_LOAD", ""), os.path.join(ROOT, "build", "release", "bench", "kurz-load"),
-                 os.path.join(ROOT, "build", "ci", "bench", "kurz-load")):
-        if path and os.access(path, os.X_OK):
-            return path
-    return None
+    """The kurz-load binary (kurzops.tools), None when there is none."""
+    try:
+        return tools.load_tool()
+    except FileNotFoundError:
+        return None
 
 
 class LoadRun:
     """bench/load --mode rate against the edge for `duration` s, in the background; result() waits
-    and returns {sent, failed, ...}. Without kurz-load: test_docker's Load (threads, closed loop,
-    GET /{code} of one link) for the same time."""
+    and returns {sent, failed, ...}. Without kurz-load: stackclient's Load (threads, closed loop,
+    GET /{code} of one link, tests/support/stackclient.py) for the same time."""
 
     def __init__(self, base, duration, mix="redirect=100", links=30, rate=RATE):
         self.base, self.duration, self.t0 = base, duration, time.monotonic()
@@ -177,17 +148,17 @@ class LoadRun:
             e = dict(os.environ, KURZ_LOAD=self.binary)
             self.proc = subprocess.Popen(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             # Seeding the links comes first: the measured time starts when it is done.
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and os.path.getsize(self.codes) == 0 and self.proc.poll() is None:
-                time.sleep(0.1)
+            try:
+                wait_until("bench/load's links seeded",
+                           lambda: os.path.getsize(self.codes) > 0 or self.proc.poll() is not None, 60, interval=0.1)
+            except Timeout:
+                pass  # result() says what bench/load did
         else:
             target = "http://127.0.0.1:9/kurz-swarm-test/%s" % uuid.uuid4().hex
-            status, _, body = td.request(base, "POST", "/api/links", {"url": target})
-            assert status == 201, (status, body)
-            code = json.loads(body)["code"]
+            code = create_link(base, {"url": target})["code"]
             with open(self.codes, "w") as f:
                 f.write("%s\t%s\n" % (code, target))
-            self.load = td.Load(base, code, target, threads=4, timeout=5)
+            self.load = Load(base, code, target, threads=4, timeout=5)
         CODES_FILES.append(self.codes)
         self.t0 = time.monotonic()
 
@@ -227,45 +198,41 @@ def read_codes(path):
 def clicks_of(base, codes):
     total = 0
     for code, _ in codes:
-        status, _, body = td.request(base, "GET", "/api/stats/" + code)
+        status, _, body = request(base, "GET", "/api/stats/" + code)
         assert status == 200, (code, status, body[:200])
         total += json.loads(body)["total"]
     return total
 
 
 def setUpModule():
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, _on_signal)
     os.makedirs(ARTIFACTS, exist_ok=True)
     if os.geteuid() != 0:
         raise unittest.SkipTest("the Swarm nodes need root (capabilities for their dockerd)")
-    dockerenv.ensure_dockerd(ARTIFACTS, log)
-    base_s, images_s = dockerenv.build_images(STACK_IMAGES, TAG, ARTIFACTS, log)
+    base_s, images_s = prepare_images(log)
     REPORT["images_s"] = round(base_s + images_s, 1)
     # The next version of redirect (another digest: one label more) and a bad one (listens on 8081).
     fixtures = os.path.join(HERE, "fixtures")
-    for tag, dockerfile in (("swarm-v2", "redirect-v2.Dockerfile"), ("swarm-bad", "redirect-bad.Dockerfile")):
+    for tag, dockerfile in ((V2_TAG, "redirect-v2.Dockerfile"), (BAD_TAG, "redirect-bad.Dockerfile")):
         run(["docker", "build", "-q", "-f", os.path.join(fixtures, dockerfile), "--build-arg", "TAG=" + TAG,
              "-t", "kurz/redirect:" + tag, fixtures], timeout=300)
     t0 = time.monotonic()
-    STATE["up"] = True
-    cluster("up", timeout=420)
+    CLUSTER.start(timeout=420)
     REPORT["cluster_up_s"] = round(time.monotonic() - t0, 1)
-    for tag in ("swarm-v2", "swarm-bad"):
-        cluster("push", "redirect", timeout=300, extra={"KURZ_TAG": tag})
+    for tag in (V2_TAG, BAD_TAG):
+        CLUSTER.run("push", "redirect", timeout=300, extra={"KURZ_TAG": tag})
     t0 = time.monotonic()
-    STATE["base"] = cluster("deploy", timeout=300).stdout.strip().splitlines()[-1]
+    STATE["base"] = CLUSTER.run("deploy", timeout=300).stdout.strip().splitlines()[-1]
     REPORT["deploy_converged_s"] = round(time.monotonic() - t0, 1)
     manager = NAME + "-1"
-    STATE["stats"] = "http://127.0.0.1:" + host_port(manager, 8404)
-    STATE["prometheus"] = "http://127.0.0.1:" + host_port(manager, 9090)
+    STATE["stats"] = "http://127.0.0.1:" + CLUSTER.host_port(manager, 8404)
+    STATE["prometheus"] = "http://127.0.0.1:" + CLUSTER.host_port(manager, 9090)
     log("cluster %s up in %.1f s, stack converged in %.1f s: %s" % (NAME, REPORT["cluster_up_s"],
                                                                   REPORT["deploy_converged_s"], STATE["base"]))
 
 
 def tearDownModule():
     write_report()
-    teardown()
+    CLUSTER.down()
 
 
 class Swarm(unittest.TestCase):
@@ -283,31 +250,31 @@ class Swarm(unittest.TestCase):
                                                                  extra, load["tool"]))
 
     def wait(self, what, predicate, timeout, interval=0.5):
-        td.wait_until(what, predicate, timeout, interval)
+        wait_until(what, predicate, timeout, interval)
 
     def test_1_deploy(self):
         base = STATE["base"]
         load = LoadRun(base, 6)
         self.assertTrue(whole(), services())
         # The placement: Redis on the labelled manager, replicas across the three nodes.
-        self.assertEqual([t[0] for t in running_tasks("kurz_redis")], [NAME + "-1"])
-        nodes = {t[0] for tasks in all_running_tasks(sorted(services())).values() for t in tasks}
+        self.assertEqual([t.node for t in running_tasks("kurz_redis")], [NAME + "-1"])
+        nodes = {t.node for tasks in all_running_tasks(sorted(services())).values() for t in tasks}
         self.assertEqual(nodes, {NAME + "-1", NAME + "-2", NAME + "-3"})
         target = "http://127.0.0.1:9/kurz-swarm-smoke/" + uuid.uuid4().hex
-        status, _, body = td.request(base, "POST", "/api/links", {"url": target})
+        status, _, body = request(base, "POST", "/api/links", {"url": target})
         self.assertEqual(status, 201, body)
         code = json.loads(body)["code"]
-        status, headers, _ = td.request(base, "GET", "/" + code)
+        status, headers, _ = request(base, "GET", "/" + code)
         self.assertEqual((status, headers.get("location")), (302, target))
         self.wait("the click counted by stats",
-                  lambda: json.loads(td.request(base, "GET", "/api/stats/" + code)[2])["total"] == 1, 20, 0.2)
-        td.check_qr_and_page(self, base, code)
+                  lambda: json.loads(request(base, "GET", "/api/stats/" + code)[2])["total"] == 1, 20, 0.2)
+        check_qr_and_page(self, base, code)
         # Prometheus: every task of every service a target, up (dns_sd_configs on tasks.<service>).
         stateless = ("links", "redirect", "stats", "qr", "web")
-        want = sum(w for s, (h, w) in services().items() if s.split("_", 1)[1] in stateless) + 1
+        want = sum(r.desired for s, r in services().items() if s.split("_", 1)[1] in stateless) + 1
 
         def targets_up():
-            s, _, body = td.request(STATE["prometheus"], "GET", "/api/v1/targets?state=active")
+            s, _, body = request(STATE["prometheus"], "GET", "/api/v1/targets?state=active")
             active = json.loads(body)["data"]["activeTargets"] if s == 200 else []
             return sum(1 for t in active if t["health"] == "up") == want == len(active)
         self.wait("Prometheus: %d targets up" % want, targets_up, 40, 1)
@@ -318,10 +285,10 @@ class Swarm(unittest.TestCase):
 
     def test_2_scale(self):
         base, svc = STATE["base"], "kurz_redirect"
-        haproxy_task = [t[3] for t in running_tasks("kurz_haproxy")]
+        haproxy_task = [t.id for t in running_tasks("kurz_haproxy")]
         mgr("service", "scale", "--detach", svc + "=1")
         self.wait("redirect at 1 replica", lambda: len(running_tasks(svc)) == 1 and whole(), 60)
-        self.wait("HAProxy: 1 redirect server UP", lambda: len(td.haproxy_servers_up(STATE["stats"], "redirect")) == 1, 30)
+        self.wait("HAProxy: 1 redirect server UP", lambda: len(servers_up(STATE["stats"], "redirect")) == 1, 30)
         load = LoadRun(base, 20)
         t0 = time.monotonic()
         mgr("service", "scale", "--detach", svc + "=4")
@@ -330,17 +297,17 @@ class Swarm(unittest.TestCase):
 
         def four_answer():
             for _ in range(20):
-                status, headers, _ = td.request(base, "GET", "/" + code)
+                status, headers, _ = request(base, "GET", "/" + code)
                 if status == 302 and headers.get("x-instance-id"):
                     seen.add(headers["x-instance-id"])
             return len(seen) >= 4
         self.wait("4 replicas answering through HAProxy", four_answer, 60, 0.2)
         to_traffic = time.monotonic() - t0
-        self.wait("4 redirect servers UP", lambda: len(td.haproxy_servers_up(STATE["stats"], "redirect")) == 4, 30)
+        self.wait("4 redirect servers UP", lambda: len(servers_up(STATE["stats"], "redirect")) == 4, 30)
         result = load.result()
         # Back to 2 for the next scenarios (the load has ended).
         mgr("service", "scale", "--detach", svc + "=2")
-        self.assertEqual([t[3] for t in running_tasks("kurz_haproxy")], haproxy_task, "the edge was restarted")
+        self.assertEqual([t.id for t in running_tasks("kurz_haproxy")], haproxy_task, "the edge was restarted")
         self.record("scale", result, round(to_traffic, 1), replicas="1->4", to_4_answering_s=round(to_traffic, 1), instances_seen=len(seen))
         self.assertEqual(result["failed"], 0, result)
 
@@ -361,37 +328,37 @@ class Swarm(unittest.TestCase):
     def test_3_update(self):
         self.wait("redirect at 2", lambda: len(running_tasks("kurz_redirect")) == 2 and whole(), 60)
         load = LoadRun(STATE["base"], 40)
-        states, took = self._update("swarm-v2", ("completed", "paused", "rollback_completed", "rollback_paused"), 120)
+        states, took = self._update(V2_TAG, ("completed", "paused", "rollback_completed", "rollback_paused"), 120)
         result = load.result()
-        images = {t[1] for t in running_tasks("kurz_redirect")}
+        images = {t.image for t in running_tasks("kurz_redirect")}
         self.record("update", result, round(took, 1), update_s=round(took, 1), states=states)
         self.assertEqual(states[-1][0], "completed", states)
-        self.assertEqual(images, {"registry:5000/kurz/redirect:swarm-v2"})
+        self.assertEqual(images, {"registry:5000/kurz/redirect:" + V2_TAG})
         self.assertEqual(result["failed"], 0, result)
 
     def test_4_rollback(self):
         load = LoadRun(STATE["base"], 45)
-        states, took = self._update("swarm-bad", ("completed", "paused", "rollback_completed", "rollback_paused"), 90)
+        states, took = self._update(BAD_TAG, ("completed", "paused", "rollback_completed", "rollback_paused"), 90)
         self.wait("redirect whole again", whole, 60, 1)
         result = load.result()
-        images = {t[1] for t in running_tasks("kurz_redirect")}
+        images = {t.image for t in running_tasks("kurz_redirect")}
         started = [s for s, t in states if s == "rollback_started"]
         detect = next((t for s, t in states if s == "rollback_started"), None)
         self.record("rollback", result, round(took, 1), rollback_started_s=detect, rollback_completed_s=round(took, 1), states=states)
         self.assertTrue(started, states)
         self.assertEqual(states[-1][0], "rollback_completed", states)
-        self.assertEqual(images, {"registry:5000/kurz/redirect:swarm-v2"})
+        self.assertEqual(images, {"registry:5000/kurz/redirect:" + V2_TAG})
         self.assertEqual(result["failed"], 0, result)
 
     def test_5_drain(self):
         node = NAME + "-2"
-        moved = sum(1 for tasks in all_running_tasks(sorted(services())).values() for t in tasks if t[0] == node)
+        moved = sum(1 for tasks in all_running_tasks(sorted(services())).values() for t in tasks if t.node == node)
         self.assertGreater(moved, 0, "no task on %s to move" % node)
         load = LoadRun(STATE["base"], 25, mix="redirect=90,create=3,stats=4,qr=3")
         t0 = time.monotonic()
         mgr("node", "update", "--availability", "drain", node)
         self.wait("tasks off %s" % node, lambda: whole(avoid=node) and not any(
-            t[0] == node for tasks in all_running_tasks(sorted(services())).values() for t in tasks), 90, 1)
+            t.node == node for tasks in all_running_tasks(sorted(services())).values() for t in tasks), 90, 1)
         took = time.monotonic() - t0
         result = load.result()
         mgr("node", "update", "--availability", "active", node)
@@ -401,7 +368,7 @@ class Swarm(unittest.TestCase):
     def test_6_kill(self):
         node = NAME + "-3"
         base = STATE["base"]
-        placement = {svc: sorted(t[0].rsplit("-", 1)[1] for t in tasks)
+        placement = {svc: sorted(t.node.rsplit("-", 1)[1] for t in tasks)
                      for svc, tasks in all_running_tasks(sorted(services())).items()}
         on_node = sum(nodes.count(node.rsplit("-", 1)[1]) for nodes in placement.values())
         self.assertGreater(on_node, 0, "no task on %s" % node)
@@ -411,9 +378,9 @@ class Swarm(unittest.TestCase):
         run(["docker", "kill", node], timeout=30)
         self.wait("the stack whole again without %s" % node, lambda: whole(avoid=node), 120, 1)
         whole_s = time.monotonic() - t0
-        want = services()["kurz_redirect"][1]
+        want = services()["kurz_redirect"].desired
         self.wait("HAProxy: %d redirect servers UP" % want,
-                  lambda: len(td.haproxy_servers_up(STATE["stats"], "redirect")) == want, 30)
+                  lambda: len(servers_up(STATE["stats"], "redirect")) == want, 30)
         down = mgr("node", "inspect", "-f", "{{.Status.State}}", node).strip()
         result = load.result()
         # No link lost: every code of every run still redirects to its target.
@@ -421,7 +388,7 @@ class Swarm(unittest.TestCase):
         checked = 0
         for path in CODES_FILES:
             for code, target in read_codes(path):
-                status, headers, _ = td.request(base, "GET", "/" + code)
+                status, headers, _ = request(base, "GET", "/" + code)
                 checked += 1
                 lost_links += not (status == 302 and headers.get("location") == target)
         # Clicks: stats counts one per redirect answered; the consumers catch up within seconds.
