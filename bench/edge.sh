@@ -109,8 +109,8 @@ lb=$(stack_ids stage3 haproxy | sed -n 1p)
 lbn=$(stack_ids stage3 haproxy-nginx | sed -n 1p)
 kurz=$(edge_url "$lb" 8080) kurz_stats=$(published "$lb" 8404)
 nginx=$(edge_url "$lbn" 8080) nginx_stats=$(published "$lbn" 8404)
-wait_backend "$kurz_stats" redirect "$replicas" 90
-wait_backend "$nginx_stats" redirect "$replicas" 90
+ops wait-backend "$kurz_stats" redirect "$replicas" 90
+ops wait-backend "$nginx_stats" redirect "$replicas" 90
 expect_302 "$(published "$lbn" 8080)/load0" "https://example.com/landing"
 say "kurz edge $kurz, nginx edge $nginx: $replicas replicas each UP in HAProxy; load $exp_load_path"
 

@@ -144,17 +144,13 @@ proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # slice <variant> <label>: HAProxy with that configuration, a saturate slice; prints "us_per_request rps".
 slice() {
   local name=$1 port cfg=$run_dir/haproxy-$1.cfg t0 t1 out=$run_dir/$2.json n
-  port=$(free_port)
+  port=$(ops free-port)
   config "$name" "$port" >"$cfg"
   haproxy -c -q -f "$cfg" >/dev/null || die "HAProxy rejects the $name configuration ($cfg)"
   taskset -c "$cpu" haproxy -db -f "$cfg" >"$tmp/$name.log" 2>&1 &
   hap_pid=$!
-  local i
-  for ((i = 0; i < 100; i++)); do
-    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/x") == 302 ]] && break
-    sleep 0.05
-  done
-  ((i < 100)) || { cat "$tmp/$name.log" >&2; die "HAProxy ($name) did not answer"; }
+  ops wait-status "http://127.0.0.1:$port/x" 302 5 "$hap_pid" ||
+    { cat "$tmp/$name.log" >&2; die "HAProxy ($name) did not answer"; }
   t0=$(proc_ticks "$hap_pid")
   interruptible taskset -c "$load_cpus" "$KURZ_ROOT/bench/load" --base-url "http://127.0.0.1:$port" \
     --mode saturate --links 0 --path /x --connections "$conns" --warmup 0 --duration "$duration" \
@@ -184,16 +180,13 @@ median() { printf '%s\n' "$@" | grep . | sort -g | awk '{ v[NR] = $1 } END { if 
 declare -A ir
 if ((callgrind)); then
   for name in "${order[@]}"; do
-    port=$(free_port)
+    port=$(ops free-port)
     config "$name" "$port" >"$run_dir/haproxy-$name.cfg"
     taskset -c "$cpu" valgrind --tool=callgrind --callgrind-out-file="$tmp/cg-$name.out" \
       haproxy -db -f "$run_dir/haproxy-$name.cfg" >"$tmp/cg-$name.log" 2>&1 &
     hap_pid=$!
-    for ((i = 0; i < 300; i++)); do
-      [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/x") == 302 ]] && break
-      sleep 0.1
-    done
-    ((i < 300)) || { cat "$tmp/cg-$name.log" >&2; die "HAProxy under valgrind ($name) did not answer"; }
+    ops wait-status "http://127.0.0.1:$port/x" 302 30 "$hap_pid" ||
+      { cat "$tmp/cg-$name.log" >&2; die "HAProxy under valgrind ($name) did not answer"; }
     # Counted from here: start-up and the readiness probes above are zeroed out.
     callgrind_control -z "$hap_pid" >/dev/null 2>&1 || die "callgrind_control -z failed ($name)"
     # A modest rate that HAProxy under valgrind keeps up with; the figure is per request answered.

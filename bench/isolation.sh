@@ -104,7 +104,7 @@ for entry in "${stages[@]}"; do
   lb=$(stack_ids "$stage" "$lbsvc" | sed -n 1p)
   edge=$(edge_url "$lb" 8080)
   stats=$(published "$lb" 8404)
-  wait_backend "$stats" "$backend" "$replicas" 90
+  ops wait-backend "$stats" "$backend" "$replicas" 90
   say "$label: load to $edge ($exp_load_path)"
   # 1. Quiet: the redirects alone (this run seeds the links).
   measure "quiet-$stage" "$stage" "$edge" "$stats" --mode rate --rate "$rate" --mix "$mix" \

@@ -87,7 +87,7 @@ expect_302() {
 start_nginx() {
   local dir=$tmp/nginx port
   mkdir -p "$dir"
-  port=$(free_port) || die "no free port"
+  port=$(ops free-port) || die "no free port"
   cat >"$dir/nginx.conf" <<EOF
 worker_processes 2;
 daemon off;
@@ -110,17 +110,6 @@ http {
 EOF
   nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" &
   nginx_pid=$!
-  wait_http_302 "http://127.0.0.1:$port/x" || { cat "$dir/error.log" >&2; die "nginx did not start"; }
+  ops wait-status "http://127.0.0.1:$port/x" 302 10 "$nginx_pid" || { cat "$dir/error.log" >&2; die "nginx did not start"; }
   nginx_url="http://127.0.0.1:$port/x"
-}
-
-# wait_http_302 <url>: nginx answers 302 on every path, so wait for that (at most 10 s).
-wait_http_302() {
-  local i
-  for ((i = 0; i < 200; i++)); do
-    kill -0 "$nginx_pid" 2>/dev/null || return 1
-    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1") == 302 ]] && return 0
-    sleep 0.05
-  done
-  return 1
 }

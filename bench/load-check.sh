@@ -64,13 +64,13 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/kurz-load-check.XXXXXX")
 
 start_monolith() {
   local port
-  port=$(free_port) || die "no free port"
+  port=$(ops free-port) || die "no free port"
   monolith_url="http://127.0.0.1:$port"
   env -u REDIS_URL -u PORT0 -u PORT -u API_KEY MONOLITH_PORT="$port" LISTEN_ADDRESS=127.0.0.1 \
     ACCESS_LOG=false RATE_LIMIT_CREATES=0 LOG_LEVEL=warn PUBLIC_BASE_URL="$monolith_url" \
     "$monolith_bin" >"$tmp/monolith.log" 2>&1 &
   monolith_pid=$!
-  wait_http_200 "$monolith_url/health/ready" 10 "$monolith_pid" ||
+  ops wait-http "$monolith_url/health/ready" 10 "$monolith_pid" ||
     { tail -n 20 "$tmp/monolith.log" >&2; die "the monolith did not become ready"; }
 }
 

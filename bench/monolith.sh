@@ -46,7 +46,7 @@ trap 'exit 130' INT TERM
 # start_monolith: spawns the monolith and measures start -> first 200 on /health/ready.
 start_monolith() {
   local port t0 deadline code
-  port=$(free_port) || die "no free port"
+  port=$(ops free-port) || die "no free port"
   monolith_base="http://127.0.0.1:$port"
   t0=$(now_ms)
   env -u REDIS_URL -u PORT0 -u PORT -u API_KEY \

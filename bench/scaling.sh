@@ -115,7 +115,7 @@ for n in "${ns[@]}"; do
     stats=$(published "$lb" 8404)
     say "load to $edge ($exp_load_path); HAProxy statistics $stats/stats"
   fi
-  wait_backend "$stats" "$service" "$n" 90
+  ops wait-backend "$stats" "$service" "$n" 90
   say "N=$n: HAProxy has $n $service servers UP"
   rps_all=() p50_all=() p99_all=() busy_all=() edge_us_all=() rep_us_all=() lb_us_all=() redis_us_all=() app_busy_all=()
   for ((k = 1; k <= repeat; k++)); do

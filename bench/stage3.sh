@@ -66,7 +66,7 @@ trap 'exit 130' INT TERM
 rcli() { redis-cli -h 127.0.0.1 -p "$redis_port" "$@"; }
 
 start_redis() {
-  redis_port=$(free_port) || die "no free port"
+  redis_port=$(ops free-port) || die "no free port"
   mkdir -p "$tmp/redis"
   redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --daemonize no \
     --dir "$tmp/redis" --logfile "$tmp/redis/redis.log" &
@@ -103,7 +103,7 @@ start_service() {
   done
   [[ -n $port ]] || { tail -n 20 "$log" >&2; die "$name did not log ready"; }
   svc_base[$name]=http://127.0.0.1:$port
-  wait_http_200 "${svc_base[$name]}/health/ready" 10 "${svc_pid[$name]}" ||
+  ops wait-http "${svc_base[$name]}/health/ready" 10 "${svc_pid[$name]}" ||
     { tail -n 20 "$log" >&2; die "$name did not become ready"; }
 }
 

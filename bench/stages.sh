@@ -84,7 +84,7 @@ for entry in "${stages[@]}"; do
   lb=$(stack_ids "$stage" "$lbsvc" | sed -n 1p)
   edge=$(edge_url "$lb" 8080)
   stats=$(published "$lb" 8404)
-  wait_backend "$stats" "$backend" "$replicas" 90
+  ops wait-backend "$stats" "$backend" "$replicas" 90
   say "$label: edge $edge, HAProxy has $replicas $backend servers UP; verification pass ..."
   ns_pid='' edge_plain=''
   split_url "$edge" ns_pid edge_plain

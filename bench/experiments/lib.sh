@@ -258,21 +258,10 @@ container_name() {
   docker inspect -f '{{.Name}}' "$1" | sed -E 's|^/||; s|^[^_]+_||'
 }
 
-# compose_file <stage>: the stage's compose file (as scripts/docker/stack.sh maps them).
-compose_file() {
-  case $1 in
-    stage1) echo docker-compose.stage1.yml ;;
-    stage1-scaled) echo docker-compose.stage1-scaled.yml ;;
-    stage2) echo docker-compose.stage2.yml ;;
-    stage3) echo docker-compose.yml ;;
-    *) die "unknown stage $1" ;;
-  esac
-}
-
 # stage_services <stage>: the services of the stage's compose file, in file order.
 stage_services() {
   awk '/^services:/ { s = 1; next } /^[^ #]/ { s = 0 }
-    s && /^  [a-z][a-z0-9_-]*:/ { sub(/^  /, ""); sub(/:.*/, ""); print }' "$KURZ_ROOT/$(compose_file "$1")"
+    s && /^  [a-z][a-z0-9_-]*:/ { sub(/^  /, ""); sub(/:.*/, ""); print }' "$KURZ_ROOT/$(ops stage-files "$1" | sed -n 1p)"
 }
 
 # placement_override <stage> <out.yml> <service[:cpus]...>: a compose override that puts the named
@@ -311,32 +300,9 @@ placement_override() {
   } >"$out"
 }
 
-# --- HAProxy ----------------------------------------------------------------------------------
+# HAProxy's statistics: `ops haproxy-csv`, `ops haproxy-up`, `ops wait-backend` (scripts/kurzops).
 
-# haproxy_csv <stats base url>: HAProxy's statistics as CSV (header line without "# ").
-haproxy_csv() {
-  curl -s --max-time 3 "$1/stats;csv" | sed '1s/^# //'
-}
-
-# backend_up <stats base url> <backend>: how many servers of the backend HAProxy has UP.
-backend_up() {
-  haproxy_csv "$1" | awk -F, -v b="$2" '
-    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-    $col["pxname"] == b && $col["svname"] != "FRONTEND" && $col["svname"] != "BACKEND" &&
-      $col["status"] ~ /^UP/ { n++ }
-    END { print n + 0 }'
-}
-
-# wait_backend <stats base url> <backend> <n> [timeout s]: until exactly n servers are UP.
-wait_backend() {
-  local deadline=$((SECONDS + ${4:-60})) got
-  while :; do
-    got=$(backend_up "$1" "$2")
-    ((got == $3)) && return 0
-    ((SECONDS >= deadline)) && die "HAProxy has $got servers of $2 UP, not $3, after ${4:-60}s"
-    sleep 0.5
-  done
-}
+# --- Redis ------------------------------------------------------------------------------------
 
 # redis_commandstats <container id>: "command calls usec" of Redis's INFO commandstats.
 redis_commandstats() {
@@ -503,7 +469,7 @@ measure() {
       rm -f "$out.perf.data"
     fi
   fi
-  [[ $stats == - ]] || haproxy_csv "$stats" >"$out.haproxy.csv"
+  [[ $stats == - ]] || ops haproxy-csv "$stats" >"$out.haproxy.csv"
   local id names=()
   for id in "${ids[@]}"; do names+=("$id=$(container_name "$id")"); done
   sys_json "$out" "$elapsed" "$load_cpu" "$window_requests" "${names[@]}" >"$out.sys.json"
