@@ -428,7 +428,7 @@ def main(argv):
     # Three redirect replicas: the SIGKILL scenario is one of 3.
     if len(stack.containers("redirect")) != 3:
         log("scaling redirect to 3 ...")
-        stack.compose("up", "-d", "--no-build", "--no-recreate", "--scale", "redirect=3", timeout=180)
+        stack.up("--no-recreate", "--scale", "redirect=3")
     stack.wait_whole(WHOLE_TIMEOUT)
     results = []
     with tempfile.TemporaryDirectory(prefix="kurz-faults-") as work:

@@ -42,13 +42,19 @@ def run(cmd, timeout, check=True, env=None):
 class Stack:
     def __init__(self, project, compose_cmd, stage="stage3"):
         self.project, self.compose_cmd = project, compose_cmd
-        self.stage_args = compose.stage_args(stage)
+        self.stage, self.stage_args = stage, compose.stage_args(stage)
         self.edge = self.published("haproxy", 8080)
         self.lb_stats = self.published("haproxy", 8404)
 
     def compose(self, *args, timeout=120):
         return run([*self.compose_cmd, "-p", self.project, *self.stage_args, *args], timeout,
                    env={"KURZ_PROJECT": self.project})
+
+    def up(self, *args, timeout=300):
+        """scripts/docker/stack.sh up (the one way to start or change a stack), images as they are."""
+        return run([os.path.join(ROOT, "scripts", "docker", "stack.sh"), "up", self.stage, *args], timeout,
+                   env={"KURZ_PROJECT": self.project, "KURZ_NO_BUILD": "1",
+                        "KURZ_COMPOSE": " ".join(self.compose_cmd)})
 
     def published(self, service, port):
         out = self.compose("port", service, str(port), timeout=30).stdout.split()
