@@ -36,30 +36,16 @@ usage() {
 }
 
 replicas=2 pairs=5 duration=8 warmup=2 conns=64 links=1000 mix=redirect=100
-while (($#)); do
+option() {
   case $1 in
-    -h | --help) usage; exit 0 ;;
-    --perf)
-      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
-      exp_option --perf 1
-      shift ;;
-    --replicas | --pairs | --duration | --warmup | --connections | --links)
-      (($# >= 2)) || usage_error "$1 needs a value"
-      case $1 in
-        --replicas) replicas=$2 ;;
-        --pairs) pairs=$2 ;;
-        *) exp_option "$1" "$2" ;;
-      esac
-      shift 2 ;;
-    *) usage_error "unknown argument '$1'" ;;
+    --replicas) replicas=$2 ;;
+    --pairs) pairs=$2 ;;
+    *) exp_option "$@" ;;
   esac
-done
-if ! [[ $replicas =~ ^[0-9]+$ ]] || ((replicas < 1 || replicas > 10)); then
-  usage_error "--replicas must be 1..10"
-fi
-if ! [[ $pairs =~ ^[0-9]+$ ]] || ((pairs < 1 || pairs > 20)); then
-  usage_error "--pairs must be 1..20"
-fi
+}
+parse_options "--replicas --pairs --duration --warmup --connections --links" --perf "$@"
+check_count --replicas "$replicas" 1 10
+check_count --pairs "$pairs" 1 20
 exp_check_options
 
 exp_init edge

@@ -39,27 +39,21 @@ source "$KURZ_ROOT/bench/lib.sh"
 
 usage() { sed -n '8,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 rounds=3 duration=4 conns=32 cpu=$(($(nproc) - 1)) callgrind=0
-while (($#)); do
+option() {
   case $1 in
-    -h | --help) usage; exit 0 ;;
-    --callgrind) callgrind=1; shift ;;
-    --rounds | --duration | --connections | --cpu)
-      (($# >= 2)) || { usage >&2; die "$1 needs a value"; }
-      case $1 in
-        --rounds) rounds=$2 ;;
-        --duration) duration=$2 ;;
-        --connections) conns=$2 ;;
-        --cpu) cpu=$2 ;;
-      esac
-      shift 2 ;;
-    *) usage >&2; echo "unknown argument '$1'" >&2; exit 2 ;;
+    --callgrind) callgrind=1 ;;
+    --rounds) rounds=$2 ;;
+    --duration) duration=$2 ;;
+    --connections) conns=$2 ;;
+    --cpu) cpu=$2 ;;
   esac
-done
+}
+parse_options "--rounds --duration --connections --cpu" --callgrind "$@"
 for v in rounds duration conns cpu; do
-  [[ ${!v} =~ ^[0-9]+$ ]] || { usage >&2; echo "--$v must be a whole number" >&2; exit 2; }
+  [[ ${!v} =~ ^[0-9]+$ ]] || usage_error "--${v/conns/connections} must be a whole number"
 done
 ((rounds <= 20 && (rounds >= 1 || callgrind) && duration >= 1 && duration <= 120 && conns >= 1 && conns <= 1024)) ||
-  { usage >&2; echo "--rounds 1..20 (0 with --callgrind), --duration 1..120, --connections 1..1024" >&2; exit 2; }
+  usage_error "--rounds 1..20 (0 with --callgrind), --duration 1..120, --connections 1..1024"
 ((cpu < $(nproc))) || die "--cpu $cpu: this machine has CPUs 0..$(($(nproc) - 1))"
 ensure_packages haproxy nginx-light jq wrk
 ((callgrind == 0)) || ensure_packages valgrind
@@ -69,14 +63,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/kurz-haproxy-tuning.XXXXXX")
 run_dir=${KURZ_RESULTS_DIR:-$KURZ_ROOT/bench/results}/haproxy-tuning-$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$run_dir"
 nginx_pid='' child_pid='' hap_pid=''
-cleanup() {
-  [[ -n $hap_pid ]] && stop_pid "$hap_pid" TERM
-  [[ -n $nginx_pid ]] && stop_pid "$nginx_pid" TERM
-  [[ -n $child_pid ]] && kill "$child_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_traps
 loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
 awk -v l="${loadavg0%% *}" 'BEGIN { exit !(l > 1.5) }' &&
   say "WARNING: the load average is ${loadavg0%% *} at the start (above 1.5): the machine is busy; read the ratios, not the figures"

@@ -40,34 +40,18 @@ usage() {
 }
 
 rate=200 flood_conns=16 qr_cpus=0.3 duration=20 warmup=5 conns=16 links=200 mix=redirect=100
-while (($#)); do
+option() {
   case $1 in
-    -h | --help) usage; exit 0 ;;
-    --perf)
-      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
-      exp_option --perf 1
-      shift ;;
-    --rate | --flood-connections | --qr-cpus | --duration | --warmup | --connections | --links)
-      (($# >= 2)) || usage_error "$1 needs a value"
-      case $1 in
-        --rate) rate=$2 ;;
-        --flood-connections) flood_conns=$2 ;;
-        --qr-cpus) qr_cpus=$2 ;;
-        *) exp_option "$1" "$2" ;;
-      esac
-      shift 2 ;;
-    *) usage_error "unknown argument '$1'" ;;
+    --rate) rate=$2 ;;
+    --flood-connections) flood_conns=$2 ;;
+    --qr-cpus) qr_cpus=$2 ;;
+    *) exp_option "$@" ;;
   esac
-done
-if ! [[ $rate =~ ^[0-9]+$ ]] || ((rate < 1 || rate > 100000)); then
-  usage_error "--rate must be 1..100000 requests per second"
-fi
-if ! [[ $flood_conns =~ ^[0-9]+$ ]] || ((flood_conns < 1 || flood_conns > 1024)); then
-  usage_error "--flood-connections must be 1..1024"
-fi
-if ! [[ $qr_cpus =~ ^[0-9]*\.?[0-9]+$ ]] || ! awk -v c="$qr_cpus" 'BEGIN { exit !(c > 0 && c <= 64) }'; then
-  usage_error "--qr-cpus must be a positive number up to 64, got '$qr_cpus'"
-fi
+}
+parse_options "--rate --flood-connections --qr-cpus --duration --warmup --connections --links" --perf "$@"
+check_count --rate "$rate" 1 100000 "requests per second"
+check_count --flood-connections "$flood_conns" 1 1024
+check_cpus --qr-cpus "$qr_cpus"
 exp_check_options
 
 exp_init isolation

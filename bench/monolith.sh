@@ -15,14 +15,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-duration=${DURATION:-10}
-warmup=${WARMUP:-2}
-threads=${THREADS:-2}
-conns=${CONNECTIONS:-64}
+load_settings 10 2
 nginx_only=${KURZ_BENCH_NGINX_ONLY:-0}
-for v in duration warmup threads conns; do
-  [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || die "$v must be a positive integer, got '${!v}'"
-done
+positive_ints duration warmup threads conns
 cores=$(nproc)
 bin=$KURZ_ROOT/build/release/services/monolith/kurz-monolith
 
@@ -31,17 +26,7 @@ nginx_pid=
 monolith_pid=
 sampler_pid=
 child_pid=
-
-cleanup() {
-  [[ -n $child_pid ]] && kill "$child_pid" 2>/dev/null
-  [[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null
-  [[ -n $monolith_pid ]] && stop_pid "$monolith_pid" TERM
-  [[ -n $nginx_pid ]] && stop_pid "$nginx_pid" TERM
-  [[ -n $tmp ]] && rm -rf "$tmp"
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_traps
 
 # start_monolith: spawns the monolith and measures start -> first 200 on /health/ready.
 start_monolith() {

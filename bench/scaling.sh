@@ -52,26 +52,16 @@ usage() {
 }
 
 service=redirect instances='' cpus=0.15 repeat=3 duration=20 warmup=5 conns=64 links=1000 mix=
-while (($#)); do
+option() {
   case $1 in
-    -h | --help) usage; exit 0 ;;
-    --perf)
-      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
-      exp_option --perf 1
-      shift ;;
-    --service | --instances | --cpus | --repeat | --duration | --warmup | --connections | --links | --mix)
-      (($# >= 2)) || usage_error "$1 needs a value"
-      case $1 in
-        --service) service=$2 ;;
-        --instances) instances=$2 ;;
-        --cpus) cpus=$2 ;;
-        --repeat) repeat=$2 ;;
-        *) exp_option "$1" "$2" ;;
-      esac
-      shift 2 ;;
-    *) usage_error "unknown argument '$1'" ;;
+    --service) service=$2 ;;
+    --instances) instances=$2 ;;
+    --cpus) cpus=$2 ;;
+    --repeat) repeat=$2 ;;
+    *) exp_option "$@" ;;
   esac
-done
+}
+parse_options "--service --instances --cpus --repeat --duration --warmup --connections --links --mix" --perf "$@"
 case $service in
   redirect) kind=redirect ;;
   links) kind=create ;;
@@ -80,12 +70,8 @@ case $service in
   *) usage_error "--service must be redirect, links, stats or qr, got '$service'" ;;
 esac
 mix=${mix:-$kind=100}
-if ! [[ $cpus =~ ^[0-9]*\.?[0-9]+$ ]] || ! awk -v c="$cpus" 'BEGIN { exit !(c > 0 && c <= 64) }'; then
-  usage_error "--cpus must be a positive number up to 64, got '$cpus'"
-fi
-if ! [[ $repeat =~ ^[0-9]+$ ]] || ((repeat < 1 || repeat > 9)); then
-  usage_error "--repeat must be 1..9, got '$repeat'"
-fi
+check_cpus --cpus "$cpus"
+check_count --repeat "$repeat" 1 9
 if [[ -z $instances ]]; then
   # 8 where the shares fit: 8 x cpus within 80 % of the replica CPUs (all but one CPU's worth).
   exp_cpus

@@ -24,17 +24,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-duration=${DURATION:-10}
-warmup=${WARMUP:-2}
-threads=${THREADS:-2}
-conns=${CONNECTIONS:-64}
+load_settings 10 2
 events=${EVENTS:-300000}
 http_threads=${HTTP_THREADS:-2}
 access_log=${ACCESS_LOG:-true}
 drain_max=${DRAIN_MAX:-120}
-for v in duration warmup threads conns events http_threads drain_max; do
-  [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || die "$v must be a positive integer, got '${!v}'"
-done
+positive_ints duration warmup threads conns events http_threads drain_max
 [[ $access_log == true || $access_log == false ]] || die "ACCESS_LOG must be true or false"
 cores=$(nproc)
 bindir=$KURZ_ROOT/build/release/services
@@ -49,19 +44,7 @@ redis_pid=
 sampler_pid=
 child_pid=
 declare -A svc_pid=() svc_base=()
-
-cleanup() {
-  local name
-  [[ -n $child_pid ]] && kill "$child_pid" 2>/dev/null
-  [[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null
-  for name in "${!svc_pid[@]}"; do stop_pid "${svc_pid[$name]}" TERM; done
-  [[ -n $nginx_pid ]] && stop_pid "$nginx_pid" TERM
-  [[ -n $redis_pid ]] && stop_pid "$redis_pid" TERM
-  [[ -n $tmp ]] && rm -rf "$tmp"
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_traps
 
 rcli() { redis-cli -h 127.0.0.1 -p "$redis_port" "$@"; }
 

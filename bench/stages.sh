@@ -37,30 +37,16 @@ usage() {
 
 duration=20 warmup=5 conns=64 links=1000 mix=redirect=90,create=3,stats=4,qr=3
 verify_links=100 verify_rounds=4
-while (($#)); do
+option() {
   case $1 in
-    -h | --help) usage; exit 0 ;;
-    --perf)
-      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
-      exp_option --perf 1
-      shift ;;
-    --duration | --warmup | --connections | --links | --mix | --verify-links | --verify-rounds)
-      (($# >= 2)) || usage_error "$1 needs a value"
-      case $1 in
-        --verify-links) verify_links=$2 ;;
-        --verify-rounds) verify_rounds=$2 ;;
-        *) exp_option "$1" "$2" ;;
-      esac
-      shift 2 ;;
-    *) usage_error "unknown argument '$1'" ;;
+    --verify-links) verify_links=$2 ;;
+    --verify-rounds) verify_rounds=$2 ;;
+    *) exp_option "$@" ;;
   esac
-done
-if ! [[ $verify_links =~ ^[0-9]+$ ]] || ((verify_links < 1 || verify_links > 10000)); then
-  usage_error "--verify-links must be 1..10000"
-fi
-if ! [[ $verify_rounds =~ ^[0-9]+$ ]] || ((verify_rounds < 1 || verify_rounds > 20)); then
-  usage_error "--verify-rounds must be 1..20"
-fi
+}
+parse_options "--duration --warmup --connections --links --mix --verify-links --verify-rounds" --perf "$@"
+check_count --verify-links "$verify_links" 1 10000
+check_count --verify-rounds "$verify_rounds" 1 20
 exp_check_options
 
 exp_init stages

@@ -81,8 +81,9 @@ exp_cleanup() {
   exit "$rc"
 }
 
-# exp_option <name> <value>: the options every experiment takes; returns 1 for an unknown name.
-# Sets duration, warmup, conns, links, mix. Validation: exp_check_options.
+# exp_option <name> [value]: the options every experiment takes (the script's `option` hands them
+# on; parse_options of bench/lib.sh reads the command line); returns 1 for an unknown name. Sets
+# duration, warmup, conns, links, mix, exp_perf (--perf, no value). Validation: exp_check_options.
 exp_option() {
   case $1 in
     --duration) duration=$2 ;;
@@ -90,7 +91,9 @@ exp_option() {
     --connections) conns=$2 ;;
     --links) links=$2 ;;
     --mix) mix=$2 ;;
-    --perf) exp_perf=$2 ;;
+    --perf)
+      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
+      exp_perf=1 ;;
     *) return 1 ;;
   esac
 }
@@ -116,13 +119,6 @@ exp_check_options() {
   ((conns > 0 && conns <= 4096)) || usage_error "--connections must be 1..4096"
   ((links > 0 && links <= 1000000)) || usage_error "--links must be 1..1000000"
   [[ $mix =~ ^[a-z]+=[0-9]+(,[a-z]+=[0-9]+)*$ ]] || usage_error "--mix must look like redirect=90,create=3"
-}
-
-# usage_error <message>: bad usage is exit 2 with the message and the script's usage.
-usage_error() {
-  say "error: $1"
-  usage >&2
-  exit 2
 }
 
 # exp_load_cmd: bench/load (it builds kurz-load when missing); KURZ_LOAD_CMD overrides it.
