@@ -21,12 +21,8 @@
 # edge CPU's and HAProxy's CPU per request (measured window only).
 # Files: bench/results/edge-<timestamp>/ (table.md, edge.png, results.json, every slice's JSON).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$KURZ_ROOT/bench/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=experiments/lib.sh
-source "$KURZ_ROOT/bench/experiments/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/experiments/lib.sh"
 
 usage() {
   sed -n '8,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
@@ -199,11 +195,6 @@ jq -n --argjson rate "$rate" --argjson tr "$tput_ratio" --argjson pr "$p99_ratio
     echo
   fi
   echo "Slices: kurz and nginx alternate (ABAB...), $pairs pairs of warm-up ${warmup}s + ${duration}s each at saturation, then $pairs pairs at the fixed rate; bench/load --mix redirect=100, $conns connections; kurz seeded $links links once (Zipf popularity) and nginx got the same paths. CPU per request: over the measured window only (edge CPU busy time, containers' cgroup CPU) / the requests answered in it. Placement: redirect and nginx replicas on CPU $app_cpus (cpuset, cpus 1.0 each), both HAProxys, Redis, the other services and Prometheus on CPU $edge_cpus, the load tool too (taskset)."
-  load_path_md
-  echo
-  echo "Command: \`$(<"$run_dir/command.txt")\`"
-  echo
-  machine_md
+  exp_table_end
 } >"$run_dir/table.md"
-cat "$run_dir/table.md"
-say "results in ${run_dir#"$KURZ_ROOT"/}: table.md, edge.png, results.json"
+exp_show edge.png

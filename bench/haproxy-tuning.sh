@@ -32,10 +32,8 @@
 # HAProxy and nginx are pinned to CPU --cpu (default the last), the load tool to the others.
 # Files: bench/results/haproxy-tuning-<timestamp>/ (table.md, results.json, the configurations).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$KURZ_ROOT/bench/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '8,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 rounds=3 duration=4 conns=32 cpu=$(($(nproc) - 1)) callgrind=0
@@ -62,7 +60,6 @@ load_cpus=$( (($(nproc) > 1)) && seq -s, 0 $(($(nproc) - 1)) | tr , '\n' | grep 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kurz-haproxy-tuning.XXXXXX")
 run_dir=${KURZ_RESULTS_DIR:-$KURZ_ROOT/bench/results}/haproxy-tuning-$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$run_dir"
-nginx_pid='' child_pid='' hap_pid=''
 bench_traps
 loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
 awk -v l="${loadavg0%% *}" 'BEGIN { exit !(l > 1.5) }' &&

@@ -24,12 +24,8 @@
 # others. Files: bench/results/isolation-<timestamp>/ (table.md, isolation.png, isolation.dat,
 # results.json, every run's JSON). 127.0.0.1 ports only; every stack removed at exit.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$KURZ_ROOT/bench/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=experiments/lib.sh
-source "$KURZ_ROOT/bench/experiments/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/experiments/lib.sh"
 
 usage() {
   sed -n '7,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
@@ -80,15 +76,8 @@ rows=() diag=()
 : >"$run_dir/isolation.dat"
 i=0
 for entry in "${stages[@]}"; do
-  IFS='|' read -r stage label lbsvc backend replicas app <<<"$entry"
   i=$((i + 1))
-  # shellcheck disable=SC2086 # the services are words
-  placement_override "$stage" "$run_dir/placement-$stage.yml" $app
-  stack_up "$stage" "$run_dir/placement-$stage.yml"
-  lb=$(stack_ids "$stage" "$lbsvc" | sed -n 1p)
-  edge=$(edge_url "$lb" 8080)
-  stats=$(published "$lb" 8404)
-  ops wait-backend "$stats" "$backend" "$replicas" 90
+  stage_entry "$entry"
   say "$label: load to $edge ($exp_load_path)"
   # 1. Quiet: the redirects alone (this run seeds the links).
   measure "quiet-$stage" "$stage" "$edge" "$stats" --mode rate --rate "$rate" --mix "$mix" \
@@ -148,11 +137,6 @@ plot isolation.gp isolation.png "rate='$rate'"
   printf '%s\n' "${diag[@]}"
   echo
   echo "Placement: kurz's services on CPU $app_cpus (cpuset), HAProxy, Redis, Prometheus and both load tools on CPU $edge_cpus."
-  load_path_md
-  echo
-  echo "Command: \`$(<"$run_dir/command.txt")\`"
-  echo
-  machine_md
+  exp_table_end
 } >"$run_dir/table.md"
-cat "$run_dir/table.md"
-say "results in ${run_dir#"$KURZ_ROOT"/}: table.md, isolation.png, results.json"
+exp_show isolation.png

@@ -1,10 +1,13 @@
 # shellcheck shell=bash disable=SC2034,SC2154 # the globals are set and read by the sourcing script
 # Shared helpers for the benchmark scripts (monolith.sh, stage3.sh, load-check.sh, haproxy-tuning.sh;
-# the experiments too: option parsing, usage errors). Source it after scripts/lib.sh; it defines
+# the experiments too: option parsing, usage errors). Sourcing it sources scripts/lib.sh; it defines
 # functions only. They use these globals of the sourcing script:
 #   tmp        the run's temp directory          child_pid  set/cleared by interruptible
 #   nginx_pid  set by start_nginx                warmup, duration, threads, conns  (load settings)
 # bench_target sets rps, p50, p99 (ms), errors (the load tool's error counts), requests (count).
+
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 # stop_pid <pid> <signal>: signals a process and waits for it (at most 10 s), then kills it.
 stop_pid() {
@@ -73,6 +76,17 @@ bench_target() {
     --warmup "$warmup" --duration "$duration" --quiet --out "$out" ||
     die "bench/load failed against $url"
   load_figures "$name" "$out"
+}
+
+# bench_nginx: the reference, nginx `return 302`, measured like the target (bench_target) and
+# stopped; sets nginx_rps, nginx_p50, nginx_p99, nginx_errors.
+bench_nginx() {
+  start_nginx
+  expect_302 "$nginx_url" "https://example.com/"
+  bench_target nginx "$nginx_url"
+  nginx_rps=$rps nginx_p50=$p50 nginx_p99=$p99 nginx_errors=$errors
+  stop_pid "$nginx_pid" TERM
+  nginx_pid=
 }
 
 # expect_302 <url> <location or empty>: one request by curl, checked before loading the target.
@@ -191,8 +205,10 @@ bench_cleanup() {
   return 0
 }
 
-# bench_traps: bench_cleanup at exit; a signal exits (130), which runs it.
+# bench_traps: bench_cleanup at exit; a signal exits (130), which runs it. Empties the pid globals
+# that bench_cleanup reads (tmp is kept when set).
 bench_traps() {
+  tmp=${tmp:-} nginx_pid='' child_pid='' sampler_pid='' hap_pid='' monolith_pid='' redis_pid='' stopped_pids=''
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
 }

@@ -18,8 +18,6 @@
 # removed on exit. Env: DURATION (s, 5), WARMUP (s, 1), THREADS (2), CONNECTIONS (64), STALL (s, 1),
 # STALL_RATE (req/s, 1000), ROUNDS (3 pairs of wrk and open-loop runs), TARGETS ("monolith nginx").
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -33,11 +31,6 @@ for t in $target_list; do [[ $t == monolith || $t == nginx ]] || die "unknown ta
 load=$KURZ_ROOT/bench/load
 monolith_bin=$KURZ_ROOT/build/release/services/monolith/kurz-monolith
 
-tmp=
-nginx_pid=
-monolith_pid=
-child_pid=
-stopped_pids=
 bench_traps
 
 ensure_packages "${KURZ_BENCH_PACKAGES[@]}"

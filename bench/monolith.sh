@@ -10,8 +10,6 @@
 # Env: DURATION (s, 10), WARMUP (s, 2), THREADS (2), CONNECTIONS (64),
 #      KURZ_BENCH_NGINX_ONLY=1 measures the nginx reference alone (checks the harness).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -20,12 +18,6 @@ nginx_only=${KURZ_BENCH_NGINX_ONLY:-0}
 positive_ints duration warmup threads conns
 cores=$(nproc)
 bin=$KURZ_ROOT/build/release/services/monolith/kurz-monolith
-
-tmp=
-nginx_pid=
-monolith_pid=
-sampler_pid=
-child_pid=
 bench_traps
 
 # start_monolith: spawns the monolith and measures start -> first 200 on /health/ready.
@@ -73,12 +65,7 @@ if [[ $nginx_only != 1 ]]; then
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kurz-bench.XXXXXX")
 
-start_nginx
-expect_302 "$nginx_url" "https://example.com/"
-bench_target nginx "$nginx_url"
-nginx_rps=$rps nginx_p50=$p50 nginx_p99=$p99 nginx_errors=$errors
-stop_pid "$nginx_pid" TERM
-nginx_pid=
+bench_nginx
 
 if [[ $nginx_only != 1 ]]; then
   start_monolith

@@ -33,12 +33,8 @@
 # 127.0.0.1 ports Docker picks, removed at exit (also on failure or Ctrl-C). Every run is bounded.
 # Default mix: only requests of the scaled service (redirect=100, create=100, stats=100, qr=100).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$KURZ_ROOT/bench/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=experiments/lib.sh
-source "$KURZ_ROOT/bench/experiments/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/experiments/lib.sh"
 
 usage() {
   sed -n '6,7s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
@@ -210,12 +206,6 @@ fi
   echo
   echo "Saturation runs: warm-up ${warmup}s + ${duration}s each, $conns connections, mix $mix, $links seeded links; bench/load --mode saturate (lean: requests prepared once, no Lua per answer; redirects' Location checked on a sample of codes before each run)."
   echo "Placement: replicas of $service on CPU $app_cpus (cpuset, cpus $cpus each); HAProxy, Redis, the other services, Prometheus on CPU $edge_cpus; the load tool there too (taskset)."
-  load_path_md
-  [[ -n $marathon_note ]] && { echo; echo "$marathon_note"; }
-  echo
-  echo "Command: \`$(<"$run_dir/command.txt")\`"
-  echo
-  machine_md
+  exp_table_end "$marathon_note"
 } >"$run_dir/table.md"
-cat "$run_dir/table.md"
-say "results in ${run_dir#"$KURZ_ROOT"/}: table.md, scaling.png, results.json"
+exp_show scaling.png

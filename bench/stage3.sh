@@ -19,8 +19,6 @@
 #      for kurz-redirect and kurz-stats; DRAIN_MAX (s, 120) the longest wait for the stream to drain.
 #      If build/ci/services/stats/redis/kurz_click_bench exists it is run too (on Redis db 1).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -38,11 +36,6 @@ hot=s3hot
 hot_target=https://example.com/landing
 ncodes=10 # the consumption phase spreads its clicks over s3c0 .. s3c9
 
-tmp=
-nginx_pid=
-redis_pid=
-sampler_pid=
-child_pid=
 declare -A svc_pid=() svc_base=()
 bench_traps
 
@@ -146,12 +139,7 @@ for ((k = 0; k < ncodes; k++)); do create_link "s3c$k" "https://example.com/c$k"
 stop_service links
 
 # --- 1. cache hit against nginx ------------------------------------------------------------------
-start_nginx
-expect_302 "$nginx_url" "https://example.com/"
-bench_target nginx "$nginx_url"
-nginx_rps=$rps nginx_p50=$p50 nginx_p99=$p99 nginx_errors=$errors
-stop_pid "$nginx_pid" TERM
-nginx_pid=
+bench_nginx
 
 start_service redirect redirect
 rbase=${svc_base[redirect]}

@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2154 # globals are shared with the sourcing script
-# Shared machinery of the experiments (bench/scaling.sh, bench/stages.sh, bench/edge.sh). Source it
-# after scripts/lib.sh and bench/lib.sh; it defines functions only, and these globals:
+# Shared machinery of the experiments (bench/scaling.sh, bench/stages.sh, bench/edge.sh,
+# bench/isolation.sh). Sourcing it sources bench/lib.sh and scripts/lib.sh; it defines functions
+# only, and these globals:
 #   run_dir    bench/results/<experiment>-<timestamp>/ (exp_init): every file of the run
 #   edge_cpus  CPUs of HAProxy, Redis, Prometheus, docker-proxy and the load tool (exp_cpus)
 #   app_cpus   CPUs of the measured replicas: the last CPU; the edge gets the others
@@ -13,6 +14,9 @@
 # that container's network namespace (`nsenter -t <pid> -n`), where it loads 127.0.0.1. The
 # published ports stay for people (and the statistics page). Not root: the published port, said
 # loudly and in every table (exp_load_path).
+
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 exp_stacks=()  # "stage project overrides" of every stack started and not yet removed
 exp_child=     # a background command to stop at exit (interruptible)
@@ -166,6 +170,30 @@ stack_down() {
     fi
   done
   exp_stacks=("${keep[@]}")
+}
+
+# stage_edge <stage> <HAProxy service> <backend> <replicas> <kurz service[:cpus]...>: the stage's
+# stack up with its placement (placement-<stage>.yml in the run directory: the kurz services on
+# the replicas' CPU), until HAProxy has exactly <replicas> servers of <backend> UP. Sets lb
+# (HAProxy's container), edge (its edge_url) and stats (its statistics page).
+stage_edge() {
+  local stage=$1 lbsvc=$2 backend=$3 replicas=$4
+  shift 4
+  placement_override "$stage" "$run_dir/placement-$stage.yml" "$@"
+  stack_up "$stage" "$run_dir/placement-$stage.yml"
+  lb=$(stack_ids "$stage" "$lbsvc" | sed -n 1p)
+  edge=$(edge_url "$lb" 8080)
+  stats=$(published "$lb" 8404)
+  ops wait-backend "$stats" "$backend" "$replicas" 90
+}
+
+# stage_entry <"stage|label|HAProxy service|backend|replicas|kurz services">: one row of an
+# experiment's table of stages: sets stage, label, lbsvc, backend, replicas and app (the kurz
+# services, words, each [:cpus]) and brings the stage up (stage_edge).
+stage_entry() {
+  IFS='|' read -r stage label lbsvc backend replicas app <<<"$1"
+  # shellcheck disable=SC2086 # the services are words
+  stage_edge "$stage" "$lbsvc" "$backend" "$replicas" $app
 }
 
 # stack_project <stage>: the project name of this run for a stage.
@@ -630,3 +658,20 @@ rnd() { if [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then printf "%.${2:-0}f" "$1"; els
 
 # load_path_md: how the load reached HAProxy, for the tables.
 load_path_md() { echo "- load path: the load tool ran $exp_load_path"; }
+
+# exp_table_end [note]: the lines every table ends with: the load path, the note (a paragraph of
+# its own, when given), the command of the run and the machine.
+exp_table_end() {
+  load_path_md
+  [[ -z ${1:-} ]] || { echo; echo "$1"; }
+  echo
+  echo "Command: \`$(<"$run_dir/command.txt")\`"
+  echo
+  machine_md
+}
+
+# exp_show <plot png>: prints the run's table and says where its files are.
+exp_show() {
+  cat "$run_dir/table.md"
+  say "results in ${run_dir#"$KURZ_ROOT"/}: table.md, $1, results.json"
+}
