@@ -21,12 +21,8 @@
 # edge CPU's and HAProxy's CPU per request (measured window only).
 # Files: bench/results/edge-<timestamp>/ (table.md, edge.png, results.json, every slice's JSON).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$KURZ_ROOT/bench/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=experiments/lib.sh
-source "$KURZ_ROOT/bench/experiments/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/experiments/lib.sh"
 
 usage() {
   sed -n '8,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
@@ -36,30 +32,16 @@ usage() {
 }
 
 replicas=2 pairs=5 duration=8 warmup=2 conns=64 links=1000 mix=redirect=100
-while (($#)); do
+option() {
   case $1 in
-    -h | --help) usage; exit 0 ;;
-    --perf)
-      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
-      exp_option --perf 1
-      shift ;;
-    --replicas | --pairs | --duration | --warmup | --connections | --links)
-      (($# >= 2)) || usage_error "$1 needs a value"
-      case $1 in
-        --replicas) replicas=$2 ;;
-        --pairs) pairs=$2 ;;
-        *) exp_option "$1" "$2" ;;
-      esac
-      shift 2 ;;
-    *) usage_error "unknown argument '$1'" ;;
+    --replicas) replicas=$2 ;;
+    --pairs) pairs=$2 ;;
+    *) exp_option "$@" ;;
   esac
-done
-if ! [[ $replicas =~ ^[0-9]+$ ]] || ((replicas < 1 || replicas > 10)); then
-  usage_error "--replicas must be 1..10"
-fi
-if ! [[ $pairs =~ ^[0-9]+$ ]] || ((pairs < 1 || pairs > 20)); then
-  usage_error "--pairs must be 1..20"
-fi
+}
+parse_options "--replicas --pairs --duration --warmup --connections --links" --perf "$@"
+check_count --replicas "$replicas" 1 10
+check_count --pairs "$pairs" 1 20
 exp_check_options
 
 exp_init edge
@@ -109,8 +91,8 @@ lb=$(stack_ids stage3 haproxy | sed -n 1p)
 lbn=$(stack_ids stage3 haproxy-nginx | sed -n 1p)
 kurz=$(edge_url "$lb" 8080) kurz_stats=$(published "$lb" 8404)
 nginx=$(edge_url "$lbn" 8080) nginx_stats=$(published "$lbn" 8404)
-wait_backend "$kurz_stats" redirect "$replicas" 90
-wait_backend "$nginx_stats" redirect "$replicas" 90
+ops wait-backend "$kurz_stats" redirect "$replicas" 90
+ops wait-backend "$nginx_stats" redirect "$replicas" 90
 expect_302 "$(published "$lbn" 8080)/load0" "https://example.com/landing"
 say "kurz edge $kurz, nginx edge $nginx: $replicas replicas each UP in HAProxy; load $exp_load_path"
 
@@ -213,11 +195,6 @@ jq -n --argjson rate "$rate" --argjson tr "$tput_ratio" --argjson pr "$p99_ratio
     echo
   fi
   echo "Slices: kurz and nginx alternate (ABAB...), $pairs pairs of warm-up ${warmup}s + ${duration}s each at saturation, then $pairs pairs at the fixed rate; bench/load --mix redirect=100, $conns connections; kurz seeded $links links once (Zipf popularity) and nginx got the same paths. CPU per request: over the measured window only (edge CPU busy time, containers' cgroup CPU) / the requests answered in it. Placement: redirect and nginx replicas on CPU $app_cpus (cpuset, cpus 1.0 each), both HAProxys, Redis, the other services and Prometheus on CPU $edge_cpus, the load tool too (taskset)."
-  load_path_md
-  echo
-  echo "Command: \`$(<"$run_dir/command.txt")\`"
-  echo
-  machine_md
+  exp_table_end
 } >"$run_dir/table.md"
-cat "$run_dir/table.md"
-say "results in ${run_dir#"$KURZ_ROOT"/}: table.md, edge.png, results.json"
+exp_show edge.png

@@ -32,34 +32,26 @@
 # HAProxy and nginx are pinned to CPU --cpu (default the last), the load tool to the others.
 # Files: bench/results/haproxy-tuning-<timestamp>/ (table.md, results.json, the configurations).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$KURZ_ROOT/bench/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '8,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 rounds=3 duration=4 conns=32 cpu=$(($(nproc) - 1)) callgrind=0
-while (($#)); do
+option() {
   case $1 in
-    -h | --help) usage; exit 0 ;;
-    --callgrind) callgrind=1; shift ;;
-    --rounds | --duration | --connections | --cpu)
-      (($# >= 2)) || { usage >&2; die "$1 needs a value"; }
-      case $1 in
-        --rounds) rounds=$2 ;;
-        --duration) duration=$2 ;;
-        --connections) conns=$2 ;;
-        --cpu) cpu=$2 ;;
-      esac
-      shift 2 ;;
-    *) usage >&2; echo "unknown argument '$1'" >&2; exit 2 ;;
+    --callgrind) callgrind=1 ;;
+    --rounds) rounds=$2 ;;
+    --duration) duration=$2 ;;
+    --connections) conns=$2 ;;
+    --cpu) cpu=$2 ;;
   esac
-done
+}
+parse_options "--rounds --duration --connections --cpu" --callgrind "$@"
 for v in rounds duration conns cpu; do
-  [[ ${!v} =~ ^[0-9]+$ ]] || { usage >&2; echo "--$v must be a whole number" >&2; exit 2; }
+  [[ ${!v} =~ ^[0-9]+$ ]] || usage_error "--${v/conns/connections} must be a whole number"
 done
 ((rounds <= 20 && (rounds >= 1 || callgrind) && duration >= 1 && duration <= 120 && conns >= 1 && conns <= 1024)) ||
-  { usage >&2; echo "--rounds 1..20 (0 with --callgrind), --duration 1..120, --connections 1..1024" >&2; exit 2; }
+  usage_error "--rounds 1..20 (0 with --callgrind), --duration 1..120, --connections 1..1024"
 ((cpu < $(nproc))) || die "--cpu $cpu: this machine has CPUs 0..$(($(nproc) - 1))"
 ensure_packages haproxy nginx-light jq wrk
 ((callgrind == 0)) || ensure_packages valgrind
@@ -68,15 +60,7 @@ load_cpus=$( (($(nproc) > 1)) && seq -s, 0 $(($(nproc) - 1)) | tr , '\n' | grep 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kurz-haproxy-tuning.XXXXXX")
 run_dir=${KURZ_RESULTS_DIR:-$KURZ_ROOT/bench/results}/haproxy-tuning-$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$run_dir"
-nginx_pid='' child_pid='' hap_pid=''
-cleanup() {
-  [[ -n $hap_pid ]] && stop_pid "$hap_pid" TERM
-  [[ -n $nginx_pid ]] && stop_pid "$nginx_pid" TERM
-  [[ -n $child_pid ]] && kill "$child_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_traps
 loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
 awk -v l="${loadavg0%% *}" 'BEGIN { exit !(l > 1.5) }' &&
   say "WARNING: the load average is ${loadavg0%% *} at the start (above 1.5): the machine is busy; read the ratios, not the figures"
@@ -144,17 +128,13 @@ proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # slice <variant> <label>: HAProxy with that configuration, a saturate slice; prints "us_per_request rps".
 slice() {
   local name=$1 port cfg=$run_dir/haproxy-$1.cfg t0 t1 out=$run_dir/$2.json n
-  port=$(free_port)
+  port=$(ops free-port)
   config "$name" "$port" >"$cfg"
   haproxy -c -q -f "$cfg" >/dev/null || die "HAProxy rejects the $name configuration ($cfg)"
   taskset -c "$cpu" haproxy -db -f "$cfg" >"$tmp/$name.log" 2>&1 &
   hap_pid=$!
-  local i
-  for ((i = 0; i < 100; i++)); do
-    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/x") == 302 ]] && break
-    sleep 0.05
-  done
-  ((i < 100)) || { cat "$tmp/$name.log" >&2; die "HAProxy ($name) did not answer"; }
+  ops wait-status "http://127.0.0.1:$port/x" 302 5 "$hap_pid" ||
+    { cat "$tmp/$name.log" >&2; die "HAProxy ($name) did not answer"; }
   t0=$(proc_ticks "$hap_pid")
   interruptible taskset -c "$load_cpus" "$KURZ_ROOT/bench/load" --base-url "http://127.0.0.1:$port" \
     --mode saturate --links 0 --path /x --connections "$conns" --warmup 0 --duration "$duration" \
@@ -184,16 +164,13 @@ median() { printf '%s\n' "$@" | grep . | sort -g | awk '{ v[NR] = $1 } END { if 
 declare -A ir
 if ((callgrind)); then
   for name in "${order[@]}"; do
-    port=$(free_port)
+    port=$(ops free-port)
     config "$name" "$port" >"$run_dir/haproxy-$name.cfg"
     taskset -c "$cpu" valgrind --tool=callgrind --callgrind-out-file="$tmp/cg-$name.out" \
       haproxy -db -f "$run_dir/haproxy-$name.cfg" >"$tmp/cg-$name.log" 2>&1 &
     hap_pid=$!
-    for ((i = 0; i < 300; i++)); do
-      [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/x") == 302 ]] && break
-      sleep 0.1
-    done
-    ((i < 300)) || { cat "$tmp/cg-$name.log" >&2; die "HAProxy under valgrind ($name) did not answer"; }
+    ops wait-status "http://127.0.0.1:$port/x" 302 30 "$hap_pid" ||
+      { cat "$tmp/cg-$name.log" >&2; die "HAProxy under valgrind ($name) did not answer"; }
     # Counted from here: start-up and the readiness probes above are zeroed out.
     callgrind_control -z "$hap_pid" >/dev/null 2>&1 || die "callgrind_control -z failed ($name)"
     # A modest rate that HAProxy under valgrind keeps up with; the figure is per request answered.

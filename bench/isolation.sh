@@ -24,12 +24,8 @@
 # others. Files: bench/results/isolation-<timestamp>/ (table.md, isolation.png, isolation.dat,
 # results.json, every run's JSON). 127.0.0.1 ports only; every stack removed at exit.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$KURZ_ROOT/bench/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=experiments/lib.sh
-source "$KURZ_ROOT/bench/experiments/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/experiments/lib.sh"
 
 usage() {
   sed -n '7,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
@@ -40,34 +36,18 @@ usage() {
 }
 
 rate=200 flood_conns=16 qr_cpus=0.3 duration=20 warmup=5 conns=16 links=200 mix=redirect=100
-while (($#)); do
+option() {
   case $1 in
-    -h | --help) usage; exit 0 ;;
-    --perf)
-      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
-      exp_option --perf 1
-      shift ;;
-    --rate | --flood-connections | --qr-cpus | --duration | --warmup | --connections | --links)
-      (($# >= 2)) || usage_error "$1 needs a value"
-      case $1 in
-        --rate) rate=$2 ;;
-        --flood-connections) flood_conns=$2 ;;
-        --qr-cpus) qr_cpus=$2 ;;
-        *) exp_option "$1" "$2" ;;
-      esac
-      shift 2 ;;
-    *) usage_error "unknown argument '$1'" ;;
+    --rate) rate=$2 ;;
+    --flood-connections) flood_conns=$2 ;;
+    --qr-cpus) qr_cpus=$2 ;;
+    *) exp_option "$@" ;;
   esac
-done
-if ! [[ $rate =~ ^[0-9]+$ ]] || ((rate < 1 || rate > 100000)); then
-  usage_error "--rate must be 1..100000 requests per second"
-fi
-if ! [[ $flood_conns =~ ^[0-9]+$ ]] || ((flood_conns < 1 || flood_conns > 1024)); then
-  usage_error "--flood-connections must be 1..1024"
-fi
-if ! [[ $qr_cpus =~ ^[0-9]*\.?[0-9]+$ ]] || ! awk -v c="$qr_cpus" 'BEGIN { exit !(c > 0 && c <= 64) }'; then
-  usage_error "--qr-cpus must be a positive number up to 64, got '$qr_cpus'"
-fi
+}
+parse_options "--rate --flood-connections --qr-cpus --duration --warmup --connections --links" --perf "$@"
+check_count --rate "$rate" 1 100000 "requests per second"
+check_count --flood-connections "$flood_conns" 1 1024
+check_cpus --qr-cpus "$qr_cpus"
 exp_check_options
 
 exp_init isolation
@@ -96,15 +76,8 @@ rows=() diag=()
 : >"$run_dir/isolation.dat"
 i=0
 for entry in "${stages[@]}"; do
-  IFS='|' read -r stage label lbsvc backend replicas app <<<"$entry"
   i=$((i + 1))
-  # shellcheck disable=SC2086 # the services are words
-  placement_override "$stage" "$run_dir/placement-$stage.yml" $app
-  stack_up "$stage" "$run_dir/placement-$stage.yml"
-  lb=$(stack_ids "$stage" "$lbsvc" | sed -n 1p)
-  edge=$(edge_url "$lb" 8080)
-  stats=$(published "$lb" 8404)
-  wait_backend "$stats" "$backend" "$replicas" 90
+  stage_entry "$entry"
   say "$label: load to $edge ($exp_load_path)"
   # 1. Quiet: the redirects alone (this run seeds the links).
   measure "quiet-$stage" "$stage" "$edge" "$stats" --mode rate --rate "$rate" --mix "$mix" \
@@ -164,11 +137,6 @@ plot isolation.gp isolation.png "rate='$rate'"
   printf '%s\n' "${diag[@]}"
   echo
   echo "Placement: kurz's services on CPU $app_cpus (cpuset), HAProxy, Redis, Prometheus and both load tools on CPU $edge_cpus."
-  load_path_md
-  echo
-  echo "Command: \`$(<"$run_dir/command.txt")\`"
-  echo
-  machine_md
+  exp_table_end
 } >"$run_dir/table.md"
-cat "$run_dir/table.md"
-say "results in ${run_dir#"$KURZ_ROOT"/}: table.md, isolation.png, results.json"
+exp_show isolation.png

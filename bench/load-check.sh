@@ -15,46 +15,23 @@
 # Prints a table and writes the figures as JSON to bench/results/load-check-<date>.json.
 #
 # Everything runs on 127.0.0.1 with free ports; the processes are stopped and the temp directory
-# removed on exit. Env: DURATION (s, 5), WARMUP (s, 1), CONNECTIONS (64), STALL (s, 1),
+# removed on exit. Env: DURATION (s, 5), WARMUP (s, 1), THREADS (2), CONNECTIONS (64), STALL (s, 1),
 # STALL_RATE (req/s, 1000), ROUNDS (3 pairs of wrk and open-loop runs), TARGETS ("monolith nginx").
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-duration=${DURATION:-5}
-warmup=${WARMUP:-1}
-conns=${CONNECTIONS:-64}
+load_settings 5 1
 stall=${STALL:-1}
 stall_rate=${STALL_RATE:-1000}
 rounds=${ROUNDS:-3}
 target_list=${TARGETS:-monolith nginx}
-threads=2
-for v in duration warmup conns stall stall_rate rounds; do
-  [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || die "$v must be a positive integer, got '${!v}'"
-done
+positive_ints duration warmup threads conns stall stall_rate rounds
 for t in $target_list; do [[ $t == monolith || $t == nginx ]] || die "unknown target '$t' (monolith, nginx)"; done
 load=$KURZ_ROOT/bench/load
 monolith_bin=$KURZ_ROOT/build/release/services/monolith/kurz-monolith
 
-tmp=
-nginx_pid=
-monolith_pid=
-child_pid=
-stopped_pids=
-
-cleanup() {
-  local pid
-  for pid in $stopped_pids; do kill -CONT "$pid" 2>/dev/null || true; done
-  [[ -n $child_pid ]] && kill "$child_pid" 2>/dev/null
-  [[ -n $monolith_pid ]] && stop_pid "$monolith_pid" TERM
-  [[ -n $nginx_pid ]] && stop_pid "$nginx_pid" TERM
-  [[ -n $tmp ]] && rm -rf "$tmp"
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_traps
 
 ensure_packages "${KURZ_BENCH_PACKAGES[@]}"
 ensure_packages "${KURZ_BUILD_PACKAGES[@]}"
@@ -64,13 +41,13 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/kurz-load-check.XXXXXX")
 
 start_monolith() {
   local port
-  port=$(free_port) || die "no free port"
+  port=$(ops free-port) || die "no free port"
   monolith_url="http://127.0.0.1:$port"
   env -u REDIS_URL -u PORT0 -u PORT -u API_KEY MONOLITH_PORT="$port" LISTEN_ADDRESS=127.0.0.1 \
     ACCESS_LOG=false RATE_LIMIT_CREATES=0 LOG_LEVEL=warn PUBLIC_BASE_URL="$monolith_url" \
     "$monolith_bin" >"$tmp/monolith.log" 2>&1 &
   monolith_pid=$!
-  wait_http_200 "$monolith_url/health/ready" 10 "$monolith_pid" ||
+  ops wait-http "$monolith_url/health/ready" 10 "$monolith_pid" ||
     { tail -n 20 "$tmp/monolith.log" >&2; die "the monolith did not become ready"; }
 }
 

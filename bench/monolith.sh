@@ -10,43 +10,20 @@
 # Env: DURATION (s, 10), WARMUP (s, 2), THREADS (2), CONNECTIONS (64),
 #      KURZ_BENCH_NGINX_ONLY=1 measures the nginx reference alone (checks the harness).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-duration=${DURATION:-10}
-warmup=${WARMUP:-2}
-threads=${THREADS:-2}
-conns=${CONNECTIONS:-64}
+load_settings 10 2
 nginx_only=${KURZ_BENCH_NGINX_ONLY:-0}
-for v in duration warmup threads conns; do
-  [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || die "$v must be a positive integer, got '${!v}'"
-done
+positive_ints duration warmup threads conns
 cores=$(nproc)
 bin=$KURZ_ROOT/build/release/services/monolith/kurz-monolith
-
-tmp=
-nginx_pid=
-monolith_pid=
-sampler_pid=
-child_pid=
-
-cleanup() {
-  [[ -n $child_pid ]] && kill "$child_pid" 2>/dev/null
-  [[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null
-  [[ -n $monolith_pid ]] && stop_pid "$monolith_pid" TERM
-  [[ -n $nginx_pid ]] && stop_pid "$nginx_pid" TERM
-  [[ -n $tmp ]] && rm -rf "$tmp"
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_traps
 
 # start_monolith: spawns the monolith and measures start -> first 200 on /health/ready.
 start_monolith() {
   local port t0 deadline code
-  port=$(free_port) || die "no free port"
+  port=$(ops free-port) || die "no free port"
   monolith_base="http://127.0.0.1:$port"
   t0=$(now_ms)
   env -u REDIS_URL -u PORT0 -u PORT -u API_KEY \
@@ -88,12 +65,7 @@ if [[ $nginx_only != 1 ]]; then
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kurz-bench.XXXXXX")
 
-start_nginx
-expect_302 "$nginx_url" "https://example.com/"
-bench_target nginx "$nginx_url"
-nginx_rps=$rps nginx_p50=$p50 nginx_p99=$p99 nginx_errors=$errors
-stop_pid "$nginx_pid" TERM
-nginx_pid=
+bench_nginx
 
 if [[ $nginx_only != 1 ]]; then
   start_monolith

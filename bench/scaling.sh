@@ -33,12 +33,8 @@
 # 127.0.0.1 ports Docker picks, removed at exit (also on failure or Ctrl-C). Every run is bounded.
 # Default mix: only requests of the scaled service (redirect=100, create=100, stats=100, qr=100).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$KURZ_ROOT/bench/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=experiments/lib.sh
-source "$KURZ_ROOT/bench/experiments/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/experiments/lib.sh"
 
 usage() {
   sed -n '6,7s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
@@ -52,26 +48,16 @@ usage() {
 }
 
 service=redirect instances='' cpus=0.15 repeat=3 duration=20 warmup=5 conns=64 links=1000 mix=
-while (($#)); do
+option() {
   case $1 in
-    -h | --help) usage; exit 0 ;;
-    --perf)
-      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
-      exp_option --perf 1
-      shift ;;
-    --service | --instances | --cpus | --repeat | --duration | --warmup | --connections | --links | --mix)
-      (($# >= 2)) || usage_error "$1 needs a value"
-      case $1 in
-        --service) service=$2 ;;
-        --instances) instances=$2 ;;
-        --cpus) cpus=$2 ;;
-        --repeat) repeat=$2 ;;
-        *) exp_option "$1" "$2" ;;
-      esac
-      shift 2 ;;
-    *) usage_error "unknown argument '$1'" ;;
+    --service) service=$2 ;;
+    --instances) instances=$2 ;;
+    --cpus) cpus=$2 ;;
+    --repeat) repeat=$2 ;;
+    *) exp_option "$@" ;;
   esac
-done
+}
+parse_options "--service --instances --cpus --repeat --duration --warmup --connections --links --mix" --perf "$@"
 case $service in
   redirect) kind=redirect ;;
   links) kind=create ;;
@@ -80,12 +66,8 @@ case $service in
   *) usage_error "--service must be redirect, links, stats or qr, got '$service'" ;;
 esac
 mix=${mix:-$kind=100}
-if ! [[ $cpus =~ ^[0-9]*\.?[0-9]+$ ]] || ! awk -v c="$cpus" 'BEGIN { exit !(c > 0 && c <= 64) }'; then
-  usage_error "--cpus must be a positive number up to 64, got '$cpus'"
-fi
-if ! [[ $repeat =~ ^[0-9]+$ ]] || ((repeat < 1 || repeat > 9)); then
-  usage_error "--repeat must be 1..9, got '$repeat'"
-fi
+check_cpus --cpus "$cpus"
+check_count --repeat "$repeat" 1 9
 if [[ -z $instances ]]; then
   # 8 where the shares fit: 8 x cpus within 80 % of the replica CPUs (all but one CPU's worth).
   exp_cpus
@@ -115,7 +97,7 @@ for n in "${ns[@]}"; do
     stats=$(published "$lb" 8404)
     say "load to $edge ($exp_load_path); HAProxy statistics $stats/stats"
   fi
-  wait_backend "$stats" "$service" "$n" 90
+  ops wait-backend "$stats" "$service" "$n" 90
   say "N=$n: HAProxy has $n $service servers UP"
   rps_all=() p50_all=() p99_all=() busy_all=() edge_us_all=() rep_us_all=() lb_us_all=() redis_us_all=() app_busy_all=()
   for ((k = 1; k <= repeat; k++)); do
@@ -224,12 +206,6 @@ fi
   echo
   echo "Saturation runs: warm-up ${warmup}s + ${duration}s each, $conns connections, mix $mix, $links seeded links; bench/load --mode saturate (lean: requests prepared once, no Lua per answer; redirects' Location checked on a sample of codes before each run)."
   echo "Placement: replicas of $service on CPU $app_cpus (cpuset, cpus $cpus each); HAProxy, Redis, the other services, Prometheus on CPU $edge_cpus; the load tool there too (taskset)."
-  load_path_md
-  [[ -n $marathon_note ]] && { echo; echo "$marathon_note"; }
-  echo
-  echo "Command: \`$(<"$run_dir/command.txt")\`"
-  echo
-  machine_md
+  exp_table_end "$marathon_note"
 } >"$run_dir/table.md"
-cat "$run_dir/table.md"
-say "results in ${run_dir#"$KURZ_ROOT"/}: table.md, scaling.png, results.json"
+exp_show scaling.png

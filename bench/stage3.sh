@@ -19,22 +19,15 @@
 #      for kurz-redirect and kurz-stats; DRAIN_MAX (s, 120) the longest wait for the stream to drain.
 #      If build/ci/services/stats/redis/kurz_click_bench exists it is run too (on Redis db 1).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-duration=${DURATION:-10}
-warmup=${WARMUP:-2}
-threads=${THREADS:-2}
-conns=${CONNECTIONS:-64}
+load_settings 10 2
 events=${EVENTS:-300000}
 http_threads=${HTTP_THREADS:-2}
 access_log=${ACCESS_LOG:-true}
 drain_max=${DRAIN_MAX:-120}
-for v in duration warmup threads conns events http_threads drain_max; do
-  [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || die "$v must be a positive integer, got '${!v}'"
-done
+positive_ints duration warmup threads conns events http_threads drain_max
 [[ $access_log == true || $access_log == false ]] || die "ACCESS_LOG must be true or false"
 cores=$(nproc)
 bindir=$KURZ_ROOT/build/release/services
@@ -43,30 +36,13 @@ hot=s3hot
 hot_target=https://example.com/landing
 ncodes=10 # the consumption phase spreads its clicks over s3c0 .. s3c9
 
-tmp=
-nginx_pid=
-redis_pid=
-sampler_pid=
-child_pid=
 declare -A svc_pid=() svc_base=()
-
-cleanup() {
-  local name
-  [[ -n $child_pid ]] && kill "$child_pid" 2>/dev/null
-  [[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null
-  for name in "${!svc_pid[@]}"; do stop_pid "${svc_pid[$name]}" TERM; done
-  [[ -n $nginx_pid ]] && stop_pid "$nginx_pid" TERM
-  [[ -n $redis_pid ]] && stop_pid "$redis_pid" TERM
-  [[ -n $tmp ]] && rm -rf "$tmp"
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_traps
 
 rcli() { redis-cli -h 127.0.0.1 -p "$redis_port" "$@"; }
 
 start_redis() {
-  redis_port=$(free_port) || die "no free port"
+  redis_port=$(ops free-port) || die "no free port"
   mkdir -p "$tmp/redis"
   redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --daemonize no \
     --dir "$tmp/redis" --logfile "$tmp/redis/redis.log" &
@@ -103,7 +79,7 @@ start_service() {
   done
   [[ -n $port ]] || { tail -n 20 "$log" >&2; die "$name did not log ready"; }
   svc_base[$name]=http://127.0.0.1:$port
-  wait_http_200 "${svc_base[$name]}/health/ready" 10 "${svc_pid[$name]}" ||
+  ops wait-http "${svc_base[$name]}/health/ready" 10 "${svc_pid[$name]}" ||
     { tail -n 20 "$log" >&2; die "$name did not become ready"; }
 }
 
@@ -163,12 +139,7 @@ for ((k = 0; k < ncodes; k++)); do create_link "s3c$k" "https://example.com/c$k"
 stop_service links
 
 # --- 1. cache hit against nginx ------------------------------------------------------------------
-start_nginx
-expect_302 "$nginx_url" "https://example.com/"
-bench_target nginx "$nginx_url"
-nginx_rps=$rps nginx_p50=$p50 nginx_p99=$p99 nginx_errors=$errors
-stop_pid "$nginx_pid" TERM
-nginx_pid=
+bench_nginx
 
 start_service redirect redirect
 rbase=${svc_base[redirect]}

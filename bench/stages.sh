@@ -20,12 +20,8 @@
 # in the stage files. Files: bench/results/stages-<timestamp>/ (table.md, stages.png,
 # results.json, every run's JSON). 127.0.0.1 ports only; every stack removed at exit.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$KURZ_ROOT/bench/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=experiments/lib.sh
-source "$KURZ_ROOT/bench/experiments/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/experiments/lib.sh"
 
 usage() {
   sed -n '5,6s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
@@ -37,30 +33,16 @@ usage() {
 
 duration=20 warmup=5 conns=64 links=1000 mix=redirect=90,create=3,stats=4,qr=3
 verify_links=100 verify_rounds=4
-while (($#)); do
+option() {
   case $1 in
-    -h | --help) usage; exit 0 ;;
-    --perf)
-      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
-      exp_option --perf 1
-      shift ;;
-    --duration | --warmup | --connections | --links | --mix | --verify-links | --verify-rounds)
-      (($# >= 2)) || usage_error "$1 needs a value"
-      case $1 in
-        --verify-links) verify_links=$2 ;;
-        --verify-rounds) verify_rounds=$2 ;;
-        *) exp_option "$1" "$2" ;;
-      esac
-      shift 2 ;;
-    *) usage_error "unknown argument '$1'" ;;
+    --verify-links) verify_links=$2 ;;
+    --verify-rounds) verify_rounds=$2 ;;
+    *) exp_option "$@" ;;
   esac
-done
-if ! [[ $verify_links =~ ^[0-9]+$ ]] || ((verify_links < 1 || verify_links > 10000)); then
-  usage_error "--verify-links must be 1..10000"
-fi
-if ! [[ $verify_rounds =~ ^[0-9]+$ ]] || ((verify_rounds < 1 || verify_rounds > 20)); then
-  usage_error "--verify-rounds must be 1..20"
-fi
+}
+parse_options "--duration --warmup --connections --links --mix --verify-links --verify-rounds" --perf "$@"
+check_count --verify-links "$verify_links" 1 10000
+check_count --verify-rounds "$verify_rounds" 1 20
 exp_check_options
 
 exp_init stages
@@ -76,15 +58,8 @@ rows=() diag=()
 : >"$run_dir/stages.dat"
 i=0
 for entry in "${stages[@]}"; do
-  IFS='|' read -r stage label lbsvc backend replicas app <<<"$entry"
   i=$((i + 1))
-  # shellcheck disable=SC2086 # the services are words
-  placement_override "$stage" "$run_dir/placement-$stage.yml" $app
-  stack_up "$stage" "$run_dir/placement-$stage.yml"
-  lb=$(stack_ids "$stage" "$lbsvc" | sed -n 1p)
-  edge=$(edge_url "$lb" 8080)
-  stats=$(published "$lb" 8404)
-  wait_backend "$stats" "$backend" "$replicas" 90
+  stage_entry "$entry"
   say "$label: edge $edge, HAProxy has $replicas $backend servers UP; verification pass ..."
   ns_pid='' edge_plain=''
   split_url "$edge" ns_pid edge_plain
@@ -147,11 +122,6 @@ plot stages.gp stages.png
   printf '%s\n' "${diag[@]}"
   echo
   echo "Saturation runs: warm-up ${warmup}s + ${duration}s, $conns connections, mix $mix, $links seeded links. Placement: kurz services on CPU $app_cpus (cpuset; compose CPU limits as in the stage files: monolith 1.0 each, redirect 1.0 each, the other services 0.5), HAProxy, Redis, Prometheus on CPU $edge_cpus; the load tool on CPU $edge_cpus (taskset)."
-  load_path_md
-  echo
-  echo "Command: \`$(<"$run_dir/command.txt")\`"
-  echo
-  machine_md
+  exp_table_end
 } >"$run_dir/table.md"
-cat "$run_dir/table.md"
-say "results in ${run_dir#"$KURZ_ROOT"/}: table.md, stages.png, results.json"
+exp_show stages.png

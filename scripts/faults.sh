@@ -51,22 +51,11 @@ done
 python=/usr/bin/python3
 [[ -x $python ]] || python=$(command -v python3) || die "python3 is missing (Debian package python3)"
 command -v docker >/dev/null 2>&1 || die "docker is missing (Debian packages docker.io docker-compose)"
-if docker compose version >/dev/null 2>&1; then
-  compose="docker compose"
-elif command -v docker-compose >/dev/null 2>&1; then
-  compose=docker-compose
-else
-  die "neither 'docker compose' nor 'docker-compose' is installed"
-fi
+compose=$(ops compose-command) || exit 1
 # The load tool (built here when missing), and usage errors before anything starts.
 "$KURZ_ROOT/bench/load" --help >/dev/null 2>&1 || die "bench/load does not run (see bench/load --help)"
 # A private copy of the binary: a rebuild of the tree during the run cannot take it away.
-load_bin=${KURZ_LOAD:-}
-for candidate in "$KURZ_ROOT/build/release/bench/kurz-load" "$KURZ_ROOT/build/ci/bench/kurz-load"; do
-  [[ -n $load_bin ]] && break
-  [[ -x $candidate ]] && load_bin=$candidate
-done
-[[ -x $load_bin ]] || die "no kurz-load binary (bench/load builds it: build/release/bench/kurz-load)"
+load_bin=$(ops load-tool) || exit 1
 private=$(mktemp -d)
 cp "$load_bin" "$private/kurz-load"
 export KURZ_LOAD=$private/kurz-load
@@ -78,9 +67,9 @@ export KURZ_COMPOSE=$compose
 stack=$KURZ_ROOT/scripts/docker/stack.sh
 if [[ -z $(docker ps -q --filter "label=com.docker.compose.project=$KURZ_PROJECT" --filter label=com.docker.compose.service=haproxy) ]]; then
   # Fixed host ports (free now), so that they stay the same across the restart of the stack.
-  KURZ_HTTP_PORT=${KURZ_HTTP_PORT:-$(free_port)}
-  KURZ_LB_STATS_PORT=${KURZ_LB_STATS_PORT:-$(free_port)}
-  KURZ_PROMETHEUS_PORT=${KURZ_PROMETHEUS_PORT:-$(free_port)}
+  KURZ_HTTP_PORT=${KURZ_HTTP_PORT:-$(ops free-port)}
+  KURZ_LB_STATS_PORT=${KURZ_LB_STATS_PORT:-$(ops free-port)}
+  KURZ_PROMETHEUS_PORT=${KURZ_PROMETHEUS_PORT:-$(ops free-port)}
   export KURZ_HTTP_PORT KURZ_LB_STATS_PORT KURZ_PROMETHEUS_PORT
   say "bringing up $stage as project $KURZ_PROJECT ..."
   down() {
@@ -96,5 +85,6 @@ else
   say "using the running stack $KURZ_PROJECT (left up)"
 fi
 rc=0
-"$python" "$KURZ_ROOT/scripts/faults/faults.py" --project "$KURZ_PROJECT" --compose "$compose" "${args[@]}" || rc=$?
+"$python" "$KURZ_ROOT/scripts/faults/faults.py" --project "$KURZ_PROJECT" --compose "$compose" --stage "$stage" \
+  "${args[@]}" || rc=$?
 exit $rc

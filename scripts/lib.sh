@@ -25,6 +25,8 @@ die() { say "error: $*"; exit 1; }
 
 # ops <command> [args...]: the operations library's command line (scripts/kurzops; python3 -m
 # kurzops --help lists the commands): compose, HAProxy statistics, free ports, waits, kurz-load.
+# The one way for bash to do those jobs: `ops free-port`, `ops wait-http URL SECONDS [PID]` (200),
+# `ops wait-status URL STATUS SECONDS [PID]`, `ops compose-command`, `ops stage-files STAGE` ...
 ops() { PYTHONPATH="$KURZ_ROOT/scripts${PYTHONPATH:+:$PYTHONPATH}" python3 -m kurzops "$@"; }
 
 # Milliseconds since the epoch (bash 5 EPOCHREALTIME; no subprocess).
@@ -92,43 +94,4 @@ build_preset() {
   (cd "$KURZ_ROOT" && cmake --preset "$preset" --log-level=WARNING) >&2 || return 1
   say "building preset $preset${*:+ (targets: $*)} ..."
   (cd "$KURZ_ROOT" && cmake --build --preset "$preset" -j "$(nproc)" "${targets[@]}" "${native[@]}") >&2 || return 1
-}
-
-# free_port: prints a TCP port that is free on 127.0.0.1 now (the kernel picks it).
-free_port() {
-  if command -v python3 >/dev/null 2>&1 &&
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()' 2>/dev/null; then
-    return 0
-  fi
-  # No python3: a random port from the kernel's ephemeral range that no socket uses.
-  local lo hi port hex try
-  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
-  for ((try = 0; try < 100; try++)); do
-    port=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo)))
-    printf -v hex ':%04X ' "$port"
-    if ! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -qi -- "$hex"; then
-      echo "$port"
-      return 0
-    fi
-  done
-  return 1
-}
-
-# wait_http_200 <url> <timeout_s> [pid]: polls until the URL answers 200. Returns 1 on timeout,
-# 2 as soon as the optional pid has exited.
-wait_http_200() {
-  local url=$1 deadline=$(($(now_ms) + $2 * 1000)) pid=${3:-} code
-  while (($(now_ms) < deadline)); do
-    if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
-      return 2
-    fi
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null) || code=000
-    [[ $code == 200 ]] && return 0
-    sleep 0.01
-  done
-  return 1
 }

@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2154 # globals are shared with the sourcing script
-# Shared machinery of the experiments (bench/scaling.sh, bench/stages.sh, bench/edge.sh). Source it
-# after scripts/lib.sh and bench/lib.sh; it defines functions only, and these globals:
+# Shared machinery of the experiments (bench/scaling.sh, bench/stages.sh, bench/edge.sh,
+# bench/isolation.sh). Sourcing it sources bench/lib.sh and scripts/lib.sh; it defines functions
+# only, and these globals:
 #   run_dir    bench/results/<experiment>-<timestamp>/ (exp_init): every file of the run
 #   edge_cpus  CPUs of HAProxy, Redis, Prometheus, docker-proxy and the load tool (exp_cpus)
 #   app_cpus   CPUs of the measured replicas: the last CPU; the edge gets the others
@@ -13,6 +14,9 @@
 # that container's network namespace (`nsenter -t <pid> -n`), where it loads 127.0.0.1. The
 # published ports stay for people (and the statistics page). Not root: the published port, said
 # loudly and in every table (exp_load_path).
+
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 exp_stacks=()  # "stage project overrides" of every stack started and not yet removed
 exp_child=     # a background command to stop at exit (interruptible)
@@ -81,8 +85,9 @@ exp_cleanup() {
   exit "$rc"
 }
 
-# exp_option <name> <value>: the options every experiment takes; returns 1 for an unknown name.
-# Sets duration, warmup, conns, links, mix. Validation: exp_check_options.
+# exp_option <name> [value]: the options every experiment takes (the script's `option` hands them
+# on; parse_options of bench/lib.sh reads the command line); returns 1 for an unknown name. Sets
+# duration, warmup, conns, links, mix, exp_perf (--perf, no value). Validation: exp_check_options.
 exp_option() {
   case $1 in
     --duration) duration=$2 ;;
@@ -90,7 +95,9 @@ exp_option() {
     --connections) conns=$2 ;;
     --links) links=$2 ;;
     --mix) mix=$2 ;;
-    --perf) exp_perf=$2 ;;
+    --perf)
+      command -v perf >/dev/null || usage_error "--perf needs perf (Debian package linux-perf)"
+      exp_perf=1 ;;
     *) return 1 ;;
   esac
 }
@@ -116,13 +123,6 @@ exp_check_options() {
   ((conns > 0 && conns <= 4096)) || usage_error "--connections must be 1..4096"
   ((links > 0 && links <= 1000000)) || usage_error "--links must be 1..1000000"
   [[ $mix =~ ^[a-z]+=[0-9]+(,[a-z]+=[0-9]+)*$ ]] || usage_error "--mix must look like redirect=90,create=3"
-}
-
-# usage_error <message>: bad usage is exit 2 with the message and the script's usage.
-usage_error() {
-  say "error: $1"
-  usage >&2
-  exit 2
 }
 
 # exp_load_cmd: bench/load (it builds kurz-load when missing); KURZ_LOAD_CMD overrides it.
@@ -170,6 +170,30 @@ stack_down() {
     fi
   done
   exp_stacks=("${keep[@]}")
+}
+
+# stage_edge <stage> <HAProxy service> <backend> <replicas> <kurz service[:cpus]...>: the stage's
+# stack up with its placement (placement-<stage>.yml in the run directory: the kurz services on
+# the replicas' CPU), until HAProxy has exactly <replicas> servers of <backend> UP. Sets lb
+# (HAProxy's container), edge (its edge_url) and stats (its statistics page).
+stage_edge() {
+  local stage=$1 lbsvc=$2 backend=$3 replicas=$4
+  shift 4
+  placement_override "$stage" "$run_dir/placement-$stage.yml" "$@"
+  stack_up "$stage" "$run_dir/placement-$stage.yml"
+  lb=$(stack_ids "$stage" "$lbsvc" | sed -n 1p)
+  edge=$(edge_url "$lb" 8080)
+  stats=$(published "$lb" 8404)
+  ops wait-backend "$stats" "$backend" "$replicas" 90
+}
+
+# stage_entry <"stage|label|HAProxy service|backend|replicas|kurz services">: one row of an
+# experiment's table of stages: sets stage, label, lbsvc, backend, replicas and app (the kurz
+# services, words, each [:cpus]) and brings the stage up (stage_edge).
+stage_entry() {
+  IFS='|' read -r stage label lbsvc backend replicas app <<<"$1"
+  # shellcheck disable=SC2086 # the services are words
+  stage_edge "$stage" "$lbsvc" "$backend" "$replicas" $app
 }
 
 # stack_project <stage>: the project name of this run for a stage.
@@ -258,21 +282,10 @@ container_name() {
   docker inspect -f '{{.Name}}' "$1" | sed -E 's|^/||; s|^[^_]+_||'
 }
 
-# compose_file <stage>: the stage's compose file (as scripts/docker/stack.sh maps them).
-compose_file() {
-  case $1 in
-    stage1) echo docker-compose.stage1.yml ;;
-    stage1-scaled) echo docker-compose.stage1-scaled.yml ;;
-    stage2) echo docker-compose.stage2.yml ;;
-    stage3) echo docker-compose.yml ;;
-    *) die "unknown stage $1" ;;
-  esac
-}
-
 # stage_services <stage>: the services of the stage's compose file, in file order.
 stage_services() {
   awk '/^services:/ { s = 1; next } /^[^ #]/ { s = 0 }
-    s && /^  [a-z][a-z0-9_-]*:/ { sub(/^  /, ""); sub(/:.*/, ""); print }' "$KURZ_ROOT/$(compose_file "$1")"
+    s && /^  [a-z][a-z0-9_-]*:/ { sub(/^  /, ""); sub(/:.*/, ""); print }' "$KURZ_ROOT/$(ops stage-files "$1" | sed -n 1p)"
 }
 
 # placement_override <stage> <out.yml> <service[:cpus]...>: a compose override that puts the named
@@ -311,32 +324,9 @@ placement_override() {
   } >"$out"
 }
 
-# --- HAProxy ----------------------------------------------------------------------------------
+# HAProxy's statistics: `ops haproxy-csv`, `ops haproxy-up`, `ops wait-backend` (scripts/kurzops).
 
-# haproxy_csv <stats base url>: HAProxy's statistics as CSV (header line without "# ").
-haproxy_csv() {
-  curl -s --max-time 3 "$1/stats;csv" | sed '1s/^# //'
-}
-
-# backend_up <stats base url> <backend>: how many servers of the backend HAProxy has UP.
-backend_up() {
-  haproxy_csv "$1" | awk -F, -v b="$2" '
-    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-    $col["pxname"] == b && $col["svname"] != "FRONTEND" && $col["svname"] != "BACKEND" &&
-      $col["status"] ~ /^UP/ { n++ }
-    END { print n + 0 }'
-}
-
-# wait_backend <stats base url> <backend> <n> [timeout s]: until exactly n servers are UP.
-wait_backend() {
-  local deadline=$((SECONDS + ${4:-60})) got
-  while :; do
-    got=$(backend_up "$1" "$2")
-    ((got == $3)) && return 0
-    ((SECONDS >= deadline)) && die "HAProxy has $got servers of $2 UP, not $3, after ${4:-60}s"
-    sleep 0.5
-  done
-}
+# --- Redis ------------------------------------------------------------------------------------
 
 # redis_commandstats <container id>: "command calls usec" of Redis's INFO commandstats.
 redis_commandstats() {
@@ -503,7 +493,7 @@ measure() {
       rm -f "$out.perf.data"
     fi
   fi
-  [[ $stats == - ]] || haproxy_csv "$stats" >"$out.haproxy.csv"
+  [[ $stats == - ]] || ops haproxy-csv "$stats" >"$out.haproxy.csv"
   local id names=()
   for id in "${ids[@]}"; do names+=("$id=$(container_name "$id")"); done
   sys_json "$out" "$elapsed" "$load_cpu" "$window_requests" "${names[@]}" >"$out.sys.json"
@@ -668,3 +658,20 @@ rnd() { if [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then printf "%.${2:-0}f" "$1"; els
 
 # load_path_md: how the load reached HAProxy, for the tables.
 load_path_md() { echo "- load path: the load tool ran $exp_load_path"; }
+
+# exp_table_end [note]: the lines every table ends with: the load path, the note (a paragraph of
+# its own, when given), the command of the run and the machine.
+exp_table_end() {
+  load_path_md
+  [[ -z ${1:-} ]] || { echo; echo "$1"; }
+  echo
+  echo "Command: \`$(<"$run_dir/command.txt")\`"
+  echo
+  machine_md
+}
+
+# exp_show <plot png>: prints the run's table and says where its files are.
+exp_show() {
+  cat "$run_dir/table.md"
+  say "results in ${run_dir#"$KURZ_ROOT"/}: table.md, $1, results.json"
+}

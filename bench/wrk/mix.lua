@@ -18,44 +18,20 @@
 -- `code [target]` lines, rank order), KURZ_LOAD_MIX (four weights), KURZ_LOAD_ZIPF, KURZ_LOAD_PREFIX,
 -- KURZ_LOAD_RUN (run id), KURZ_LOAD_SEED, KURZ_LOAD_HOST (Host header), KURZ_LOAD_WRK_OUT (done()
 -- writes wrk's own summary there as JSON).
+-- The shared part (setup, done, the environment, the shared file, the codes, the draws): kurz_wrk.lua
+-- beside this file.
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local kw = require("kurz_wrk")
 local ffi = require("ffi")
 
 ffi.cdef [[
 typedef struct { long tv_sec; long tv_nsec; } kurz_timespec;
 int clock_gettime(int clock, kurz_timespec* ts);
-int open(const char* path, int flags);
-int close(int fd);
-void* mmap(void* addr, size_t length, int prot, int flags, int fd, long offset);
 ]]
 
 local RING = 65536 -- answers outstanding per thread at most (wrk: one per connection)
-local KIND_REDIRECT, KIND_CREATE, KIND_STATS, KIND_QR = 0, 1, 2, 3
-
-local threads = {}
-local next_slot = 0
-
--- Main state: number the threads; each writes its own slot of the shared file.
-function setup(thread)
-  thread:set("slot", next_slot)
-  next_slot = next_slot + 1
-  table.insert(threads, thread)
-end
-
-local function need(name)
-  local value = os.getenv(name)
-  if value == nil or value == "" then
-    error(name .. " is not set: run this script through bench/load (kurz-load)")
-  end
-  return value
-end
-
-local function split_numbers(text)
-  local out = {}
-  for item in string.gmatch(text, "[^,]+") do
-    table.insert(out, tonumber(item))
-  end
-  return out
-end
+local KIND_REDIRECT, KIND_CREATE, KIND_STATS = kw.KIND_REDIRECT, kw.KIND_CREATE, kw.KIND_STATS
+local need = kw.need
 
 local ts = ffi.new("kurz_timespec")
 local function now_us()
@@ -66,8 +42,8 @@ end
 -- Per-thread state (init runs in each thread's own Lua state).
 local words, status_base, status_codes, hist_base, buckets, max_base
 local log_base
-local codes, targets, ncodes, cdf
-local weights, weight_total
+local codes, targets
+local pick_rank, pick_kind
 local prefix, run, host, id_prefix, api_key
 local seq = 0
 local creates = 0
@@ -75,56 +51,13 @@ local qrs = 0
 local ring_seq, ring_t, ring_kind, ring_rank = {}, {}, {}, {}
 
 function init(args)
-  local layout = split_numbers(need("KURZ_LOAD_LAYOUT"))
-  local slot_words = layout[1]
+  local layout, cdf
+  layout, words = kw.map_slot()
   status_base, status_codes, hist_base, buckets, max_base = layout[2], layout[3], layout[4],
       layout[5], layout[6]
-  local max_slots = layout[7]
   log_base = math.log(layout[8])
-  if slot >= max_slots then
-    error("more wrk threads than " .. max_slots)
-  end
-  local path = need("KURZ_LOAD_SHM")
-  local fd = ffi.C.open(path, 2) -- O_RDWR
-  if fd < 0 then
-    error("cannot open " .. path)
-  end
-  local bytes = slot_words * max_slots * 8
-  local mapped = ffi.C.mmap(nil, bytes, 3, 1, fd, 0) -- PROT_READ|PROT_WRITE, MAP_SHARED
-  ffi.C.close(fd)
-  if ffi.cast("intptr_t", mapped) == -1 then
-    error("cannot map " .. path)
-  end
-  words = ffi.cast("double*", mapped) + slot * slot_words
-
-  weights = split_numbers(need("KURZ_LOAD_MIX"))
-  weight_total = 0
-  for i = 1, 4 do
-    weight_total = weight_total + weights[i]
-  end
-  local s = tonumber(need("KURZ_LOAD_ZIPF"))
-  codes, targets = {}, {}
-  for line in io.lines(need("KURZ_LOAD_CODES")) do
-    local code, target = string.match(line, "^(%S+)%s*(%S*)")
-    if code then
-      table.insert(codes, code)
-      table.insert(targets, target)
-    end
-  end
-  ncodes = #codes
-  if ncodes == 0 then
-    error("no codes in " .. need("KURZ_LOAD_CODES"))
-  end
-  cdf = {}
-  local sum = 0
-  for r = 1, ncodes do
-    sum = sum + 1 / (r ^ s)
-    cdf[r] = sum
-  end
-  for r = 1, ncodes do
-    cdf[r] = cdf[r] / sum
-  end
-  cdf[ncodes] = 1
+  codes, targets, cdf = kw.codes()
+  pick_rank, pick_kind = kw.pickers(cdf)
   prefix = os.getenv("KURZ_LOAD_PREFIX") or ""
   api_key = os.getenv("KURZ_LOAD_API_KEY") or ""
   run = need("KURZ_LOAD_RUN")
@@ -134,31 +67,6 @@ function init(args)
   for i = 0, RING - 1 do
     ring_seq[i] = -1
   end
-end
-
-local function pick_rank()
-  local u = math.random()
-  local lo, hi = 1, ncodes
-  while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    if cdf[mid] > u then
-      hi = mid
-    else
-      lo = mid + 1
-    end
-  end
-  return lo
-end
-
-local function pick_kind()
-  local draw = math.random() * weight_total
-  for k = 1, 4 do
-    draw = draw - weights[k]
-    if draw < 0 then
-      return k - 1
-    end
-  end
-  return KIND_REDIRECT
 end
 
 function request()
@@ -246,26 +154,4 @@ function response(status, headers, body)
       end
     end
   end
-end
-
--- Main state, after the run: wrk's own totals (all kinds together, from wrk's per-connection
--- timing) for kurz-load.
-function done(summary, latency, requests)
-  local path = os.getenv("KURZ_LOAD_WRK_OUT")
-  if path == nil or path == "" then
-    return
-  end
-  local e = summary.errors
-  local f = assert(io.open(path, "w"))
-  f:write(string.format(
-    '{"duration_us": %.0f, "requests": %.0f, "bytes": %.0f, "threads": %d, ' ..
-    '"errors": {"connect": %.0f, "read": %.0f, "write": %.0f, "status": %.0f, "timeout": %.0f}, ' ..
-    '"latency_us": {"min": %.0f, "max": %.0f, "mean": %.3f, "stdev": %.3f, ' ..
-    '"p50": %.0f, "p90": %.0f, "p99": %.0f, "p999": %.0f}}\n',
-    summary.duration, summary.requests, summary.bytes, #threads,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    latency.min, latency.max, latency.mean, latency.stdev,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency:percentile(99.9)))
-  f:close()
 end

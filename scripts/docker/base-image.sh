@@ -11,11 +11,11 @@
 # host's apt source for Debian, else http://deb.debian.org/debian), KURZ_BASE_FORCE=1 rebuilds
 # even when the image exists, KURZ_PULL_TIMEOUT (seconds, default 60).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 image=${KURZ_BASE_IMAGE:-debian:bookworm-slim}
 suite=bookworm
-say() { printf 'kurz: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
 
 command -v docker >/dev/null 2>&1 || die "docker is not installed (Debian package docker.io)"
 docker info >/dev/null 2>&1 || die "no Docker engine answers on ${DOCKER_HOST:-/var/run/docker.sock}: start dockerd"

@@ -6,14 +6,12 @@
 # e.g. a `git archive` export), KURZ_BUILD_LOGS (folder for the full build logs; default a temp
 # folder that is removed). Prints each image's size and build time.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
+root=$KURZ_ROOT
 context=${KURZ_CONTEXT:-$root}
 tag=${KURZ_TAG:-dev}
-say() { printf 'kurz: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 
 (($# > 0)) || die "usage: build-images.sh <name>... (docker/<name>.Dockerfile)"
 docker info >/dev/null 2>&1 || die "no Docker engine answers: start dockerd"

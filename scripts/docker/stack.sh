@@ -20,36 +20,25 @@
 # merged over the stage's file in order (the experiments of bench/ pin CPUs this way).
 # KURZ_NO_BUILD=1: `up` skips the image builds (a stack changed again in the same run).
 set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-say() { printf 'kurz: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+here=$KURZ_ROOT/scripts/docker
+root=$KURZ_ROOT
 usage() { sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 (($# >= 2)) || usage
 cmd=$1 stage=$2
 shift 2
+# The stage's compose files (the first is the stage's own, the others merged over it) and the
+# compose command: the operations library (scripts/kurzops/compose.py) holds both.
+stage_files=$(ops stage-files "$stage") || exit 1
+mapfile -t files <<<"$stage_files"
+file=${files[0]}
 stage_overrides=()
-case $stage in
-  stage1) file=docker-compose.stage1.yml ;;
-  stage1-scaled) file=docker-compose.stage1-scaled.yml ;;
-  stage2) file=docker-compose.stage2.yml ;;
-  stage3) file=docker-compose.yml ;;
-  stage3-ha) file=docker-compose.yml stage_overrides=(-f docker-compose.ha.yml) ;;
-  *) die "unknown stage '$stage' (stage1, stage1-scaled, stage2, stage3, stage3-ha)" ;;
-esac
-[[ -f $root/$file ]] || die "$file does not exist yet"
-
-if [[ -n ${KURZ_COMPOSE:-} ]]; then
-  read -r -a compose <<<"$KURZ_COMPOSE"
-elif docker compose version >/dev/null 2>&1; then
-  compose=(docker compose)
-elif command -v docker-compose >/dev/null 2>&1; then
-  compose=(docker-compose)
-else
-  die "neither 'docker compose' (v2) nor 'docker-compose' (Debian package docker-compose) is installed"
-fi
+for f in "${files[@]:1}"; do stage_overrides+=(-f "$f"); done
+for f in "${files[@]}"; do [[ -f $root/$f ]] || die "$f does not exist yet"; done
+compose_words=$(ops compose-command) || exit 1
+read -r -a compose <<<"$compose_words"
 project=${KURZ_PROJECT:-kurz-$stage}
 overrides=()
 if [[ -n ${KURZ_COMPOSE_OVERRIDES:-} ]]; then

@@ -398,6 +398,7 @@ def main(argv):
                        ", ".join(SCENARIOS), ", ".join(HA_SCENARIOS)))
     p.add_argument("--project", required=True)
     p.add_argument("--compose", required=True, help="the compose command, e.g. 'docker-compose'")
+    p.add_argument("--stage", default="stage3", help="the stack's stage (stage3, or stage3-ha: its compose files)")
     p.add_argument("--rate", type=float, default=150)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--duration", type=float, default=12, help="base seconds of load per scenario")
@@ -423,11 +424,11 @@ def main(argv):
     if args.check_usage:
         return 0
     names = args.scenarios or list(SCENARIOS)
-    stack = Stack(args.project, args.compose.split())
+    stack = Stack(args.project, args.compose.split(), args.stage)
     # Three redirect replicas: the SIGKILL scenario is one of 3.
     if len(stack.containers("redirect")) != 3:
         log("scaling redirect to 3 ...")
-        stack.compose("up", "-d", "--no-build", "--no-recreate", "--scale", "redirect=3", timeout=180)
+        stack.up("--no-recreate", "--scale", "redirect=3")
     stack.wait_whole(WHOLE_TIMEOUT)
     results = []
     with tempfile.TemporaryDirectory(prefix="kurz-faults-") as work:

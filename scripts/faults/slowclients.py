@@ -23,13 +23,8 @@ import sys
 import time
 import typing
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from kurzops.net import free_port  # noqa: E402
 
 
 def rss_kb(pid):

@@ -4,9 +4,6 @@ the edge, and the load that runs while a fault is injected. Standard library onl
 Contract: every call is bounded in time; nothing is sent anywhere but 127.0.0.1 published ports,
 127.0.0.1 inside HAProxy's network namespace (the load, see Load) and the stack's own containers (docker exec of kurz-probe, the images' only program besides the
 service)."""
-import csv
-import http.client
-import io
 import json
 import os
 import re
@@ -14,10 +11,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-COMPOSE_FILE = os.path.join(ROOT, "docker-compose.yml")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from kurzops import ROOT, compose, haproxy  # noqa: E402
+from kurzops.web import request, try_request  # noqa: E402,F401 - faults.py takes try_request from here
+
 # Services whose readiness depends on Redis (web has none).
 NEEDS_REDIS = ("links", "redirect", "stats", "qr")
 KURZ_SERVICES = ("links", "redirect", "stats", "qr", "web")
@@ -41,39 +39,22 @@ def run(cmd, timeout, check=True, env=None):
     return proc
 
 
-def request(base, method, path, body=None, timeout=3):
-    """One request, redirects never followed: (status, {header: value}, body bytes)."""
-    u = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
-    try:
-        headers = {}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        conn.request(method, path, body=data, headers=headers)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
-
-
-def try_request(base, method, path, body=None, timeout=3):
-    try:
-        return request(base, method, path, body, timeout)
-    except (OSError, http.client.HTTPException) as e:
-        return None, {}, type(e).__name__.encode()
-
-
 class Stack:
-    def __init__(self, project, compose):
-        self.project, self.compose_cmd = project, compose
+    def __init__(self, project, compose_cmd, stage="stage3"):
+        self.project, self.compose_cmd = project, compose_cmd
+        self.stage, self.stage_args = stage, compose.stage_args(stage)
         self.edge = self.published("haproxy", 8080)
         self.lb_stats = self.published("haproxy", 8404)
 
     def compose(self, *args, timeout=120):
-        return run([*self.compose_cmd, "-p", self.project, "-f", COMPOSE_FILE, *args], timeout,
+        return run([*self.compose_cmd, "-p", self.project, *self.stage_args, *args], timeout,
                    env={"KURZ_PROJECT": self.project})
+
+    def up(self, *args, timeout=300):
+        """scripts/docker/stack.sh up (the one way to start or change a stack), images as they are."""
+        return run([os.path.join(ROOT, "scripts", "docker", "stack.sh"), "up", self.stage, *args], timeout,
+                   env={"KURZ_PROJECT": self.project, "KURZ_NO_BUILD": "1",
+                        "KURZ_COMPOSE": " ".join(self.compose_cmd)})
 
     def published(self, service, port):
         out = self.compose("port", service, str(port), timeout=30).stdout.split()
@@ -133,21 +114,8 @@ class Stack:
 
     def lb_servers(self):
         """HAProxy's statistics: [(backend, server, address, status, backup)] of every filled slot."""
-        status, _, body = try_request(self.lb_stats, "GET", "/stats;csv", timeout=2)
-        if status != 200:
-            return []
-        rows = csv.reader(io.StringIO(body.decode().lstrip("# ")))
-        header = next(rows)
-        ix = {k: header.index(k) for k in ("pxname", "svname", "status", "addr", "bck")}
-        out = []
-        for r in rows:
-            if len(r) <= max(ix.values()) or r[ix["svname"]] in ("FRONTEND", "BACKEND"):
-                continue
-            addr = r[ix["addr"]].rpartition(":")[0]
-            if not addr or r[ix["status"]].startswith("MAINT"):
-                continue
-            out.append((r[ix["pxname"]], r[ix["svname"]], addr, r[ix["status"]], r[ix["bck"]] == "1"))
-        return out
+        return [srv for srv in haproxy.servers(haproxy.stats(self.lb_stats, timeout=2))
+                if srv.address and not srv.status.startswith("MAINT")]
 
     def lb_up(self, backend):
         """Addresses of `backend`'s regular servers that HAProxy has UP."""

@@ -8,6 +8,8 @@
   wait-backend BASE BACKEND N [S]    until exactly N servers of BACKEND are UP (S seconds, 60)
   wait-http URL SECONDS [PID]        until URL answers 200 (exit 2 at once when PID exits)
   load-tool                          the kurz-load binary's path
+  wait-status URL STATUS SECONDS [PID]   until URL answers STATUS (exit 2 at once when PID exits)
+  wait-backend-min BASE BACKEND N [S]    until at least N servers of BACKEND are UP (S seconds, 60)
 Exit status 1 with a message on stderr when something is missing or a wait runs out.
 """
 import sys
@@ -60,6 +62,20 @@ def main(argv):
                 return 2
         elif cmd == "load-tool" and not args:
             print(tools.load_tool())
+        elif cmd == "wait-status" and len(args) in (3, 4):
+            try:
+                wait.wait_http(args[0], float(args[2]), status=int(args[1]),
+                               pid=int(args[3]) if len(args) == 4 else None, interval=0.01)
+            except ProcessLookupError:
+                return 2
+        elif cmd == "wait-backend-min" and len(args) in (3, 4):
+            base, backend, want = args[0], args[1], int(args[2])
+            timeout = float(args[3]) if len(args) == 4 else 60.0
+            try:
+                wait.wait_until("HAProxy backend %s" % backend,
+                                lambda: len(haproxy.servers_up(base, backend)) >= want, timeout, interval=0.5)
+            except wait.Timeout:
+                return _fail("HAProxy has fewer than %d servers of %s UP after %gs" % (want, backend, timeout))
         else:
             return _fail("usage: python3 -m kurzops %s (see --help)" % " ".join(argv), 2)
     except (ValueError, FileNotFoundError, compose.NoCompose, wait.Timeout) as e:

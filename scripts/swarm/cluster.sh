@@ -242,14 +242,11 @@ cmd_deploy() {
   # one server of every backend: converged tasks are not yet in HAProxy's view for a second or two.
   local url stats backend
   url=$(cmd_url)
-  wait_http_200 "$url/health/ready" 60 || die "$url/health/ready is not 200 after 60 s"
-  stats="http://127.0.0.1:$(host_port "$manager" 8404)/stats;csv"
+  ops wait-http "$url/health/ready" 60 || die "$url/health/ready is not 200 after 60 s"
+  stats="http://127.0.0.1:$(host_port "$manager" 8404)"
   for backend in links redirect stats qr web; do
-    while ! curl -s --max-time 2 "$stats" |
-      awk -F, -v b="$backend" '$1 == b && $2 != "FRONTEND" && $2 != "BACKEND" && $18 ~ /^UP/ { up = 1 } END { exit !up }'; do
-      ((SECONDS < deadline)) || die "HAProxy has no $backend server UP within ${timeout_s}s ($stats)"
-      sleep 0.5
-    done
+    ops wait-backend-min "$stats" "$backend" 1 "$(left)" ||
+      die "HAProxy has no $backend server UP within ${timeout_s}s ($stats/stats;csv)"
   done
   say "stack $stack converged in $((($(now_ms) - t0) / 1000)) s; open $url"
   echo "$url"

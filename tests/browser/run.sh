@@ -6,12 +6,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib.sh
+source "$here/../../scripts/lib.sh"
 cd "$here"
-
-die() {
-  echo "browser tests: $*" >&2
-  exit 1
-}
 
 chromium=${KURZ_CHROMIUM:-/usr/bin/chromium}
 command -v node >/dev/null 2>&1 ||

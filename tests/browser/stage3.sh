@@ -9,11 +9,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-die() {
-  echo "browser stage 3: $*" >&2
-  exit 1
-}
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib.sh
+source "$here/../../scripts/lib.sh"
+repo=$KURZ_ROOT
 for name in LINKS REDIRECT STATS QR WEB; do
   var=KURZ_$name
   [[ -x ${!var:-} ]] || die "set $var to the kurz-${name,,} binary"
@@ -31,28 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-status_of() { python3 - "$1" <<'PY'
-import sys, urllib.request, urllib.error
-try:
-    with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
-        print(r.status)
-except urllib.error.HTTPError as e:
-    print(e.code)
-except OSError:
-    print(0)
-PY
-}
-wait_for() {  # url status: up to 20 s
-  local i
-  for i in $(seq 1 100); do
-    [[ $(status_of "$1") == "$2" ]] && return 0
-    sleep 0.2
-  done
-  die "$1 did not answer $2"
-}
+wait_for() { ops wait-status "$1" "$2" 20 || die "$1 did not answer $2"; }  # url status: up to 20 s
 
-redis_port=$(free_port)
+redis_port=$(ops free-port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" 2>&1 &
 pids+=($!)
 
@@ -60,7 +39,7 @@ declare -A port service_pid
 for instance in links redirect redirect-2 stats qr web; do
   name=${instance%-2}
   var=KURZ_${name^^}
-  port[$instance]=$(free_port)
+  port[$instance]=$(ops free-port)
   env -i PATH="$PATH" PORT="${port[$instance]}" LISTEN_ADDRESS=127.0.0.1 SHUTDOWN_DELAY_MS=0 LOG_LEVEL=warn \
     REDIS_URL="redis://127.0.0.1:$redis_port" HOSTNAME="kurz-$instance" PUBLIC_BASE_URL=http://kurz.test \
     "${!var}" >"$work/$instance.log" 2>&1 &
@@ -69,8 +48,8 @@ for instance in links redirect redirect-2 stats qr web; do
 done
 for instance in "${!port[@]}"; do wait_for "http://127.0.0.1:${port[$instance]}/health/ready" 200; done
 
-edge=$(free_port)
-sed -e "s/bind :8404/bind 127.0.0.1:$(free_port)/" -e 's/ init-addr none resolvers docker resolve-prefer ipv4//' \
+edge=$(ops free-port)
+sed -e "s/bind :8404/bind 127.0.0.1:$(ops free-port)/" -e 's/ init-addr none resolvers docker resolve-prefer ipv4//' \
   "$repo/docker/haproxy/common.cfg" >"$work/edge.cfg"
 sed -e "s/bind :8080/bind 127.0.0.1:$edge/" \
     -e "s/server-template links- 10 links:8080/server links-1 127.0.0.1:${port[links]}/" \

@@ -256,8 +256,10 @@ class ComposeFiles(unittest.TestCase):
             env = services[svc]["environment"]
             self.assertEqual(env["REDIS_SENTINELS"], ",".join("%s:26379" % s for s in sentinels), svc)
             self.assertEqual(env["REDIS_MASTER_NAME"], "kurz", svc)
-        self.assertIn("stage3-ha) file=docker-compose.yml stage_overrides=(-f docker-compose.ha.yml)",
-                      read(os.path.join(ROOT, "scripts", "docker", "stack.sh")))
+        # stack.sh takes the stage's files from the operations library's stage map.
+        self.assertIn('ops stage-files "$stage"', read(os.path.join(ROOT, "scripts", "docker", "stack.sh")))
+        self.assertIn('"stage3-ha": ("docker-compose.yml", "docker-compose.ha.yml")',
+                      read(os.path.join(ROOT, "scripts", "kurzops", "compose.py")))
 
     def test_docker_compose_accepts_them(self):
         exe = shutil.which("docker-compose")

@@ -216,5 +216,39 @@ class CommandLine(unittest.TestCase):
         self.assertTrue(tools.LOAD_CANDIDATES)
 
 
+
+class WaitStatus(unittest.TestCase):
+    """`ops wait-status`: a status other than 200 (nginx's 302, the edge's 503), as bench/ and the
+    browser test wait for them."""
+
+    def test_the_command_line(self):
+        server = serve()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        base = "http://127.0.0.1:%d" % server.server_address[1]
+        self.assertEqual(cli("wait-status", base + "/redirect", "302", "5").returncode, 0)
+        t0 = time.monotonic()
+        self.assertEqual(cli("wait-status", base + "/", "302", "0.3").returncode, 1)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+        proc = subprocess.Popen(["sleep", "0.1"])
+        self.assertEqual(cli("wait-status", "http://127.0.0.1:%d/" % net.free_port(), "503", "30",
+                             str(proc.pid)).returncode, 2)
+        proc.wait()
+        self.assertEqual(cli("wait-status", base + "/", "x", "1").returncode, 1)
+
+
+class WaitBackendMinimum(unittest.TestCase):
+    """`ops wait-backend-min` against the real HAProxy of HAProxyStats: at least N servers UP."""
+
+    setUp = HAProxyStats.setUp
+
+    def test_the_command_line(self):
+        self.assertEqual(cli("wait-backend-min", self.base, "app", "1", "10").returncode, 0)
+        self.assertEqual(cli("wait-backend-min", self.base, "app", "2", "10").returncode, 0)
+        proc = cli("wait-backend-min", self.base, "app", "3", "1")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("fewer than 3 servers of app UP after 1s", proc.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
