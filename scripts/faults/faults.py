@@ -362,7 +362,15 @@ def compose_restart(s):
     stack.edge, stack.lb_stats = stack.published("haproxy", 8080), stack.published("haproxy", 8404)
     whole = stack.wait_whole(WHOLE_TIMEOUT)
     time.sleep(load.remaining())
-    s.finish(whole, exact_clicks=True)
+    # Not exact: through the published port, docker-proxy can lose a 302 that redirect has sent
+    # (and counted) when HAProxy's container stops under it; the load sees that request fail. So
+    # no click may be lost, and each click counted beyond those served is a request that got no
+    # answer.
+    r = s.finish(whole, exact_clicks=False)
+    counted, served = r["clicks_counted"], r["clicks_served"]
+    s.bound("0 clicks lost", counted is not None and counted >= served)
+    s.bound("clicks counted beyond those served <= requests unanswered",
+            counted is not None and counted - served <= r["failed_at_edge"])
     s.note(restart_command_s=round(took, 1))
     s.note_shutdown_flushes()
 

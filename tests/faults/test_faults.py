@@ -164,11 +164,15 @@ class Faults(unittest.TestCase):
     # Found by this suite: docker-compose restarts every container at once, Redis among them, while
     # the redirect replicas stop. A replica used to wait a fixed 3 s for its click buffer, on the
     # buffer's grown backoff, and lost 10 of 2977 clicks once; now it retries every 50 ms for
-    # CLICK_SHUTDOWN_FLUSH_MS. The bound: no click lost, none counted twice.
+    # CLICK_SHUTDOWN_FLUSH_MS. The bound: no click lost; a click counted beyond those served is a
+    # 302 that docker-proxy lost when HAProxy's container stopped under the load (the load runs
+    # through the published port here), so there are never more of them than unanswered requests
+    # (CI once counted 3116 of 3102 served).
     def test_compose_restart_loses_no_click(self):
         r = self.result("compose-restart")
         self.assertGreater(r["clicks_served"], 100, r)
-        self.assertClicksExact(r)
+        self.assertGreaterEqual(r["clicks_counted"], r["clicks_served"], r)
+        self.assertLessEqual(r["clicks_counted"] - r["clicks_served"], r["failed_at_edge"], r)
         self.assertEqual(r["notes"]["shutdown_clicks_dropped"], 0, r)
         self.assertGreaterEqual(r["notes"]["shutdown_flushes"], 3, r)  # every replica logged its flush
 
