@@ -35,7 +35,7 @@ class Service:
         `preexec` runs in the child before the exec (e.g. to join a cgroup or set affinity)."""
         full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LOG_LEVEL": "info",
                     "LISTEN_ADDRESS": "127.0.0.1", "SHUTDOWN_DELAY_MS": "100", "HOSTNAME": "proc-test"}
-        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"):
             if key in os.environ:
                 full_env[key] = os.environ[key]
         full_env.update(env or {})
