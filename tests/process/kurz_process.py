@@ -46,7 +46,8 @@ class Service:
         self.lines = []
         self._stderr = None
         self._queue = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
+        self._pump_thread.start()
         self.port = None
         self.ready_line = None
         deadline = time.monotonic() + ready_timeout
@@ -115,9 +116,11 @@ class Service:
         self.stderr()
 
     def stderr(self):
-        """What the process wrote on stderr, once it has exited (pipes closed then)."""
+        """What the process wrote on stderr, once it has exited (pipes closed then). Also waits
+        for the stdout reader, so that `lines` then holds every line the process wrote."""
         if self.proc.poll() is None:
             return ""
+        self._pump_thread.join(timeout=10)
         if self._stderr is None:
             self._stderr = self.proc.stderr.read()
             self.proc.stderr.close()
