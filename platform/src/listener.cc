@@ -1,44 +1,76 @@
 #include "listener.h"
 
 #include <dirent.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include <cstring>
 #include <string>
 #include <vector>
 
 namespace kurz::platform {
 namespace {
 
-// The inodes of the TCP sockets listening on `port` in this network namespace, read from the
-// kernel's tables. No descriptor is touched: probing every open descriptor with fstat or
-// getsockopt would race with the reactor threads that close connections meanwhile (and could
-// probe a number that was just closed and reused).
-std::vector<unsigned long> listening_inodes(std::uint16_t port) {
-  std::vector<unsigned long> inodes;
-  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    std::ifstream in(table);
-    std::string line;
-    std::getline(in, line);  // the header
-    while (std::getline(in, line)) {
-      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-      std::istringstream fields(line);
-      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout;
-      unsigned long inode = 0;
-      if (!(fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
-            timeout >> inode)) {
-        continue;
+constexpr std::size_t netlink_align(std::size_t length) { return (length + 3) & ~std::size_t{3}; }
+
+// Appends the inodes of the TCP sockets of `family` listening on `port`, asked of the kernel's
+// socket diagnostics (what `ss -ltn` uses): it lists the listening sockets only, however many
+// connections the host has. False when the kernel could not be asked.
+bool ask_listeners(int diag, int family, std::uint16_t port, std::vector<unsigned long>& inodes) {
+  struct {
+    nlmsghdr header;
+    inet_diag_req_v2 request;
+  } message{};
+  message.header.nlmsg_len = sizeof(message);
+  message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  message.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  message.request.sdiag_family = static_cast<std::uint8_t>(family);
+  message.request.sdiag_protocol = IPPROTO_TCP;
+  message.request.idiag_states = 1U << TCP_LISTEN;
+  if (::send(diag, &message, sizeof(message), 0) != static_cast<ssize_t>(sizeof(message))) {
+    return false;
+  }
+  constexpr std::size_t kHeader = netlink_align(sizeof(nlmsghdr));
+  alignas(nlmsghdr) char buffer[32 * 1024];
+  for (int replies = 0; replies < 1000; ++replies) {
+    const auto received = ::recv(diag, buffer, sizeof(buffer), 0);
+    if (received <= 0) return false;
+    const auto size = static_cast<std::size_t>(received);
+    for (std::size_t offset = 0; offset + sizeof(nlmsghdr) <= size;) {
+      nlmsghdr header{};
+      std::memcpy(&header, buffer + offset, sizeof(header));
+      if (header.nlmsg_len < sizeof(nlmsghdr) || offset + header.nlmsg_len > size) return false;
+      if (header.nlmsg_type == NLMSG_DONE) return true;
+      if (header.nlmsg_type == NLMSG_ERROR) return false;
+      if (header.nlmsg_len >= kHeader + sizeof(inet_diag_msg)) {
+        inet_diag_msg socket{};
+        std::memcpy(&socket, buffer + offset + kHeader, sizeof(socket));
+        if (ntohs(socket.id.idiag_sport) == port) inodes.push_back(socket.idiag_inode);
       }
-      constexpr const char* kListen = "0A";  // TCP_LISTEN
-      const auto colon = local.rfind(':');
-      if (state != kListen || colon == std::string::npos) continue;
-      if (std::strtoul(local.c_str() + colon + 1, nullptr, 16) == port) inodes.push_back(inode);
+      offset += netlink_align(header.nlmsg_len);
     }
   }
+  return false;
+}
+
+// The inodes of the TCP sockets listening on `port` in this network namespace. No descriptor of
+// ours is probed: fstat or getsockopt on every open descriptor would race with the reactor threads
+// that close connections meanwhile (and could probe a number just closed and reused).
+std::vector<unsigned long> listening_inodes(std::uint16_t port) {
+  std::vector<unsigned long> inodes;
+  const int diag = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (diag < 0) return inodes;
+  for (const int family : {AF_INET, AF_INET6}) {
+    if (!ask_listeners(diag, family, port, inodes)) break;
+  }
+  ::close(diag);
   return inodes;
 }
 
