@@ -4,7 +4,7 @@
 #                   lint.clang_tidy)
 #   2. preset asan (ASan + UBSan, leaks detected); KURZ_SKIP_ASAN=1 skips it for quick local runs.
 #   3. preset tsan (ThreadSanitizer) over the C++ unit tests, the Redis-backed C++ tests and the
-#                   process tests of the real binaries (labels unit, redis, integration); a data race
+#                   process tests of the real binaries (labels unit, redis, process); a data race
 #                   or a lock-order inversion fails the test. KURZ_SKIP_TSAN=1 skips it.
 # Tests labelled `long` (swarm.ha) run only with KURZ_LONG_TESTS=1.
 # Installs the build and test dependencies when they are missing. Extra arguments go to ctest,
@@ -107,7 +107,7 @@ else
   # and the process tests that start the real binaries. The rest (Marathon, guide, the fault
   # suite's figures against time bounds...) drives the binaries from outside and gains nothing
   # from a slower, instrumented build.
-  test_pass tsan -L 'unit|redis|integration' -LE faults "$@"
+  test_pass tsan -L 'unit|redis|process' "$@"
 fi
 
 say "timings:"
