@@ -14,7 +14,7 @@ KURZ_BUILD_PACKAGES=(
 # "command:package" installs the package only when the command is missing: a machine may have
 # Node.js from elsewhere (NodeSource's nodejs ships its own npm and conflicts with Debian's).
 KURZ_TEST_PACKAGES=(redis-server redis-sentinel python3 python3-yaml python3-jsonschema python3-marathon
-  docker-registry curl prometheus chromium
+  docker-registry curl prometheus chromium clang-tidy
   fonts-liberation node:nodejs npm:npm)
 KURZ_DOCKER_PACKAGES=(docker.io docker-compose debootstrap haproxy)
 KURZ_BENCH_PACKAGES=(wrk nginx-light curl gnuplot-nox)

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Command 2: build and run every test, in two passes that both run even if the first fails:
-#   1. preset ci   (RelWithDebInfo, warnings as errors, benchmarks built)
+# Command 2: build and run every test, in three passes that all run even if one fails:
+#   1. preset ci   (RelWithDebInfo, warnings as errors, benchmarks built; clang-tidy as the test
+#                   lint.clang_tidy)
 #   2. preset asan (ASan + UBSan, leaks detected); KURZ_SKIP_ASAN=1 skips it for quick local runs.
+#   3. preset tsan (ThreadSanitizer) over the C++ unit tests, the Redis-backed C++ tests and the
+#                   process tests of the real binaries (labels unit, redis, process); a data race
+#                   or a lock-order inversion fails the test. KURZ_SKIP_TSAN=1 skips it.
 # Tests labelled `long` (swarm.ha) run only with KURZ_LONG_TESTS=1.
 # Installs the build and test dependencies when they are missing. Extra arguments go to ctest,
 # e.g. scripts/test.sh -L unit. Logs and JUnit files land in test-artifacts/.
@@ -93,6 +97,17 @@ else
   # Browser and Docker tests exercise the UI and the images, not our memory safety: they run once,
   # in the ci pass.
   test_pass asan -LE 'browser|docker' "$@"
+fi
+if [[ ${KURZ_SKIP_TSAN:-0} == 1 ]]; then
+  say "skipping the tsan pass (KURZ_SKIP_TSAN=1)"
+else
+  # tests/tsan.supp: races inside uninstrumented dependencies only, each with its reason.
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$KURZ_ROOT/tests/tsan.supp}
+  # What runs our threads: the C++ tests (in-process servers, the Redis pool, the click flusher)
+  # and the process tests that start the real binaries. The rest (Marathon, guide, the fault
+  # suite's figures against time bounds...) drives the binaries from outside and gains nothing
+  # from a slower, instrumented build.
+  test_pass tsan -L 'unit|redis|process' "$@"
 fi
 
 say "timings:"

@@ -169,13 +169,9 @@ std::optional<fs::path> cgroup_directory(const fs::path& root, const Mount& moun
   std::vector<fs::path> candidates;
   if (!has_dot_dot(path)) {
     const std::string& base = mount.root;
-    if (base == "/") {
-      candidates.push_back(mount_dir / fs::path(path).relative_path());
-    } else if (path == base || path.rfind(base + "/", 0) == 0) {
-      candidates.push_back(mount_dir / fs::path(path.substr(base.size())).relative_path());
-    } else {
-      candidates.push_back(mount_dir / fs::path(path).relative_path());
-    }
+    const bool below_base = base != "/" && (path == base || path.rfind(base + "/", 0) == 0);
+    const std::string relative = below_base ? path.substr(base.size()) : path;
+    candidates.push_back(mount_dir / fs::path(relative).relative_path());
   }
   candidates.push_back(mount_dir);
   for (const auto& candidate : candidates) {

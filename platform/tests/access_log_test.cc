@@ -109,7 +109,7 @@ TEST(AccessLogSamplerTest, EachThreadHasItsOwnGenerator) {
   EXPECT_NE(thread_random(), thread_random());
 }
 
-EnvLookup env_of(std::map<std::string, std::string> values) {
+EnvLookup env_of(const std::map<std::string, std::string>& values) {
   return [values](const std::string& name) -> std::optional<std::string> {
     const auto it = values.find(name);
     if (it == values.end()) return std::nullopt;

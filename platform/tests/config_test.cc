@@ -9,7 +9,7 @@
 namespace kurz::platform {
 namespace {
 
-EnvLookup env_of(std::map<std::string, std::string> values) {
+EnvLookup env_of(const std::map<std::string, std::string>& values) {
   return [values](const std::string& name) -> std::optional<std::string> {
     const auto it = values.find(name);
     if (it == values.end()) return std::nullopt;

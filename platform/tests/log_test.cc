@@ -157,6 +157,7 @@ TEST_F(LogTest, ShutdownWritesEveryLineAndKeepsEachThreadsOrder) {
   constexpr int kThreads = 4;
   constexpr int kLines = 400;  // 1600 in all: within the queue, so none is dropped
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([t] {
       for (int i = 0; i < kLines; ++i) log::access("request", {{"thread", t}, {"seq", i}});

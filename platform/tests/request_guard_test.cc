@@ -24,6 +24,7 @@ int verdict(const std::string& bytes, std::size_t* passed = nullptr) {
   EXPECT_EQ(v.status, status) << bytes;
   if (v.status == 0) {
     EXPECT_EQ(v.pass, bytes.size());
+    EXPECT_EQ(pass, bytes.size()) << bytes;
   }
   if (passed != nullptr) *passed = v.pass;
   return v.status;

@@ -8,7 +8,7 @@ namespace kurz::platform {
 namespace {
 
 Handler named(std::string name) {
-  return [name](const Request&) { return Reply::text(200, name); };
+  return [name = std::move(name)](const Request&) { return Reply::text(200, name); };
 }
 
 Router sample() {

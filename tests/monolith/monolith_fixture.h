@@ -49,7 +49,7 @@ class MonolithTest : public ::testing::Test {
     return http(port(), "GET", target, "", headers);
   }
   HttpResponse post_json(const std::string& target, const std::string& body,
-                         Headers headers = {{"Content-Type", "application/json"}}) {
+                         const Headers& headers = {{"Content-Type", "application/json"}}) {
     return http(port(), "POST", target, body, headers);
   }
   // Creates a link and returns its JSON; fails the test if it is not 201.

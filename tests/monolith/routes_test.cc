@@ -44,6 +44,7 @@ TEST_F(MonolithTest, GetsOneLink) {
 
 TEST_F(MonolithTest, ListsNewestFirstWithACursor) {
   std::vector<std::string> codes;
+  codes.reserve(5);
   for (int i = 0; i < 5; ++i) {
     codes.push_back(create({{"url", "https://example.com/" + std::to_string(i)}})["code"]);
   }

@@ -23,7 +23,7 @@ class Service:
         `preexec` runs in the child before the exec (e.g. to join a cgroup or set affinity)."""
         full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LOG_LEVEL": "info",
                     "LISTEN_ADDRESS": "127.0.0.1", "SHUTDOWN_DELAY_MS": "100", "HOSTNAME": "proc-test"}
-        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"):
             if key in os.environ:
                 full_env[key] = os.environ[key]
         full_env.update(env or {})
@@ -34,7 +34,8 @@ class Service:
         self.lines = []
         self._stderr = None
         self._queue = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
+        self._pump_thread.start()
         self.port = None
         self.ready_line = None
         deadline = time.monotonic() + ready_timeout
@@ -96,9 +97,11 @@ class Service:
         self.stderr()
 
     def stderr(self):
-        """What the process wrote on stderr, once it has exited (pipes closed then)."""
+        """What the process wrote on stderr, once it has exited (pipes closed then). Also waits
+        for the stdout reader, so that `lines` then holds every line the process wrote."""
         if self.proc.poll() is None:
             return ""
+        self._pump_thread.join(timeout=10)
         if self._stderr is None:
             self._stderr = self.proc.stderr.read()
             self.proc.stderr.close()

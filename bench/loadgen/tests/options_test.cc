@@ -7,7 +7,7 @@
 namespace kurz::load {
 namespace {
 
-ParseResult parse(std::vector<std::string> args) { return parse_options(args); }
+ParseResult parse(const std::vector<std::string>& args) { return parse_options(args); }
 
 TEST(OptionsTest, TheDocumentedInterface) {
   const auto r = parse({"--base-url", "http://127.0.0.1:8080", "--mode", "rate", "--rate", "200",

@@ -266,11 +266,12 @@ std::optional<std::string> to_uri(std::string_view url) {
   } else {
     const auto colon = authority.find(':');
     const std::string_view host = authority.substr(0, colon);
-    if (is_ascii(host)) {
-      append_encoded(out, host, is_reg_name_char);
-    } else if (const auto a_label = a_label_host(host)) {
+    // An ASCII host as it is, else its A-label; with no A-label (a link from before the rule),
+    // its UTF-8, percent-encoded (RFC 3986).
+    const auto a_label = is_ascii(host) ? std::nullopt : a_label_host(host);
+    if (a_label) {
       out.append(*a_label);
-    } else {  // no A-label (a link from before the rule): its UTF-8, percent-encoded (RFC 3986)
+    } else {
       append_encoded(out, host, is_reg_name_char);
     }
     if (colon != std::string_view::npos) out.append(authority.substr(colon));  // ":" port

@@ -108,6 +108,7 @@ TEST(MemoryStatsStoreTest, ConcurrentClicksAreCountedExactly) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 2000;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&store, t] {
       for (int i = 0; i < kPerThread; ++i) {

@@ -46,6 +46,7 @@ TEST_F(RedisLinkStoreTest, InsertFindRemoveAcrossInstances) {
 TEST_F(RedisLinkStoreTest, OnlyOneInstanceWinsASlug) {
   std::atomic<int> wins{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       auto& store = t % 2 == 0 ? a_ : b_;
@@ -62,6 +63,7 @@ TEST_F(RedisLinkStoreTest, IdsAreUniqueAcrossInstances) {
   std::set<std::uint64_t> ids;
   std::mutex mutex;
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 250; ++i) {

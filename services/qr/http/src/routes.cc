@@ -20,7 +20,7 @@ Reply image(common::Result<std::string> rendered, const char* content_type) {
 
 void add_routes(platform::Router& router, const links::LinkReader& links,
                 const common::Clock& clock, platform::Metrics& metrics,
-                std::string public_base_url) {
+                const std::string& public_base_url) {
   auto& rendered = prometheus::BuildCounter()
                        .Name("kurz_qr_rendered_total")
                        .Help("QR codes rendered, by format.")

@@ -188,7 +188,7 @@ class NullPublisher final : public redirect::ClickPublisher {
 
 }  // namespace
 
-int main() {
+int main() {  // NOLINT(bugprone-exception-escape): a benchmark; an error ends it loudly
   const char* url_text = std::getenv("REDIS_URL");
   const char* events_text = std::getenv("CLICK_BENCH_EVENTS");
   const std::size_t n = events_text ? std::strtoull(events_text, nullptr, 10) : 200000;

@@ -87,7 +87,9 @@ common::Result<std::vector<TopLink>> RedisStatsStore::top_links(std::size_t limi
   counts.erase(std::remove_if(counts.begin(), counts.end(),
                               [&](const NamedCount& c) { return c.clicks == lowest; }),
                counts.end());
-  counts = top_names(std::move(counts), counts.size());
+  // The size is read before the call: the order in which arguments are evaluated is unspecified.
+  const auto untied = counts.size();
+  counts = top_names(std::move(counts), untied);
   const std::string score = std::to_string(lowest);
   const auto tied = client_.command(
       {"ZRANGEBYSCORE", key, score, score, "LIMIT", "0", std::to_string(limit - counts.size())});

@@ -17,7 +17,7 @@ std::string format_rfc3339(TimePoint t);
 // the fraction has at least one digit (digits after the ninth are ignored). Returns nullopt for
 // anything else: out-of-range fields, impossible dates (Feb 30, Feb 29 in non-leap years), leap
 // seconds (":60"), surrounding whitespace, trailing junk, or instants the clock cannot represent.
-std::optional<TimePoint> parse_rfc3339(std::string_view text);
+std::optional<TimePoint> parse_rfc3339(std::string_view s);
 
 // The UTC calendar day of `t`, e.g. "2026-11-23".
 std::string format_day(TimePoint t);

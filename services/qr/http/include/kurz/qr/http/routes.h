@@ -15,6 +15,6 @@ namespace kurz::qr::http {
 // Registers the routes; `links`, `clock` and `metrics` must outlive the router.
 void add_routes(platform::Router& router, const links::LinkReader& links,
                 const common::Clock& clock, platform::Metrics& metrics,
-                std::string public_base_url);
+                const std::string& public_base_url);
 
 }  // namespace kurz::qr::http
