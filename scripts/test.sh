@@ -94,9 +94,9 @@ if [[ ${KURZ_SKIP_ASAN:-0} == 1 ]]; then
 else
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-  # Browser and Docker tests exercise the UI and the images, not our memory safety: they run once,
-  # in the ci pass.
-  test_pass asan -LE 'browser|docker' "$@"
+  # Browser and Docker tests exercise the UI and the images, the Marathon and Kubernetes tests the
+  # Python tooling and the manifests, not our memory safety: they run once, in the ci pass.
+  test_pass asan -LE 'browser|docker|marathon|k8s' "$@"
 fi
 if [[ ${KURZ_SKIP_TSAN:-0} == 1 ]]; then
   say "skipping the tsan pass (KURZ_SKIP_TSAN=1)"
