@@ -16,3 +16,10 @@ def load_tool():
             return c
     raise FileNotFoundError("no kurz-load binary (%s); bench/load builds it"
                             % (("KURZ_LOAD=" + env) if env else " or ".join(LOAD_CANDIDATES)))
+
+
+def haproxy_exe():
+    """Debian's haproxy binary (it lives in /usr/sbin, which a non-root PATH may lack), or None
+    when it is not installed (Debian package haproxy)."""
+    import shutil
+    return shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)

@@ -37,6 +37,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 import opspath  # noqa: E402,F401  (scripts/ on sys.path)
 from kurzops import web  # noqa: E402
 from kurzops.net import free_port  # noqa: E402
+from kurzops.tools import haproxy_exe  # noqa: E402
 from kurzops.wait import wait_until  # noqa: E402
 DOCKER = os.path.join(ROOT, "docker")
 BUILD_STAGE = re.compile(r"^# ---- build \(shared\).*?^# ---- end of the shared build stage.*?$", re.S | re.M)
@@ -271,10 +272,6 @@ class ComposeFiles(unittest.TestCase):
             proc = subprocess.run([exe, *files, "-f", path, "config", "-q"], cwd=ROOT, capture_output=True,
                                   text=True, timeout=60)
             self.assertEqual(proc.returncode, 0, "%s: %s" % (path, proc.stderr))
-
-
-def haproxy_exe():
-    return shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
 
 
 def env_with(log_all):

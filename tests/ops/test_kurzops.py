@@ -2,7 +2,6 @@
 HAProxy with a statistics listener, and its command line as bash scripts call it."""
 import http.server
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -137,15 +136,11 @@ class Compose(unittest.TestCase):
                 os.environ["KURZ_COMPOSE"] = old
 
 
-def haproxy_exe():
-    return shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
-
-
 class HAProxyStats(unittest.TestCase):
     """A real HAProxy: backend `app` with one server that answers its check and one that cannot."""
 
     def setUp(self):
-        exe = haproxy_exe()
+        exe = tools.haproxy_exe()
         if exe is None:
             self.skipTest("haproxy is not installed (Debian package haproxy)")
         self.server = serve()

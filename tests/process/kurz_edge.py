@@ -4,23 +4,18 @@ DNS slots) becomes one `server` line per given address; everything else of the f
 shipped (the routing, retries, checks). Standard library only."""
 import os
 import re
-import shutil
 import signal
 import subprocess
 import tempfile
 
 from kurz_process import free_port
+from kurzops.tools import haproxy_exe  # noqa: E402,F401  (kurz_process puts scripts/ on sys.path)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 HAPROXY_DIR = os.path.join(ROOT, "docker", "haproxy")
 # Added by Edge(tag_backend=True) to every response: the backend and the server that answered it.
 BACKEND_HEADER = "X-Edge-Backend"
 SERVER_HEADER = "X-Edge-Server"
-
-
-def haproxy_exe():
-    """The haproxy binary, or None when it is not installed (Debian package haproxy)."""
-    return shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
 
 
 def host_config(stage_text, servers, port, stats_port, tag_backend=False):
