@@ -170,7 +170,7 @@ def sigkill_redirect(s):
 def redis_outage(s, outage_s=10.0):
     stack = s.stack
     redis = stack.containers("redis")[0]
-    before = {c: st for c, st in stack.states().items() if st[0] != "redis"}
+    before = {c: st for c, st in stack.states().items() if st.service != "redis"}
     # Cache the first load link on every redirect replica (round robin spreads the requests).
     cached_code, cached_url = s.load_links[0]
     for _ in range(4 * len(stack.containers("redirect"))):
@@ -198,7 +198,7 @@ def redis_outage(s, outage_s=10.0):
         except Failure:
             pass
         live_200 += [svc] if stack.probe(c, "/health/live") else []
-    web_ready = all(stack.probe(c, "/health/ready") for c, st in before.items() if st[0] == "web")
+    web_ready = all(stack.probe(c, "/health/ready") for c, st in before.items() if st.service == "web")
     while time.monotonic() - t_stop < outage_s:
         status, headers, _ = try_request(stack.edge, "GET", "/" + cached_code)
         cached[0] += 1
@@ -217,8 +217,9 @@ def redis_outage(s, outage_s=10.0):
         len(stack.lb_up(svc)) >= len([1 for sv, _ in svc_ids if sv == svc]) for svc in NEEDS_REDIS), 30)
     whole = (time.monotonic() - t_back) + stack.wait_whole(WHOLE_TIMEOUT)
     after = stack.states()
-    restarted = sorted(st[0] for c, st in before.items()
-                       if c not in after or after[c][3] != st[3] or after[c][4] != st[4] or after[c][1] != "running")
+    restarted = sorted(st.service for c, st in before.items()
+                       if c not in after or after[c].restarts != st.restarts or after[c].started_at != st.started_at
+                       or after[c].status != "running")
     time.sleep(load.remaining())
     s.finish(whole, exact_clicks=True)
     s.note(outage_s=outage_s, redis_users=len(svc_ids), readiness_503=len(ready_503), liveness_200=len(live_200),
@@ -453,7 +454,7 @@ def main(argv):
                 r = {"scenario": name, "error": str(e), "bounds": {"ran": False}, "notes": {}}
                 try:  # leave the stack whole for the next scenario
                     for cid, st in stack.states().items():
-                        if st[1] != "running":
+                        if st.status != "running":
                             stack.docker("start", cid, check=False)
                     stack.wait_whole(WHOLE_TIMEOUT)
                 except Failure as e2:

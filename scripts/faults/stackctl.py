@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import NamedTuple
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from kurzops import ROOT, compose, haproxy  # noqa: E402
@@ -20,6 +21,15 @@ from kurzops.web import request, try_request  # noqa: E402,F401 - faults.py take
 NEEDS_REDIS = ("links", "redirect", "stats", "qr")
 KURZ_SERVICES = ("links", "redirect", "stats", "qr", "web")
 TARGET = "http://127.0.0.1:9/kurz-faults/"  # never fetched: redirects are not followed
+
+
+class ContainerState(NamedTuple):
+    """One container as Docker reports it."""
+    service: str  # its compose service
+    status: str  # running, exited, ...
+    health: str  # healthy, starting, unhealthy; None without a HEALTHCHECK
+    restarts: int  # Docker's RestartCount
+    started_at: str  # State.StartedAt: changes when the container starts again
 
 
 class Failure(Exception):
@@ -92,14 +102,15 @@ class Stack:
         return run(["docker", *args], timeout, check=check)
 
     def states(self):
-        """{cid: (service, status, health, restart count, started at)} of every container."""
+        """{cid: ContainerState} of every container of the stack."""
         ids = self.docker("ps", "-aq", "--filter", "label=com.docker.compose.project=" + self.project,
                           timeout=30).stdout.split()
         out = {}
         for i in json.loads(self.docker("inspect", *ids, timeout=30).stdout) if ids else []:
             st = i["State"]
-            out[i["Id"]] = (i["Config"]["Labels"].get("com.docker.compose.service"), st["Status"],
-                            (st.get("Health") or {}).get("Status"), i["RestartCount"], st["StartedAt"])
+            out[i["Id"]] = ContainerState(i["Config"]["Labels"].get("com.docker.compose.service"), st["Status"],
+                                          (st.get("Health") or {}).get("Status"), i["RestartCount"],
+                                          st["StartedAt"])
         return out
 
     def address(self, cid):
@@ -126,7 +137,7 @@ class Stack:
         replica of every kurz service UP in HAProxy, and through the edge a link can be created and
         redirects (302)."""
         by_service = {}
-        for cid, (svc, status, _, _, _) in self.states().items():
+        for cid, (svc, status, *_) in self.states().items():
             if status != "running":
                 return "%s %s" % (svc, status)
             by_service.setdefault(svc, []).append(cid)
