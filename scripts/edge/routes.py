@@ -91,20 +91,10 @@ def replace_block(text, block, where):
     return "\n".join(lines[:begins[0]] + [indent + l for l in block] + lines[ends[0] + 1:])
 
 
-def marathon_apps(doc):
-    if definitions.is_group(doc):
-        for app in doc.get("apps") or []:
-            yield app
-        for group in doc.get("groups") or []:
-            yield from marathon_apps(group)
-    else:
-        yield doc
-
-
 def marathon_text(table, text):
     """The definition `text` with the path labels of its routed kurz apps from the table."""
     doc = json.loads(text)
-    for app in marathon_apps(doc):
+    for _, app, _, _ in definitions.walk(doc):
         labels = app.get("labels") or {}
         service = definitions.kurz_image_name(app)
         if "HAPROXY_0_VHOST" not in labels or (service not in table.services() and service != table.default):

@@ -17,6 +17,8 @@ value, or missing.
 import copy
 import re
 
+from . import definitions
+
 PLACEHOLDER = re.compile(r"\$\{(KURZ_[A-Z0-9_]+)\}")
 KNOWN = {
     "KURZ_API_KEY": "the API key of links and the monolith (kurz/api-key as a DC/OS secret)",
@@ -53,17 +55,6 @@ def secret_name(variable):
     return "kurz-" + short, "kurz/" + short
 
 
-def _apps(item):
-    if isinstance(item, dict):
-        if "apps" in item or "groups" in item:
-            for app in item.get("apps") or []:
-                yield app
-            for group in item.get("groups") or []:
-                yield from _apps(group)
-        else:
-            yield item
-
-
 def fill(definition, env, dcos=False):
     """A copy of the definition with every placeholder replaced (see the module's text)."""
     needed = placeholders(definition)
@@ -71,7 +62,7 @@ def fill(definition, env, dcos=False):
         return definition
     doc = copy.deepcopy(definition)
     if dcos:
-        for app in _apps(doc):
+        for _, app, _, _ in definitions.walk(doc):
             for name, value in list((app.get("env") or {}).items()):
                 match = PLACEHOLDER.fullmatch(value) if isinstance(value, str) else None
                 if match:
